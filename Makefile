@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine (Python >= 3.11 and pip):
+#   make demo   solve a small problem with each method family, write demo_output/
+#   make test   run the test suite (the `slow` tests are skipped; `make test-slow` runs them)
+# Both create and then reuse the local virtual environment .venv.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.jaxsci-installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test test-slow bench bench-quick docs clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m jaxsci demo --out demo_output
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow -q
+
+# Every benchmarks/*.py script prints a markdown table and writes JSON to benchmarks/out/.
+bench: $(STAMP)
+	mkdir -p benchmarks/out
+	for script in benchmarks/*.py; do \
+	  name=$$(basename $$script .py); \
+	  $(PY) $$script --json benchmarks/out/$$name.json || exit 1; \
+	done
+
+bench-quick: $(STAMP)
+	mkdir -p benchmarks/out
+	for script in benchmarks/*.py; do \
+	  name=$$(basename $$script .py); \
+	  $(PY) $$script --quick --json benchmarks/out/$$name.json || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) demo_output benchmarks/out .pytest_cache

@@ -1,0 +1,26 @@
+"""Command line: ``python -m jaxsci demo [--out DIR] [--only FAMILY ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jaxsci", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="solve a small problem with each method family")
+    demo.add_argument("--out", default="demo_output", help="folder for the summary and plots")
+    demo.add_argument(
+        "--only", nargs="*", default=None, help="run only these families (module names)"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from jaxsci._demo import run_demo
+
+        return run_demo(args.out, only=args.only)
+    return 2  # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The demo behind ``make demo``: one small problem per method family.
+
+Each family contributes a module ``jaxsci/_demo/<family>.py`` that defines
+``run(out_dir: pathlib.Path) -> list[dict]``; every row has the keys ``family``,
+``problem``, ``method``, ``error`` (against an exact or reference solution), ``seconds``
+and optionally ``note``. Modules are discovered automatically, in name order.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import time
+import traceback
+from pathlib import Path
+
+
+def _family_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def _format_table(rows: list[dict]) -> str:
+    lines = [
+        "| family | problem | method | error | seconds | note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        err = r.get("error")
+        err_text = f"{err:.3e}" if isinstance(err, (int, float)) else str(err)
+        lines.append(
+            f"| {r['family']} | {r['problem']} | {r['method']} | {err_text} | "
+            f"{r['seconds']:.2f} | {r.get('note', '')} |"
+        )
+    return "\n".join(lines)
+
+
+def run_demo(out_dir: str | Path, only: list[str] | None = None) -> int:
+    """Run every family's demo, print the summary table, write it under ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = _family_modules()
+    if only:
+        unknown = sorted(set(only) - set(names))
+        if unknown:
+            raise SystemExit(f"unknown demo families {unknown}; available: {names}")
+        names = [n for n in names if n in only]
+    rows: list[dict] = []
+    failures = []
+    start = time.perf_counter()
+    for name in names:
+        print(f"== {name}", flush=True)
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+            rows.extend(module.run(out))
+        except Exception:  # one family failing must not hide the others' results
+            failures.append(name)
+            traceback.print_exc()
+    table = _format_table(rows)
+    total = time.perf_counter() - start
+    summary = f"# jaxsci demo\n\n{table}\n\nTotal time: {total:.1f} s\n"
+    if failures:
+        summary += f"\nFAILED families: {', '.join(failures)}\n"
+    (out / "summary.md").write_text(summary)
+    (out / "summary.json").write_text(json.dumps({"rows": rows, "failed": failures}, indent=2))
+    print()
+    print(summary)
+    print(f"wrote {out / 'summary.md'} and the plots in {out}/")
+    return 1 if failures else 0

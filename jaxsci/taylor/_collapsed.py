@@ -1,0 +1,290 @@
+"""Collapsed Taylor mode: ``sum_r w_r D^K u[v_r, ..., v_r]`` in one forward pass.
+
+Collapsed Taylor mode (Dangel, Siebert, Zeinhofer, Walther, NeurIPS 2025, arXiv
+2505.13644, Sec. 3): along the curves ``x + v_r t`` the K-th Taylor coefficient of every
+intermediate ``y = f(x_1, ...)`` is affine in the K-th coefficients of its inputs,
+
+    y_K = f'(x_0)[x_K] + N(x_1, ..., x_{K-1}),
+
+with the same linear map ``f'(x_0)`` for every direction. Summing over directions with
+weights therefore needs only the *weighted sum* ``S = sum_r w_r x_{K,r}`` of the top
+coefficients, propagated once:
+
+    S_y = f'(x_0)[S_x] + sum_r w_r N(x_{1,r}, ..., x_{K-1,r}),
+
+while the lower coefficients ``1..K-1`` are still carried per direction. Linear layers
+(the bulk of a network's cost) thus process K-1 instead of K coefficients per direction.
+The forward Laplacian (Li et al. 2023) is the case K = 2 with unit directions.
+
+A second saving: when the directions are sparse (unit vectors ``e_i`` for the Laplacian
+or sparse STDE), the first coefficient of the first linear layer ``W x`` is a gather of
+columns of ``W`` instead of a matrix product with one-hot vectors.
+
+This module interprets the jaxpr of ``u``. Primitives that are linear in their
+x-dependent operand are applied to each coefficient directly; every other primitive uses
+JAX's own Taylor rules (``jax.experimental.jet.jet_rules``), vmapped over directions, to
+get the lower coefficients and the nonlinear part ``N``. Taylor coefficients are stored
+unscaled (``x(t) = sum_k x_k t^k``), so the result is ``K! * S_out``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.experimental import jet as jet_module
+from jax.extend import core as jex_core
+
+from ._directions import DenseDirections, Directions, SparseDirections
+
+_jet_rules = jet_module.jet_rules
+
+# Primitives linear in one operand when the other operands do not depend on x.
+_BILINEAR = {lax.dot_general_p, lax.mul_p, lax.conv_general_dilated_p}
+
+
+def _is_jointly_linear(prim) -> bool:
+    rule = _jet_rules.get(prim)
+    return isinstance(rule, functools.partial) and rule.func is jet_module.linear_prop
+
+
+class _Sparse:
+    """First Taylor coefficient of the input: rows ``sum_j val[r,j] e_{idx[r,j]}``."""
+
+    def __init__(self, directions: SparseDirections, dtype):
+        self.directions = directions
+        self.dtype = dtype
+        self._dense = None
+
+    def dense(self):
+        if self._dense is None:
+            self._dense = self.directions.dense(self.dtype)
+        return self._dense
+
+
+class _Jet:
+    """An x-dependent value: primal, per-direction coefficients 1..K-1, summed top."""
+
+    __slots__ = ("primal", "lower", "top")
+
+    def __init__(self, primal, lower, top):
+        self.primal = primal
+        self.lower = lower  # list of length K-1: array (R, *shape), _Sparse, or None (zero)
+        self.top = top  # array of the primal's shape, or None (zero)
+
+
+def _dense_lower(c):
+    return c.dense() if isinstance(c, _Sparse) else c
+
+
+def _read(env, v):
+    if isinstance(v, jex_core.Literal):
+        return v.val
+    return env[v]
+
+
+def _bind(prim, params, *args):
+    return prim.bind(*args, **params)
+
+
+def _sub_jaxpr(eqn):
+    for name in ("jaxpr", "call_jaxpr", "fun_jaxpr"):
+        sub = eqn.params.get(name)
+        if sub is not None and hasattr(sub, "jaxpr") and hasattr(sub, "consts"):
+            return sub
+    return None
+
+
+class _Interpreter:
+    def __init__(self, order: int, weights):
+        self.order = order
+        self.weights = weights
+
+    # -- evaluation --------------------------------------------------------------------
+    def run(self, jaxpr, consts, args):
+        env: dict = {}
+        for var, val in zip(jaxpr.constvars, consts):
+            env[var] = val
+        for var, val in zip(jaxpr.invars, args):
+            env[var] = val
+        for eqn in jaxpr.eqns:
+            ins = [_read(env, v) for v in eqn.invars]
+            outs = self.eqn(eqn, ins)
+            if not eqn.primitive.multiple_results:
+                outs = [outs]
+            for var, val in zip(eqn.outvars, outs):
+                env[var] = val
+        return [_read(env, v) for v in jaxpr.outvars]
+
+    def eqn(self, eqn, ins):
+        prim, params = eqn.primitive, eqn.params
+        if not any(isinstance(a, _Jet) for a in ins):
+            return prim.bind(*ins, **params)
+        sub = _sub_jaxpr(eqn)
+        if sub is not None:
+            n_consts = params.get("num_consts", 0)
+            outs = self.run(sub.jaxpr, list(sub.consts), ins[n_consts:] if n_consts and len(ins) > len(sub.jaxpr.invars) else ins)
+            return outs if prim.multiple_results else outs[0]
+        jets = [i for i, a in enumerate(ins) if isinstance(a, _Jet)]
+        if prim in _BILINEAR and len(jets) == 1:
+            return self.linear_in_one(prim, params, ins, jets[0])
+        if prim is lax.div_p and jets == [0]:
+            return self.linear_in_one(prim, params, ins, 0)
+        if _is_jointly_linear(prim):
+            return self.jointly_linear(prim, params, ins)
+        return self.general(prim, params, ins)
+
+    # -- linear primitives -------------------------------------------------------------
+    def linear_in_one(self, prim, params, ins, pos):
+        jet = ins[pos]
+        primals = [a.primal if isinstance(a, _Jet) else a for a in ins]
+        primal = prim.bind(*primals, **params)
+
+        def apply(c):
+            args = list(primals)
+            args[pos] = c
+            return prim.bind(*args, **params)
+
+        lower = []
+        for c in jet.lower:
+            if c is None:
+                lower.append(None)
+            elif isinstance(c, _Sparse) and prim is lax.dot_general_p and jet.primal.ndim == 1:
+                lower.append(self.gathered_dot(c, params, primals, pos))
+            else:
+                lower.append(jax.vmap(apply)(_dense_lower(c)))
+        top = None if jet.top is None else apply(jet.top)
+        return _Jet(primal, lower, top)
+
+    @staticmethod
+    def gathered_dot(c: _Sparse, params, primals, pos):
+        """``dot(W, v_r)`` for sparse ``v_r``: gather columns of W instead of a matmul."""
+        (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = params["dimension_numbers"]
+        if lhs_batch or rhs_batch:
+            return jax.vmap(lambda v: _dot_at(primals, pos, v, params))(c.dense())
+        other = primals[1 - pos]
+        axis = (rhs_contract if pos == 0 else lhs_contract)[0]
+        moved = jnp.moveaxis(other, axis, 0)  # (d, *free)
+        d = c.directions
+        gathered = moved[d.idx]  # (R, m, *free)
+        val = d.val.astype(c.dtype)
+        out = jnp.einsum("rm,rm...->r...", val, gathered.astype(c.dtype))
+        return out.astype(jnp.result_type(*primals))
+
+    def jointly_linear(self, prim, params, ins):
+        primals = [a.primal if isinstance(a, _Jet) else a for a in ins]
+        primal = prim.bind(*primals, **params)
+        jets = [a if isinstance(a, _Jet) else None for a in ins]
+
+        def coeff(k):
+            """Coefficient k (0-based over lower) or 'top' for every input (None = zero)."""
+            if k == "top":
+                return [None if j is None else j.top for j in jets]
+            return [None if j is None else _dense_lower(j.lower[k]) for j in jets]
+
+        def combine(cs, batched):
+            if all(c is None for c in cs):
+                return None
+            if prim in (lax.add_p, lax.sub_p) and any(c is None for c in cs):
+                a, b = cs
+                if b is None:
+                    return a
+                return b if prim is lax.add_p else -b
+            zeros = [
+                c if c is not None else jnp.zeros(jnp.shape(p), jnp.result_type(p))
+                for c, p in zip(cs, primals)
+            ]
+            if not batched:
+                return prim.bind(*zeros, **params)
+            axes = [0 if c is not None else None for c in cs]
+            return jax.vmap(functools.partial(_bind, prim, params), in_axes=axes)(*zeros)
+
+        lower = [combine(coeff(k), True) for k in range(self.order - 1)]
+        top = combine(coeff("top"), False)
+        return _Jet(primal, lower, top)
+
+    # -- nonlinear primitives: JAX's Taylor rules --------------------------------------
+    def general(self, prim, params, ins):
+        rule = _jet_rules.get(prim)
+        if rule is None:
+            raise NotImplementedError(
+                f"collapsed Taylor mode has no Taylor rule for the primitive `{prim}` used by "
+                "the function; JAX's `jet` does not support it either. Rewrite that part of "
+                "the function with supported operations, or use the `hessian` backend "
+                "(second-order operators only)."
+            )
+        primals = [a.primal if isinstance(a, _Jet) else a for a in ins]
+        K = self.order
+
+        def zeros(p):
+            return jnp.zeros(jnp.shape(p), jnp.result_type(p))
+
+        series, axes = [], []
+        for a, p in zip(ins, primals):
+            if isinstance(a, _Jet):
+                terms = [zeros(p) if c is None else _dense_lower(c) for c in a.lower] + [zeros(p)]
+                series.append(terms)
+                axes.append([None if c is None else 0 for c in a.lower] + [None])
+            else:
+                series.append([zeros(p)] * K)
+                axes.append([None] * K)
+
+        def per_direction(series_r):
+            return rule(primals, series_r, **params)
+
+        primal_out, terms_out = jax.vmap(per_direction, in_axes=(axes,), out_axes=(None, 0))(series)
+
+        top_in = [
+            [a.top if isinstance(a, _Jet) and a.top is not None else zeros(p)]
+            for a, p in zip(ins, primals)
+        ]
+        has_top = any(isinstance(a, _Jet) and a.top is not None for a in ins)
+        linear_top = rule(primals, top_in, **params)[1] if has_top else None
+
+        def assemble(p_out, t_out, lin):
+            if t_out is jet_module.zero_series:
+                return p_out
+            lower = list(t_out[: K - 1])
+            nonlinear = jnp.tensordot(self.weights.astype(t_out[K - 1].dtype), t_out[K - 1], axes=1)
+            top = nonlinear if lin is None or lin is jet_module.zero_series else nonlinear + lin[0]
+            return _Jet(p_out, lower, top)
+
+        if prim.multiple_results:
+            lins = linear_top if linear_top is not None else [None] * len(primal_out)
+            return [assemble(p, t, l) for p, t, l in zip(primal_out, terms_out, lins)]
+        return assemble(primal_out, terms_out, linear_top)
+
+
+def _dot_at(primals, pos, v, params):
+    args = list(primals)
+    args[pos] = v
+    return lax.dot_general_p.bind(*args, **params)
+
+
+def collapsed_sum(
+    u: Callable[[jax.Array], jax.Array], x: jax.Array, order: int, directions: Directions
+) -> tuple[jax.Array, jax.Array]:
+    """``(u(x), sum_r w_r D^order u[v_r, ..., v_r])`` by collapsed Taylor mode, order >= 2."""
+    if order < 2:
+        raise ValueError("collapsed_sum needs order >= 2; use a jvp for first-order terms.")
+    closed = jax.make_jaxpr(u)(x)
+    dtype = x.dtype
+    weights = directions.weight.astype(dtype)
+    if isinstance(directions, SparseDirections):
+        first: Any = _Sparse(directions, dtype)
+    else:
+        first = directions.vectors.astype(dtype)
+    x_jet = _Jet(x, [first] + [None] * (order - 2), None)
+    (out,) = _Interpreter(order, weights).run(closed.jaxpr, closed.consts, [x_jet])
+    if not isinstance(out, _Jet):  # u does not depend on x
+        return out, jnp.zeros_like(out)
+    value = jnp.zeros_like(out.primal) if out.top is None else out.top * math.factorial(order)
+    return out.primal, value
+
+
+__all__ = ["collapsed_sum", "DenseDirections", "SparseDirections"]

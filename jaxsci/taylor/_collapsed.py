@@ -48,6 +48,15 @@ _jet_rules = jet_module.jet_rules
 _BILINEAR = {lax.dot_general_p, lax.mul_p, lax.conv_general_dilated_p}
 
 
+# Elementwise functions of one argument: their Taylor coefficients at x_0 are computed once
+# per point and composed with each direction's series (Faa di Bruno in coefficient form).
+_ELEMENTWISE_UNARY = {
+    lax.tanh_p, lax.logistic_p, lax.sin_p, lax.cos_p, lax.exp_p, lax.log_p, lax.log1p_p,
+    lax.expm1_p, lax.sqrt_p, lax.rsqrt_p, lax.integer_pow_p, lax.square_p, lax.erf_p,
+    lax.sinh_p, lax.cosh_p, lax.asinh_p, lax.acosh_p, lax.atanh_p,
+}
+
+
 def _is_jointly_linear(prim) -> bool:
     rule = _jet_rules.get(prim)
     return isinstance(rule, functools.partial) and rule.func is jet_module.linear_prop
@@ -137,7 +146,50 @@ class _Interpreter:
             return self.linear_in_one(prim, params, ins, 0)
         if _is_jointly_linear(prim):
             return self.jointly_linear(prim, params, ins)
+        if prim in _ELEMENTWISE_UNARY and len(ins) == 1:
+            return self.elementwise(prim, params, ins[0])
         return self.general(prim, params, ins)
+
+    # -- elementwise nonlinear functions -----------------------------------------------
+    def elementwise(self, prim, params, jet):
+        """``y(t) = sum_k c_k (x(t) - x_0)^k`` with ``c_k = f^(k)(x_0) / k!``.
+
+        The ``c_k`` come from one Taylor rule call along ``x_0 + t`` (shared by all
+        directions); each direction then needs only products of its own coefficients.
+        """
+        K = self.order
+        x0 = jet.primal
+        unit = [jnp.ones_like(x0)] + [jnp.zeros_like(x0)] * (K - 1)
+        primal, c = _jet_rules[prim]([x0], [unit], **params)
+        lower_in = [_dense_lower(a) for a in jet.lower]  # x_1..x_{K-1}, each (R, ...) or None
+
+        def times(p, q):
+            """Truncated product of two series given as {power: coefficient}."""
+            out: dict[int, jax.Array] = {}
+            for i, a in p.items():
+                for j, b in q.items():
+                    if i + j <= K:
+                        out[i + j] = out[i + j] + a * b if i + j in out else a * b
+            return out
+
+        delta = {j + 1: a for j, a in enumerate(lower_in) if a is not None}
+        power = dict(delta)  # (x(t) - x_0)^k, starting at k = 1
+        lower: list = [None] * (K - 1)
+        nonlinear = None
+        for k in range(1, K + 1):
+            for m, coeff in power.items():
+                if m < K:
+                    term = c[k - 1] * coeff
+                    lower[m - 1] = term if lower[m - 1] is None else lower[m - 1] + term
+                elif m == K:
+                    summed = c[k - 1] * jnp.tensordot(self.weights.astype(coeff.dtype), coeff, axes=1)
+                    nonlinear = summed if nonlinear is None else nonlinear + summed
+            if k < K:
+                power = times(power, delta)
+        top = None if jet.top is None else c[0] * jet.top
+        if nonlinear is not None:
+            top = nonlinear if top is None else top + nonlinear
+        return _Jet(primal, lower, top)
 
     # -- linear primitives -------------------------------------------------------------
     def linear_in_one(self, prim, params, ins, pos):

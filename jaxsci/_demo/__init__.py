@@ -30,7 +30,7 @@ def _format_table(rows: list[dict]) -> str:
         err_text = f"{err:.3e}" if isinstance(err, (int, float)) else str(err)
         lines.append(
             f"| {r['family']} | {r['problem']} | {r['method']} | {err_text} | "
-            f"{r['seconds']:.2f} | {r.get('note', '')} |"
+            f"{r['seconds']:.3g} | {r.get('note', '')} |"
         )
     return "\n".join(lines)
 

@@ -1,5 +1,8 @@
 """Problem definitions shared by the method families: domains, operators, initial and
 boundary conditions, and exact solutions or classical reference solvers.
-
-Each group of problems lives in its own module; the families import what they need.
 """
+
+from ._domain import AbstractDomain, Ball, Box, SpaceTime, Sphere
+from ._problem import PDEProblem
+
+__all__ = ["AbstractDomain", "Ball", "Box", "PDEProblem", "SpaceTime", "Sphere"]

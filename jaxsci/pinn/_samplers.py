@@ -1,0 +1,118 @@
+"""Collocation points: uniform, quasi-random (Halton, Sobol) and adaptive (R3, RAR)."""
+
+from __future__ import annotations
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from ..core import check_key, check_positive_int
+from ..pde import AbstractDomain
+
+_PRIMES = np.array([2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71,
+                    73, 79, 83, 89, 97, 101, 103, 107, 109, 113])
+
+
+def _check_domain(domain) -> None:
+    if not isinstance(domain, AbstractDomain):
+        raise TypeError(
+            f"`domain` must be a jaxsci.pde domain (Box, Ball, Sphere, SpaceTime), got "
+            f"{type(domain).__name__}."
+        )
+
+
+def uniform(domain: AbstractDomain, key: jax.Array, n: int) -> Float[Array, "n d"]:
+    """``n`` points drawn uniformly from the domain (jit-able)."""
+    _check_domain(domain)
+    check_key(key)
+    check_positive_int(n, "n")
+    return domain.sample(key, n)
+
+
+def halton(domain: AbstractDomain, n: int, start: int = 0, key: jax.Array | None = None):
+    """Points ``start .. start+n-1`` of the Halton sequence mapped into the domain.
+
+    The radical-inverse sequence in bases 2, 3, 5, ... (Halton 1960); with ``key`` a random
+    shift modulo 1 (Cranley-Patterson rotation) randomizes it. Up to 30 dimensions; needs a
+    domain with a map from the unit cube (boxes and space-time boxes).
+    """
+    _check_domain(domain)
+    check_positive_int(n, "n")
+    d = domain.dim
+    if d > len(_PRIMES):
+        raise ValueError(
+            f"halton supports up to {len(_PRIMES)} dimensions, got {d}; use `uniform` (the "
+            "advantage of low-discrepancy points vanishes in high dimension)."
+        )
+    index = jnp.arange(start + 1, start + n + 1)
+    bases = jnp.asarray(_PRIMES[:d])
+    digits = int(np.ceil(np.log(start + n + 1) / np.log(2))) + 1
+
+    def radical_inverse(base):
+        def body(carry, _):
+            i, value, scale = carry
+            scale = scale / base
+            value = value + (i % base) * scale
+            return (i // base, value, scale), None
+
+        (_, value, _), _ = jax.lax.scan(
+            body, (index, jnp.zeros(n), jnp.ones(n)), None, length=digits
+        )
+        return value
+
+    unit = jax.vmap(radical_inverse, out_axes=1)(bases)
+    if key is not None:
+        check_key(key)
+        unit = jnp.mod(unit + jax.random.uniform(key, (d,)), 1.0)
+    return domain.to_unit_cube(unit)
+
+
+def sobol(domain: AbstractDomain, n: int, seed: int = 0) -> Float[Array, "n d"]:
+    """``n`` scrambled Sobol points (Owen scrambling, via SciPy on the host; not jit-able).
+
+    ``n`` should be a power of two for the balance properties of the sequence.
+    """
+    _check_domain(domain)
+    check_positive_int(n, "n")
+    from scipy.stats import qmc
+
+    unit = qmc.Sobol(domain.dim, scramble=True, seed=seed).random(n)
+    return domain.to_unit_cube(jnp.asarray(unit))
+
+
+def r3_resample(
+    domain: AbstractDomain, key: jax.Array, points: Float[Array, "n d"], residuals: Float[Array, " n"]
+) -> Float[Array, "n d"]:
+    """Retain-Resample-Release (R3; Daw, Bu, Wang, Perdikaris, Karpatne, ICML 2023, Alg. 1).
+
+    Points whose ``|residual|`` exceeds the mean ``|residual|`` are retained; the others are
+    released and replaced by fresh uniform points, so high-residual regions accumulate
+    points over iterations while the set keeps its size (a fixed shape, so it is jit-able).
+    """
+    _check_domain(domain)
+    check_key(key)
+    if points.ndim != 2 or residuals.shape != points.shape[:1]:
+        raise ValueError(
+            f"r3_resample needs points (n, d) and residuals (n,), got {points.shape} and {residuals.shape}."
+        )
+    score = jnp.abs(residuals)
+    keep = score > jnp.mean(score)
+    fresh = domain.sample(key, points.shape[0])
+    return jnp.where(keep[:, None], points, fresh)
+
+
+def rar_add(
+    points: Float[Array, "n d"], candidates: Float[Array, "m d"], residuals: Float[Array, " m"], k: int
+) -> Float[Array, "n+k d"]:
+    """Residual-based adaptive refinement (RAR; Lu, Meng, Mao, Karniadakis, SIAM Rev. 2021):
+    append the ``k`` candidates with the largest ``|residual|``."""
+    check_positive_int(k, "k")
+    if candidates.ndim != 2 or residuals.shape != candidates.shape[:1]:
+        raise ValueError(
+            f"rar_add needs candidates (m, d) and residuals (m,), got {candidates.shape} and {residuals.shape}."
+        )
+    if k > candidates.shape[0]:
+        raise ValueError(f"cannot add k={k} points from {candidates.shape[0]} candidates.")
+    worst = jax.lax.top_k(jnp.abs(residuals), k)[1]
+    return jnp.concatenate([points, candidates[worst]], axis=0)

@@ -47,7 +47,12 @@ def random_tangents(
 def sample_without_replacement(key: jax.Array, population: int, num: int) -> Int[Array, " num"]:
     """``num`` distinct integers drawn uniformly from ``range(population)``.
 
-    Uses the Gumbel-top-k trick (O(population) work, no full sort).
+    Every ``num``-subset is equally likely (simple random sampling). For small samples
+    (``num**2 <= population``) the indices are drawn with replacement and the repeats
+    redrawn until all are distinct: O(num^2) work, independent of ``population`` (the
+    resulting set is uniform because the procedure commutes with any relabelling of the
+    population). Otherwise the Gumbel-top-k trick is used (O(population)). Both are much
+    cheaper than a full permutation.
     """
     check_key(key)
     check_positive_int(num, "num")
@@ -59,5 +64,22 @@ def sample_without_replacement(key: jax.Array, population: int, num: int) -> Int
         )
     if num == population:
         return jnp.arange(population)
-    scores = jax.random.uniform(key, (population,))
-    return jax.lax.top_k(scores, num)[1]
+    if num * num > population:
+        scores = jax.random.uniform(key, (population,))
+        return jax.lax.top_k(scores, num)[1]
+
+    earlier = jnp.tril(jnp.ones((num, num), bool), k=-1)
+
+    def repeated(idx):
+        return jnp.any((idx[:, None] == idx[None, :]) & earlier, axis=1)
+
+    def redraw(state):
+        key, idx = state
+        key, sub = jax.random.split(key)
+        fresh = jax.random.randint(sub, (num,), 0, population)
+        return key, jnp.where(repeated(idx), fresh, idx)
+
+    key, sub = jax.random.split(key)
+    start = jax.random.randint(sub, (num,), 0, population)
+    _, idx = jax.lax.while_loop(lambda s: jnp.any(repeated(s[1])), redraw, (key, start))
+    return idx

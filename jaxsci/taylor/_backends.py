@@ -16,7 +16,13 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..core import check_key, check_one_of, check_positive_int, check_scalar_function
+from ..core import (
+    check_key,
+    check_one_of,
+    check_positive_int,
+    check_scalar_function,
+    sample_without_replacement,
+)
 from ._directions import (
     DenseDirections,
     Directions,
@@ -128,7 +134,7 @@ def _sample_group(group, num: int, key, dim: int, dtype) -> Directions:
     if num >= n:
         sampled = group
     else:
-        pick = jax.random.choice(key, n, (num,), replace=False)
+        pick = sample_without_replacement(key, n, num)
         scale = n / num
         if isinstance(group, PartialTerms):
             sampled = PartialTerms(group.powers, group.dims[pick], group.coeffs[pick] * scale)

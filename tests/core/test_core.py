@@ -100,6 +100,21 @@ def test_sample_without_replacement_is_distinct_and_uniform():
     np.testing.assert_allclose(counts, 0.1, atol=0.01)
 
 
+@pytest.mark.parametrize("population, num", [(6, 2), (5, 3)])
+def test_sample_without_replacement_gives_uniform_subsets(population, num):
+    # (6, 2) uses the redraw-repeats path, (5, 3) the top-k path: every subset equally likely
+    import itertools
+
+    keys = jax.random.split(jax.random.key(1), 30000)
+    draws = np.sort(np.asarray(jax.vmap(lambda k: core.sample_without_replacement(k, population, num))(keys)), axis=1)
+    subsets = list(itertools.combinations(range(population), num))
+    counts = np.array([np.all(draws == np.array(s), axis=1).sum() for s in subsets])
+    assert counts.sum() == len(draws)
+    expected = len(draws) / len(subsets)
+    chi2 = np.sum((counts - expected) ** 2 / expected)
+    assert chi2 < 3 * len(subsets), chi2  # far below any plausible bias
+
+
 def test_random_tangents_have_identity_second_moment():
     for dist in ("rademacher", "gaussian"):
         v = core.random_tangents(jax.random.key(1), 20000, 4, dist)

@@ -28,7 +28,7 @@ def grad_norm_weights(
     so every term contributes a gradient of the same norm. Returns the weights with their
     gradient stopped; call it every few hundred steps and keep the result.
     """
-    norms = jnp.stack([optax.global_norm(jax.grad(f)(params)) for f in loss_fns])
+    norms = jnp.stack([optax.tree.norm(jax.grad(f)(params)) for f in loss_fns])
     new = jnp.sum(norms) / jnp.maximum(norms, jnp.finfo(norms.dtype).tiny)
     if previous is not None:
         new = momentum * previous + (1.0 - momentum) * new

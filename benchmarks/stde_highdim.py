@@ -1,0 +1,216 @@
+"""High-dimensional PINNs with STDE: the STDE paper's protocol, every backend in one run.
+
+    python benchmarks/stde_highdim.py [--quick] [--json PATH] [--dims ...] [--steps N]
+           [--problems allen_cahn poisson sine_gordon] [--methods ...] [--budget SECONDS]
+
+Protocol (Shi et al., NeurIPS 2024, App. H-I): two-body exact solution on the unit ball,
+hard constraint u = (1 - |x|^2) MLP(x), MLP with tanh and 3 hidden layers of width 128
+(4 linear layers), 100 fresh residual points per step, Adam with learning rate 1e-3
+decaying linearly to 0, relative L2 error on 20,000 test points (generated in chunks).
+Each backend's speed is measured over a timed block of steps after compilation; a
+backend whose full training run would exceed ``--budget`` seconds is trained for the
+steps that fit and reports them in ``steps``. A backend that runs out of memory is
+reported as OOM.
+
+    python benchmarks/stde_highdim.py --target --dims 1000 --minutes 10
+
+trains the best STDE backend for a wall-clock budget and reports the error over time.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import compiled_memory_mb, machine, markdown_table, parser, versions, write_json  # noqa: E402
+
+from jaxsci import pinn, taylor  # noqa: E402
+from jaxsci.pde.highdim import BallProblem  # noqa: E402
+
+BATCH = 100
+TEST_POINTS = 20_000
+TEST_CHUNK = 1000
+
+
+def all_backends(dim: int) -> dict:
+    out = {
+        "stde_sparse_16_collapsed": taylor.SparseSTDE(16),
+        "stde_sparse_16_jet": taylor.SparseSTDE(16, mode="jet"),
+        "stde_dense_16_collapsed": taylor.DenseSTDE(16),
+        "sdgd_16_hvp": taylor.SDGD(16),
+        "folx": taylor.ForwardLaplacian(),
+        "laplacian_collapsed": taylor.Exact(chunk_size=1000 if dim > 1000 else None),
+    }
+    if dim <= 1000:
+        out["hessian_trace"] = taylor.HessianTrace()
+    return out
+
+
+def make_network(dim: int, key):
+    return eqx.nn.MLP(dim, "scalar", 128, 3, activation=jnp.tanh, key=key)
+
+
+def relative_l2_chunked(problem, model, key, num=TEST_POINTS):
+    """Relative L2 error over ``num`` uniform test points drawn in chunks (memory-bounded)."""
+    u = problem.hard_constraint(model)
+    keys = jax.random.split(key, num // TEST_CHUNK)
+
+    def chunk(k):
+        pts = problem.domain.sample(k, TEST_CHUNK)
+        pred = jax.vmap(u)(pts)
+        exact = jax.vmap(problem.solution)(pts)
+        return jnp.sum((pred - exact) ** 2), jnp.sum(exact**2)
+
+    err, norm = jax.lax.map(chunk, keys)
+    return jnp.sqrt(jnp.sum(err) / jnp.sum(norm))
+
+
+def make_trainer(problem, backend, num_steps):
+    schedule = optax.linear_schedule(1e-3, 0.0, num_steps)
+    optimizer = optax.adam(schedule)
+
+    def loss(model, points, key):
+        return pinn.residual_loss(problem, problem.hard_constraint(model), points, backend, key)
+
+    return loss, optimizer
+
+
+def run_backend(problem, name, backend, num_steps, budget, seed=0):
+    dim = problem.dim
+    net = make_network(dim, jax.random.key(seed))
+    loss, optimizer = make_trainer(problem, backend, num_steps)
+    params, static = eqx.partition(net, eqx.is_inexact_array)
+    step = pinn.make_step(loss, optimizer, static)
+    opt_state = optimizer.init(params)
+
+    @jax.jit
+    def train_block(params, opt_state, key, length_marker):
+        def body(carry, _):
+            params, opt_state, key = carry
+            key, kp, kl = jax.random.split(key, 3)
+            points = problem.domain.sample(kp, BATCH)
+            params, opt_state, value = step(params, opt_state, points, kl)
+            return (params, opt_state, key), value
+
+        (params, opt_state, key), values = jax.lax.scan(
+            body, (params, opt_state, key), None, length=length_marker.shape[0]
+        )
+        return params, opt_state, key, values[-1]
+
+    key = jax.random.key(seed + 1)
+    block = min(50, num_steps)
+    marker = jnp.zeros(block)
+    try:
+        mem = compiled_memory_mb(jax.jit(step), params, opt_state,
+                                 problem.domain.sample(key, BATCH), key)
+        start = time.perf_counter()
+        params, opt_state, key, _ = jax.block_until_ready(train_block(params, opt_state, key, marker))
+        compile_s = time.perf_counter() - start
+        start = time.perf_counter()
+        params, opt_state, key, _ = jax.block_until_ready(train_block(params, opt_state, key, marker))
+        it_per_s = block / (time.perf_counter() - start)
+    except (MemoryError, jax.errors.JaxRuntimeError) as err:  # XLA reports OOM as a runtime error
+        if "RESOURCE_EXHAUSTED" in str(err) or isinstance(err, MemoryError) or "memory" in str(err).lower():
+            return dict(method=name, dim=dim, it_per_s=None, peak_mem_mb="OOM", rel_l2=None, steps=0)
+        raise
+    done = 2 * block
+    affordable = int(budget * it_per_s)
+    target = min(num_steps, max(done, affordable))
+    while done + block <= target:
+        params, opt_state, key, _ = train_block(params, opt_state, key, marker)
+        done += block
+    model = eqx.combine(params, static)
+    rel = float(eqx.filter_jit(lambda m: relative_l2_chunked(problem, m, jax.random.key(12345)))(model))
+    return dict(method=name, dim=dim, it_per_s=it_per_s, peak_mem_mb=mem, rel_l2=rel, steps=done,
+                compile_s=compile_s)
+
+
+def target_run(problem, backend_name, minutes, eval_every, num_steps):
+    backend = all_backends(problem.dim)[backend_name]
+    net = make_network(problem.dim, jax.random.key(0))
+    loss, optimizer = make_trainer(problem, backend, num_steps)
+    evaluate = lambda m: relative_l2_chunked(problem, m, jax.random.key(12345))  # noqa: E731
+    history = []
+    start = time.perf_counter()
+    deadline = start + 60 * minutes
+    params, static = eqx.partition(net, eqx.is_inexact_array)
+    step = pinn.make_step(loss, optimizer, static)
+    opt_state = optimizer.init(params)
+
+    @jax.jit
+    def chunk(params, opt_state, key):
+        def body(carry, _):
+            params, opt_state, key = carry
+            key, kp, kl = jax.random.split(key, 3)
+            params, opt_state, value = step(params, opt_state, problem.domain.sample(kp, BATCH), kl)
+            return (params, opt_state, key), value
+
+        (params, opt_state, key), values = jax.lax.scan(body, (params, opt_state, key), None, length=eval_every)
+        return params, opt_state, key, jnp.mean(values)
+
+    eval_jit = eqx.filter_jit(evaluate)
+    key = jax.random.key(1)
+    done = 0
+    while done < num_steps and time.perf_counter() < deadline:
+        params, opt_state, key, mean_loss = chunk(params, opt_state, key)
+        done += eval_every
+        err = float(eval_jit(eqx.combine(params, static)))
+        history.append(dict(step=done, wall_s=time.perf_counter() - start, loss=float(mean_loss), rel_l2=err))
+        print(f"step {done:6d}  {history[-1]['wall_s']:7.1f} s  loss {float(mean_loss):.3e}  rel_l2 {err:.3e}", flush=True)
+    return history
+
+
+def main(argv=None):
+    p = parser(__doc__)
+    p.add_argument("--dims", type=int, nargs="*", default=None)
+    p.add_argument("--steps", type=int, default=None, help="training steps per backend")
+    p.add_argument("--problems", nargs="*", default=["allen_cahn"])
+    p.add_argument("--methods", nargs="*", default=None)
+    p.add_argument("--budget", type=float, default=None, help="seconds of training per backend")
+    p.add_argument("--target", action="store_true", help="long run of the best STDE backend")
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--method", default="stde_sparse_16_collapsed")
+    args = p.parse_args(argv)
+    if args.target:
+        rows = []
+        for dim in args.dims or [1000]:
+            problem = BallProblem(dim, "two_body", args.problems[0])
+            steps = args.steps or 10_000
+            history = target_run(problem, args.method, args.minutes, 250, steps)
+            rows.append(dict(problem=problem.name, method=args.method, dim=dim, steps=steps,
+                             minutes=args.minutes, history=history))
+        write_json(args.json, {"target_runs": rows, "machine": machine(), "versions": versions()})
+        return rows
+    dims = args.dims or ([100, 1000] if args.quick else [100, 1000, 10_000, 100_000])
+    steps = args.steps or (200 if args.quick else 10_000)
+    budget = args.budget or (30.0 if args.quick else 600.0)
+    rows = []
+    for nonlinearity in args.problems:
+        for dim in dims:
+            problem = BallProblem(dim, "two_body", nonlinearity)
+            for name, backend in all_backends(dim).items():
+                if args.methods and name not in args.methods:
+                    continue
+                row = run_backend(problem, name, backend, steps, budget)
+                row["problem"] = problem.name
+                rows.append(row)
+                print(f"{problem.name:28s} {name:26s} {row['it_per_s'] or 0:9.2f} it/s  "
+                      f"mem {row['peak_mem_mb']}  rel_l2 {row['rel_l2']}  steps {row['steps']}", flush=True)
+    print()
+    print(markdown_table(rows, ["problem", "method", "dim", "it_per_s", "peak_mem_mb", "rel_l2", "steps"]))
+    write_json(args.json, {"rows": rows, "machine": machine(), "versions": versions(),
+                           "protocol": {"batch": BATCH, "test_points": TEST_POINTS, "lr": "1e-3 -> 0 linear",
+                                        "network": "tanh MLP, 3 hidden layers of width 128"}})
+    return rows
+
+
+if __name__ == "__main__":
+    main()

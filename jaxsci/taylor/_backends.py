@@ -145,6 +145,14 @@ def _sample_group(group, num: int, key, dim: int, dtype) -> Directions:
     return directional_group_directions(sampled, dtype)
 
 
+def _all_nonnegative(weights) -> bool:
+    """True when the weights are known (not traced) and all >= 0."""
+    try:
+        return bool(jnp.all(weights >= 0))
+    except jax.errors.ConcretizationTypeError:
+        return False
+
+
 def _allocate(sizes: list[int], budget: int) -> list[int]:
     """Split a sample budget over groups in proportion to their sizes (>= 1 each)."""
     total = sum(sizes)
@@ -266,14 +274,13 @@ class DenseSTDE(AbstractBackend):
         z = self._draw(key, (self.num_samples, dirs.num), dtype)
         root = jnp.sqrt(jnp.abs(dirs.weight)).astype(dtype)
         sign = jnp.sign(dirs.weight).astype(dtype)
-        vectors = dirs.dense(dtype)  # (R, d)
-        t = (z * root) @ vectors
-        s = (z * root * sign) @ vectors
-        # D^2u[t, s] = (D^2u[t+s] - D^2u[t-s]) / 4; equals D^2u[t] when all weights >= 0,
-        # in which case t - s = 0 contributes nothing.
-        both = jnp.concatenate([(t + s) / 2, (t - s) / 2])
-        w = jnp.concatenate([jnp.ones(self.num_samples), -jnp.ones(self.num_samples)])
-        return DenseDirections(both, w.astype(dtype) / self.num_samples)
+        t = dirs.combine(z * root)  # (num_samples, d), never forming dense unit vectors
+        scale = jnp.full((self.num_samples,), 1.0 / self.num_samples, dtype)
+        if _all_nonnegative(dirs.weight):
+            return DenseDirections(t, scale)
+        # D^2u[t, s] = (D^2u[(t+s)/2] - D^2u[(t-s)/2]) for the polarized bilinear form
+        s = dirs.combine(z * root * sign)
+        return DenseDirections(jnp.concatenate([(t + s) / 2, (t - s) / 2]), jnp.concatenate([scale, -scale]))
 
     def _biharmonic(self, op, key, dtype) -> DenseDirections:
         if self.distribution != "gaussian":

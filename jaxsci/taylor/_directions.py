@@ -51,6 +51,13 @@ class SparseDirections(eqx.Module):
         r = jnp.arange(self.num)[:, None]
         return rows.at[r, self.idx].add(self.val.astype(dtype))
 
+    def combine(self, coefficients: Float[Array, "s r"]) -> Float[Array, "s d"]:
+        """``sum_r coefficients[s, r] v_r`` for each row s, by a scatter-add (no dense rows)."""
+        contrib = coefficients[:, :, None] * self.val[None].astype(coefficients.dtype)  # (s, r, m)
+        flat = contrib.reshape(coefficients.shape[0], -1)
+        out = jnp.zeros((coefficients.shape[0], self.dim), coefficients.dtype)
+        return out.at[:, self.idx.reshape(-1)].add(flat)
+
 
 class DenseDirections(eqx.Module):
     """``R`` dense directions (rows of ``vectors``) with weights ``weight[r]``."""
@@ -64,6 +71,10 @@ class DenseDirections(eqx.Module):
 
     def dense(self, dtype=None) -> Float[Array, "r d"]:
         return self.vectors if dtype is None else self.vectors.astype(dtype)
+
+    def combine(self, coefficients: Float[Array, "s r"]) -> Float[Array, "s d"]:
+        """``sum_r coefficients[s, r] v_r`` for each row s."""
+        return coefficients @ self.vectors.astype(coefficients.dtype)
 
 
 Directions = SparseDirections | DenseDirections

@@ -182,7 +182,7 @@ class _Interpreter:
                     term = c[k - 1] * coeff
                     lower[m - 1] = term if lower[m - 1] is None else lower[m - 1] + term
                 elif m == K:
-                    summed = c[k - 1] * jnp.tensordot(self.weights.astype(coeff.dtype), coeff, axes=1)
+                    summed = c[k - 1] * _weighted_sum(self.weights, coeff)
                     nonlinear = summed if nonlinear is None else nonlinear + summed
             if k < K:
                 power = times(power, delta)
@@ -208,6 +208,8 @@ class _Interpreter:
                 lower.append(None)
             elif isinstance(c, _Sparse) and prim is lax.dot_general_p and jet.primal.ndim == 1:
                 lower.append(self.gathered_dot(c, params, primals, pos))
+            elif prim is lax.dot_general_p and _fully_contracted(params, pos, jet.primal.ndim):
+                lower.append(_direction_major_dot(_dense_lower(c), primals, pos, params))
             else:
                 lower.append(jax.vmap(apply)(_dense_lower(c)))
         top = None if jet.top is None else apply(jet.top)
@@ -302,7 +304,7 @@ class _Interpreter:
             if t_out is jet_module.zero_series:
                 return p_out
             lower = list(t_out[: K - 1])
-            nonlinear = jnp.tensordot(self.weights.astype(t_out[K - 1].dtype), t_out[K - 1], axes=1)
+            nonlinear = _weighted_sum(self.weights, t_out[K - 1])
             top = nonlinear if lin is None or lin is jet_module.zero_series else nonlinear + lin[0]
             return _Jet(p_out, lower, top)
 
@@ -310,6 +312,35 @@ class _Interpreter:
             lins = linear_top if linear_top is not None else [None] * len(primal_out)
             return [assemble(p, t, l) for p, t, l in zip(primal_out, terms_out, lins)]
         return assemble(primal_out, terms_out, linear_top)
+
+
+def _weighted_sum(weights, stacked):
+    """``sum_r w_r stacked[r]`` as an elementwise product and a reduction, which XLA fuses
+    into a single pass (a tensordot would first materialise ``stacked``'s factors)."""
+    w = weights.astype(stacked.dtype).reshape((-1,) + (1,) * (stacked.ndim - 1))
+    return jnp.sum(w * stacked, axis=0)
+
+
+def _fully_contracted(params, pos: int, ndim: int) -> bool:
+    """Whether every axis of operand ``pos`` of a dot_general is contracted (no batch axes)."""
+    (contract_l, contract_r), (batch_l, batch_r) = params["dimension_numbers"]
+    contract = contract_l if pos == 0 else contract_r
+    return not batch_l and not batch_r and len(contract) == ndim
+
+
+def _direction_major_dot(coeffs, primals, pos, params):
+    """``dot_general(W, v_r)`` for all r at once, with the direction axis leading.
+
+    When the x-dependent operand is fully contracted, the result's axes are the other
+    operand's free axes, so putting the stacked coefficients first gives ``(R, ...)``
+    directly; vmap would produce ``(..., R)`` and then transpose a large array.
+    """
+    (contract_l, contract_r), _ = params["dimension_numbers"]
+    own, other_axes = (contract_l, contract_r) if pos == 0 else (contract_r, contract_l)
+    other = primals[1 - pos]
+    dims = (((tuple(a + 1 for a in own)), tuple(other_axes)), ((), ()))
+    out_dtype = jnp.result_type(*primals)
+    return lax.dot_general(coeffs, other, dims, preferred_element_type=out_dtype)
 
 
 def _dot_at(primals, pos, v, params):

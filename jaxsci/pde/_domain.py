@@ -78,23 +78,33 @@ class Box(AbstractDomain):
 
 
 class Ball(AbstractDomain):
-    """The closed ball ``|x - center| <= radius`` in R^dim."""
+    """The closed ball ``|x| <= radius`` in R^dim.
+
+    ``radial`` chooses how ``sample`` draws the radius: ``"volume"`` (uniform in the
+    ball's volume, ``r = radius U^(1/d)``: in high dimension nearly all points lie close
+    to the sphere) or ``"uniform"`` (``r = radius U``, a uniform direction at a uniformly
+    drawn radius; the sampling of the STDE paper's experiments, Shi et al. 2024).
+    """
 
     dim: int = eqx.field(static=True)
     radius: float = 1.0
+    radial: str = eqx.field(static=True, default="volume")
 
     def __check_init__(self):
         check_positive_int(self.dim, "dim")
+        if self.radial not in ("volume", "uniform"):
+            raise ValueError(f"`radial` must be 'volume' or 'uniform', got {self.radial!r}.")
 
     def contains(self, x, tol=1e-6):
         return jnp.linalg.norm(x, axis=-1) <= self.radius + tol
 
     def sample(self, key, n):
-        """Uniform in the ball: a uniform direction times radius * U^(1/d)."""
+        """A uniform direction times ``radius * U^(1/d)`` (volume) or ``radius * U``."""
         check_key(key)
         k1, k2 = jax.random.split(key)
         direction = Sphere(self.dim, self.radius).sample(k1, _check_n(n)) / self.radius
-        r = self.radius * jax.random.uniform(k2, (n, 1), dtype=direction.dtype) ** (1.0 / self.dim)
+        u = jax.random.uniform(k2, (n, 1), dtype=direction.dtype)
+        r = self.radius * (u ** (1.0 / self.dim) if self.radial == "volume" else u)
         return direction * r
 
     def sample_boundary(self, key, n):

@@ -76,6 +76,10 @@ class BallProblem(PDEProblem):
         solution_kind: ``"two_body"`` or ``"three_body"``.
         nonlinearity: ``"poisson"``, ``"allen_cahn"`` or ``"sine_gordon"``.
         seed: seed of the coefficients ``c_i ~ N(0, 1)``.
+        radial: how points are drawn from the ball (training and test points):
+            ``"uniform"`` (default: a uniform direction at a radius uniform in [0, 1], the
+            STDE paper's protocol) or ``"volume"`` (uniform in volume, which in high
+            dimension puts nearly every point next to the sphere, where u = 0).
 
     Example:
         >>> problem = BallProblem(1000, "two_body", "allen_cahn")
@@ -92,7 +96,7 @@ class BallProblem(PDEProblem):
     operators: tuple
 
     def __init__(self, dim: int, solution_kind: str = "two_body", nonlinearity: str = "allen_cahn",
-                 seed: int = 0, dtype=None):
+                 seed: int = 0, dtype=None, radial: str = "uniform"):
         check_one_of(solution_kind, SOLUTIONS, "solution_kind")
         check_one_of(nonlinearity, NONLINEARITIES, "nonlinearity")
         lowest = 2 if solution_kind == "two_body" else 3
@@ -105,7 +109,7 @@ class BallProblem(PDEProblem):
         dtype = dtype or jnp.result_type(float)
         self.coefficients = jax.random.normal(jax.random.key(seed), (m,), dtype=dtype)
         self.name = f"{solution_kind.replace('_', '-')} {nonlinearity.replace('_', '-')} d={dim}"
-        self.domain = Ball(dim)
+        self.domain = Ball(dim, 1.0, radial)
         self.operators = (taylor.laplacian(dim),)
 
     def _terms(self, x):

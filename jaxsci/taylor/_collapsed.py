@@ -317,8 +317,7 @@ class _Interpreter:
 def _weighted_sum(weights, stacked):
     """``sum_r w_r stacked[r]`` as an elementwise product and a reduction, which XLA fuses
     into a single pass (a tensordot would first materialise ``stacked``'s factors)."""
-    w = weights.astype(stacked.dtype).reshape((-1,) + (1,) * (stacked.ndim - 1))
-    return jnp.sum(w * stacked, axis=0)
+    return jnp.tensordot(weights.astype(stacked.dtype), stacked, axes=1)
 
 
 def _fully_contracted(params, pos: int, ndim: int) -> bool:

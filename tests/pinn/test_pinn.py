@@ -31,6 +31,10 @@ def test_ball_sampler_is_uniform_in_radius():
     # P(r <= s) = s^d for the uniform ball
     for s in (0.5, 0.8, 0.95):
         assert abs(np.mean(r <= s) - s**4) < 0.01
+    # the STDE paper's sampling: a uniform radius
+    r = np.linalg.norm(np.asarray(pde.Ball(50, radial="uniform").sample(jax.random.key(2), 40000)), axis=1)
+    for s in (0.2, 0.5, 0.9):
+        assert abs(np.mean(r <= s) - s) < 0.01
 
 
 def test_halton_has_low_discrepancy():

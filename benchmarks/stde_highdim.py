@@ -83,7 +83,9 @@ def make_trainer(problem, backend, num_steps):
     return loss, optimizer
 
 
-def run_backend(problem, name, backend, num_steps, budget, seed=0):
+def run_backend(problem, name, backend, num_steps, budget, seed=0, mem_limit_mb=16_000.0):
+    """Compile one training step, check its planned memory, time it, then train for
+    ``num_steps`` steps or ``budget`` seconds, whichever comes first."""
     dim = problem.dim
     net = make_network(dim, jax.random.key(seed))
     loss, optimizer = make_trainer(problem, backend, num_steps)
@@ -91,46 +93,46 @@ def run_backend(problem, name, backend, num_steps, budget, seed=0):
     step = pinn.make_step(loss, optimizer, static)
     opt_state = optimizer.init(params)
 
-    @jax.jit
-    def train_block(params, opt_state, key, length_marker):
-        def body(carry, _):
-            params, opt_state, key = carry
-            key, kp, kl = jax.random.split(key, 3)
-            points = problem.domain.sample(kp, BATCH)
-            params, opt_state, value = step(params, opt_state, points, kl)
-            return (params, opt_state, key), value
-
-        (params, opt_state, key), values = jax.lax.scan(
-            body, (params, opt_state, key), None, length=length_marker.shape[0]
-        )
-        return params, opt_state, key, values[-1]
+    def full_step(params, opt_state, key):
+        key, kp, kl = jax.random.split(key, 3)
+        params, opt_state, value = step(params, opt_state, problem.domain.sample(kp, BATCH), kl)
+        return params, opt_state, key, value
 
     key = jax.random.key(seed + 1)
-    block = min(50, num_steps)
-    marker = jnp.zeros(block)
+    row = dict(method=name, dim=dim, it_per_s=None, peak_mem_mb=None, rel_l2=None, steps=0)
+    start = time.perf_counter()
+    compiled = jax.jit(full_step).lower(params, opt_state, key).compile()
+    row["compile_s"] = time.perf_counter() - start
+    mem = compiled_memory_mb(jax.jit(full_step), params, opt_state, key)
+    row["peak_mem_mb"] = mem
+    if mem is not None and mem > mem_limit_mb:
+        row["peak_mem_mb"] = f"OOM (plans {mem / 1024:.1f} GiB > {mem_limit_mb / 1024:.0f} GiB)"
+        return row
     try:
-        mem = compiled_memory_mb(jax.jit(step), params, opt_state,
-                                 problem.domain.sample(key, BATCH), key)
+        params, opt_state, key, _ = jax.block_until_ready(compiled(params, opt_state, key))
         start = time.perf_counter()
-        params, opt_state, key, _ = jax.block_until_ready(train_block(params, opt_state, key, marker))
-        compile_s = time.perf_counter() - start
+        params, opt_state, key, _ = jax.block_until_ready(compiled(params, opt_state, key))
+        per_step = time.perf_counter() - start
+        timed = max(1, min(50, int(10.0 / per_step)))
         start = time.perf_counter()
-        params, opt_state, key, _ = jax.block_until_ready(train_block(params, opt_state, key, marker))
-        it_per_s = block / (time.perf_counter() - start)
+        for _ in range(timed):
+            params, opt_state, key, _ = compiled(params, opt_state, key)
+        jax.block_until_ready(params)
+        row["it_per_s"] = timed / (time.perf_counter() - start)
     except (MemoryError, jax.errors.JaxRuntimeError) as err:  # XLA reports OOM as a runtime error
-        if "RESOURCE_EXHAUSTED" in str(err) or isinstance(err, MemoryError) or "memory" in str(err).lower():
-            return dict(method=name, dim=dim, it_per_s=None, peak_mem_mb="OOM", rel_l2=None, steps=0)
+        if isinstance(err, MemoryError) or "RESOURCE_EXHAUSTED" in str(err):
+            row["peak_mem_mb"] = "OOM"
+            return row
         raise
-    done = 2 * block
-    affordable = int(budget * it_per_s)
-    target = min(num_steps, max(done, affordable))
-    while done + block <= target:
-        params, opt_state, key, _ = train_block(params, opt_state, key, marker)
-        done += block
+    done = 2 + timed
+    deadline = time.perf_counter() + budget
+    while done < num_steps and time.perf_counter() < deadline:
+        params, opt_state, key, _ = compiled(params, opt_state, key)
+        done += 1
     model = eqx.combine(params, static)
-    rel = float(eqx.filter_jit(lambda m: relative_l2_chunked(problem, m, jax.random.key(12345)))(model))
-    return dict(method=name, dim=dim, it_per_s=it_per_s, peak_mem_mb=mem, rel_l2=rel, steps=done,
-                compile_s=compile_s)
+    row["rel_l2"] = float(eqx.filter_jit(lambda m: relative_l2_chunked(problem, m, jax.random.key(12345)))(model))
+    row["steps"] = done
+    return row
 
 
 def target_run(problem, backend_name, minutes, eval_every, num_steps):

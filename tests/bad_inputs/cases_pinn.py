@@ -40,3 +40,11 @@ CASES = [
     BadInput("pinn-train-steps", lambda: pinn.train(NET, None, None, 0, key=KEY, sample_points=None),
              ValueError, "positive integer"),
 ]
+
+from jaxsci.pde.classical import Burgers1D, KdVSoliton  # noqa: E402
+
+CASES += [
+    BadInput("pde-burgers-viscosity", lambda: Burgers1D(nu=-0.1), ValueError, "positive number"),
+    BadInput("pde-kdv-speed", lambda: KdVSoliton(speed=0.0), ValueError, "positive number"),
+    BadInput("pde-ball-radial", lambda: pde.Ball(3, radial="gaussian"), ValueError, "'volume' or 'uniform'"),
+]

@@ -17,7 +17,7 @@ Points are ``(x, t)`` / ``(x, y)`` with time last.
 from __future__ import annotations
 
 import equinox as eqx
-
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -178,4 +178,107 @@ class Burgers1D(PDEProblem):
         return jnp.stack([xx.ravel(), tt.ravel()], axis=1)
 
 
-__all__ = ["Burgers1D", "KdVSoliton", "Poisson2D"]
+__all__ = ["AllenCahn1D", "Burgers1D", "KdVSoliton", "Poisson2D"]
+
+
+class AllenCahn1D(PDEProblem):
+    """``u_t - eps u_xx + 5 u^3 - 5 u = 0``, ``x`` in ``[-1, 1]`` periodic, ``t`` in ``[0, 1]``,
+    ``u(x, 0) = x^2 cos(pi x)``, ``eps = 1e-4``: the setting of Wang, Sankaran, Perdikaris
+    ("Respecting causality", CMAME 2024; jaxpi).
+
+    The reference is a float64 Fourier pseudo-spectral solve with ETDRK4 (Cox & Matthews
+    2002, coefficients of Kassam & Trefethen 2005), ``num_modes`` grid points and time step
+    ``dt``, saved every ``save_dt``. ``solution`` interpolates it: spectrally in ``x``,
+    by cubic Lagrange interpolation in ``t`` between saved times.
+
+    Accuracy: the periodic extension of ``u0`` has a kink at ``x = +-1`` (``u0'`` jumps
+    from -2 to 2), so Fourier convergence in space is only algebraic until diffusion smooths
+    it. Measured against a 4096-mode solve, the default (2048 modes, dt = 1e-4) is within
+    3.5e-4 everywhere, 8e-6 for t >= 0.1 and 7e-8 for t >= 0.5 (RMS 8e-7); time stepping
+    is converged to 1e-10. Construction takes about 10 s on one CPU core.
+    """
+
+    eps: float
+    coefficients: Float[Array, "s m"]  # rfft coefficients of the saved snapshots
+    save_dt: float
+    num_modes: int = eqx.field(static=True)
+    name: str = eqx.field(static=True)
+    domain: SpaceTime
+    operators: tuple
+
+    def __init__(self, eps: float = 1e-4, num_modes: int = 2048, dt: float = 1e-4, save_dt: float = 0.005):
+        import numpy as np
+
+        from ._etdrk4 import etdrk4_solve
+
+        check_positive(eps, "eps")
+        check_positive_int(num_modes, "num_modes")
+        check_positive(dt, "dt")
+        ratio = save_dt / dt
+        if abs(ratio - round(ratio)) > 1e-9:
+            raise ValueError(f"`save_dt` ({save_dt}) must be a whole multiple of `dt` ({dt}).")
+        self.eps, self.num_modes, self.save_dt = float(eps), num_modes, float(save_dt)
+        x = -1.0 + 2.0 * np.arange(num_modes) / num_modes
+        k = np.pi * np.arange(num_modes // 2 + 1)  # wavenumbers for period 2
+        linear = -eps * k**2 + 5.0
+
+        def nonlinear(v):
+            u = np.fft.irfft(v, n=num_modes)
+            return np.fft.rfft(-5.0 * u**3)
+
+        saved = etdrk4_solve(x**2 * np.cos(np.pi * x), linear, nonlinear, dt,
+                             int(round(1.0 / dt)), int(round(ratio)))
+        self.coefficients = jnp.asarray(saved)
+        self.name = "1D Allen-Cahn (periodic)"
+        self.domain = SpaceTime(Box([-1.0], [1.0]), 0.0, 1.0)
+        self.operators = (taylor.time_derivative(2, 1) - self.eps * taylor.partial(2, {0: 2}),)
+
+    def _at_snapshot(self, x, index):
+        """The Fourier series of snapshot ``index`` evaluated at ``x`` (period 2 on [-1, 1))."""
+        c = self.coefficients[index]
+        m = jnp.arange(c.shape[0])
+        weights = jnp.where((m == 0) | (m == self.num_modes // 2), 1.0, 2.0)
+        phase = jnp.exp(1j * jnp.pi * m * (x + 1.0))
+        return jnp.real(jnp.sum(weights * c * phase)) / self.num_modes
+
+    def solution(self, p):
+        x, t = p[0], p[1]
+        s = t / self.save_dt
+        last = self.coefficients.shape[0] - 1
+        i0 = jnp.clip(jnp.floor(s).astype(jnp.int32) - 1, 0, last - 3)
+        nodes = i0 + jnp.arange(4)
+        values = jax.vmap(lambda i: self._at_snapshot(x, i))(nodes)
+        u = s - i0.astype(p.dtype)  # position among the nodes 0, 1, 2, 3
+        weights = []
+        for j in range(4):  # cubic Lagrange basis polynomials
+            w = 1.0
+            for m in range(4):
+                if m != j:
+                    w = w * (u - m) / (j - m)
+            weights.append(w)
+        return jnp.sum(jnp.stack(weights) * values)
+
+    def residual(self, p, u, derivatives):
+        (linear,) = derivatives
+        return linear + 5.0 * u**3 - 5.0 * u
+
+    def initial_value(self, p):
+        return p[0] ** 2 * jnp.cos(jnp.pi * p[0])
+
+    def hard_constraint(self, net):
+        """Exact periodicity in x through the embedding ``(cos(pi x), sin(pi x), t)`` and the
+        initial condition through ``u0(x) + t net(...)``. ``net`` takes 3 inputs."""
+
+        def constrained(p):
+            x, t = p[0], p[1]
+            features = jnp.stack([jnp.cos(jnp.pi * x), jnp.sin(jnp.pi * x), t])
+            return self.initial_value(p) + t * net(features)
+
+        return constrained
+
+    def test_points(self, key=None, n: int = 0):
+        """The saved-snapshot grid: ``num_modes`` points in x times every saved time."""
+        x = -1.0 + 2.0 * jnp.arange(self.num_modes) / self.num_modes
+        t = self.save_dt * jnp.arange(self.coefficients.shape[0])
+        xx, tt = jnp.meshgrid(x, t, indexing="ij")
+        return jnp.stack([xx.ravel(), tt.ravel()], axis=1)

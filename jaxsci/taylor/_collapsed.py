@@ -87,6 +87,12 @@ class _Jet:
         self.top = top  # array of the primal's shape, or None (zero)
 
 
+def _sparse_input(a) -> bool:
+    """A value whose only nonzero coefficient is a sparse first one (the input x, or an
+    elementwise function of it)."""
+    return isinstance(a, _Jet) and isinstance(a.lower[0], _Sparse) and len(a.lower) == 1
+
+
 def _dense_lower(c):
     return c.dense() if isinstance(c, _Sparse) else c
 
@@ -140,6 +146,10 @@ class _Interpreter:
             outs = self.run(sub.jaxpr, list(sub.consts), ins[n_consts:] if n_consts and len(ins) > len(sub.jaxpr.invars) else ins)
             return outs if prim.multiple_results else outs[0]
         jets = [i for i, a in enumerate(ins) if isinstance(a, _Jet)]
+        if self.order == 2 and _sparse_input(ins[jets[0]]):
+            handled = self.sparse_second_order(prim, params, ins)
+            if handled is not None:
+                return handled
         if prim in _BILINEAR and len(jets) == 1:
             return self.linear_in_one(prim, params, ins, jets[0])
         if prim is lax.div_p and jets == [0]:
@@ -149,6 +159,44 @@ class _Interpreter:
         if prim in _ELEMENTWISE_UNARY and len(ins) == 1:
             return self.elementwise(prim, params, ins[0])
         return self.general(prim, params, ins)
+
+    # -- second order on the input itself: keep unit tangents sparse ---------------------
+    def sparse_second_order(self, prim, params, ins):
+        """Common first uses of the input ``x`` whose tangents are sparse rows, for K = 2:
+        ``x . x`` (a squared norm), elementwise functions of ``x`` and sums of those. Each
+        keeps O(R m) work instead of densifying R rows of length d. Returns ``None`` when
+        the pattern does not apply."""
+        jet = ins[0] if isinstance(ins[0], _Jet) else None
+        if jet is None or not _sparse_input(jet) or jet.primal.ndim != 1:
+            return None
+        sparse: _Sparse = jet.lower[0]
+        d = sparse.directions
+        val = d.val.astype(sparse.dtype)
+        w = self.weights.astype(sparse.dtype)
+        if prim is lax.dot_general_p and len(ins) == 2 and ins[1] is jet:
+            (contract_l, contract_r), (batch_l, batch_r) = params["dimension_numbers"]
+            if batch_l or batch_r or tuple(contract_l) != (0,) or tuple(contract_r) != (0,):
+                return None
+            x0 = jet.primal
+            # (x + v t).(x + v t) = x.x + 2 x.v t + v.v t^2 (rows have distinct indices)
+            first = 2.0 * jnp.sum(val * x0[d.idx], axis=1)
+            top = jnp.sum(w * jnp.sum(val**2, axis=1))
+            if jet.top is not None:
+                top = top + 2.0 * (x0 @ jet.top)
+            return _Jet(lax.dot_general_p.bind(x0, x0, **params), [first], top)
+        if prim in _ELEMENTWISE_UNARY and len(ins) == 1:
+            unit = [jnp.ones_like(jet.primal), jnp.zeros_like(jet.primal)]
+            primal, (c1, c2) = _jet_rules[prim]([jet.primal], [unit], **params)
+            rows = SparseDirections(d.dim, d.idx, c1[d.idx] * val, d.weight)
+            squares = (w[:, None] * val**2).reshape(-1)
+            top = c2 * jnp.zeros_like(jet.primal).at[d.idx.reshape(-1)].add(squares)
+            if jet.top is not None:
+                top = top + c1 * jet.top
+            return _Jet(primal, [_Sparse(rows, sparse.dtype)], top)
+        if prim is lax.reduce_sum_p and len(ins) == 1 and tuple(params["axes"]) == (0,):
+            top = None if jet.top is None else jnp.sum(jet.top)
+            return _Jet(jnp.sum(jet.primal), [jnp.sum(val, axis=1)], top)
+        return None
 
     # -- elementwise nonlinear functions -----------------------------------------------
     def elementwise(self, prim, params, jet):

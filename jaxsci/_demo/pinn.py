@@ -43,17 +43,17 @@ def run(out_dir: Path) -> list[dict]:
     problem = BallProblem(dim, "two_body", "allen_cahn")
     net = eqx.nn.MLP(dim, "scalar", 128, 3, activation=jnp.tanh, key=jax.random.key(0))
     test = problem.test_points(jax.random.key(9), 5000)
-    result, seconds, before = _train(problem, taylor.SparseSTDE(16), net, 3000, 100, 1e-3, test)
-    rows.append(dict(family="pinn", problem=f"two-body Allen-Cahn, d={dim}", method="SparseSTDE(16), 3000 Adam steps",
+    result, seconds, before = _train(problem, taylor.SparseSTDE(16), net, 2000, 100, 1e-3, test)
+    rows.append(dict(family="pinn", problem=f"two-body Allen-Cahn, d={dim}", method="SparseSTDE(16), 2000 Adam steps",
                      error=float(result.error[-1]), seconds=seconds,
-                     note=f"rel. L2 on 5000 points; untrained {before:.2f}; {3000 / seconds:.0f} it/s incl. compile"))
+                     note=f"rel. L2 on 5000 points; untrained {before:.2f}; {2000 / seconds:.0f} it/s incl. compile"))
     curves[problem.name + " (STDE)"] = result
 
     problem2 = Poisson2D()
     net2 = eqx.nn.MLP(2, "scalar", 32, 3, activation=jnp.tanh, key=jax.random.key(0))
     test2 = problem2.domain.sample(jax.random.key(9), 2000)
-    result2, seconds2, before2 = _train(problem2, taylor.Exact(), net2, 3000, 128, 3e-3, test2)
-    rows.append(dict(family="pinn", problem="2D Poisson (manufactured)", method="Exact (collapsed), 3000 Adam steps",
+    result2, seconds2, before2 = _train(problem2, taylor.Exact(), net2, 1500, 64, 3e-3, test2)
+    rows.append(dict(family="pinn", problem="2D Poisson (manufactured)", method="Exact (collapsed), 1500 Adam steps",
                      error=float(result2.error[-1]), seconds=seconds2,
                      note=f"rel. L2 on 2000 points; untrained {before2:.2f}"))
     curves[problem2.name] = result2

@@ -73,12 +73,13 @@ def relative_l2_chunked(problem, model, key, num=TEST_POINTS):
     return jnp.sqrt(jnp.sum(err) / jnp.sum(norm))
 
 
-def make_trainer(problem, backend, num_steps):
+def make_trainer(problem, backend, num_steps, unbiased=False):
     schedule = optax.linear_schedule(1e-3, 0.0, num_steps)
     optimizer = optax.adam(schedule)
 
     def loss(model, points, key):
-        return pinn.residual_loss(problem, problem.hard_constraint(model), points, backend, key)
+        return pinn.residual_loss(problem, problem.hard_constraint(model), points, backend, key,
+                                  unbiased=unbiased)
 
     return loss, optimizer
 
@@ -135,10 +136,10 @@ def run_backend(problem, name, backend, num_steps, budget, seed=0, mem_limit_mb=
     return row
 
 
-def target_run(problem, backend_name, minutes, eval_every, num_steps):
+def target_run(problem, backend_name, minutes, eval_every, num_steps, unbiased=False, seed=0):
     backend = all_backends(problem.dim)[backend_name]
-    net = make_network(problem.dim, jax.random.key(0))
-    loss, optimizer = make_trainer(problem, backend, num_steps)
+    net = make_network(problem.dim, jax.random.key(seed))
+    loss, optimizer = make_trainer(problem, backend, num_steps, unbiased)
     evaluate = lambda m: relative_l2_chunked(problem, m, jax.random.key(12345))  # noqa: E731
     history = []
     start = time.perf_counter()
@@ -159,7 +160,7 @@ def target_run(problem, backend_name, minutes, eval_every, num_steps):
         return params, opt_state, key, jnp.mean(values)
 
     eval_jit = eqx.filter_jit(evaluate)
-    key = jax.random.key(1)
+    key = jax.random.key(seed + 1)
     done = 0
     while done < num_steps and time.perf_counter() < deadline:
         params, opt_state, key, mean_loss = chunk(params, opt_state, key)
@@ -167,7 +168,17 @@ def target_run(problem, backend_name, minutes, eval_every, num_steps):
         err = float(eval_jit(eqx.combine(params, static)))
         history.append(dict(step=done, wall_s=time.perf_counter() - start, loss=float(mean_loss), rel_l2=err))
         print(f"step {done:6d}  {history[-1]['wall_s']:7.1f} s  loss {float(mean_loss):.3e}  rel_l2 {err:.3e}", flush=True)
+    peak = device_peak_mb()
+    if peak is not None:
+        history[-1]["device_peak_mb"] = peak
     return history
+
+
+def device_peak_mb():
+    """Peak bytes the accelerator's allocator has held so far (None on CPU)."""
+    stats = jax.local_devices()[0].memory_stats() or {}
+    peak = stats.get("peak_bytes_in_use")
+    return None if peak is None else peak / 2**20
 
 
 def main(argv=None):
@@ -180,15 +191,20 @@ def main(argv=None):
     p.add_argument("--target", action="store_true", help="long run of the best STDE backend")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--method", default="stde_sparse_16_collapsed")
+    p.add_argument("--unbiased", action="store_true", help="two-draw unbiased residual loss")
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if args.target:
         rows = []
         for dim in args.dims or [1000]:
             problem = BallProblem(dim, "two_body", args.problems[0])
             steps = args.steps or 10_000
-            history = target_run(problem, args.method, args.minutes, 250, steps)
+            history = target_run(problem, args.method, args.minutes, args.eval_every, steps,
+                                 unbiased=args.unbiased, seed=args.seed)
             rows.append(dict(problem=problem.name, method=args.method, dim=dim, steps=steps,
-                             minutes=args.minutes, history=history))
+                             minutes=args.minutes, unbiased=args.unbiased, seed=args.seed,
+                             history=history))
         write_json(args.json, {"target_runs": rows, "machine": machine(), "versions": versions()})
         return rows
     dims = args.dims or ([100, 1000] if args.quick else [100, 1000, 10_000, 100_000])

@@ -73,8 +73,8 @@ def relative_l2_chunked(problem, model, key, num=TEST_POINTS):
     return jnp.sqrt(jnp.sum(err) / jnp.sum(norm))
 
 
-def make_trainer(problem, backend, num_steps, unbiased=False):
-    schedule = optax.linear_schedule(1e-3, 0.0, num_steps)
+def make_trainer(problem, backend, num_steps, unbiased=False, lr=1e-3):
+    schedule = optax.linear_schedule(lr, 0.0, num_steps)
     optimizer = optax.adam(schedule)
 
     def loss(model, points, key):
@@ -136,10 +136,11 @@ def run_backend(problem, name, backend, num_steps, budget, seed=0, mem_limit_mb=
     return row
 
 
-def target_run(problem, backend_name, minutes, eval_every, num_steps, unbiased=False, seed=0):
+def target_run(problem, backend_name, minutes, eval_every, num_steps, unbiased=False, seed=0, lr=1e-3,
+               batch=BATCH):
     backend = all_backends(problem.dim)[backend_name]
     net = make_network(problem.dim, jax.random.key(seed))
-    loss, optimizer = make_trainer(problem, backend, num_steps, unbiased)
+    loss, optimizer = make_trainer(problem, backend, num_steps, unbiased, lr)
     evaluate = lambda m: relative_l2_chunked(problem, m, jax.random.key(12345))  # noqa: E731
     history = []
     start = time.perf_counter()
@@ -153,7 +154,7 @@ def target_run(problem, backend_name, minutes, eval_every, num_steps, unbiased=F
         def body(carry, _):
             params, opt_state, key = carry
             key, kp, kl = jax.random.split(key, 3)
-            params, opt_state, value = step(params, opt_state, problem.domain.sample(kp, BATCH), kl)
+            params, opt_state, value = step(params, opt_state, problem.domain.sample(kp, batch), kl)
             return (params, opt_state, key), value
 
         (params, opt_state, key), values = jax.lax.scan(body, (params, opt_state, key), None, length=eval_every)
@@ -193,18 +194,28 @@ def main(argv=None):
     p.add_argument("--method", default="stde_sparse_16_collapsed")
     p.add_argument("--unbiased", action="store_true", help="two-draw unbiased residual loss")
     p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="network and sampling seed")
+    p.add_argument("--problem-seeds", type=int, nargs="*", default=[0],
+                   help="seeds of the coefficients c_i (target mode: one run per seed)")
+    p.add_argument("--lr", type=float, default=1e-3, help="initial Adam learning rate (target mode)")
+    p.add_argument("--batch", type=int, default=BATCH, help="residual points per step (target mode)")
     args = p.parse_args(argv)
     if args.target:
         rows = []
         for dim in args.dims or [1000]:
-            problem = BallProblem(dim, "two_body", args.problems[0])
-            steps = args.steps or 10_000
-            history = target_run(problem, args.method, args.minutes, args.eval_every, steps,
-                                 unbiased=args.unbiased, seed=args.seed)
-            rows.append(dict(problem=problem.name, method=args.method, dim=dim, steps=steps,
-                             minutes=args.minutes, unbiased=args.unbiased, seed=args.seed,
-                             history=history))
+            for problem_seed in args.problem_seeds:
+                problem = BallProblem(dim, "two_body", args.problems[0], seed=problem_seed)
+                steps = args.steps or 10_000
+                history = target_run(problem, args.method, args.minutes, args.eval_every, steps,
+                                     unbiased=args.unbiased, seed=args.seed, lr=args.lr,
+                                     batch=args.batch)
+                errors = [h["rel_l2"] for h in history]
+                rows.append(dict(problem=problem.name, method=args.method, dim=dim, steps=steps,
+                                 minutes=args.minutes, unbiased=args.unbiased, seed=args.seed,
+                                 problem_seed=problem_seed, lr=args.lr, batch=args.batch, final_rel_l2=errors[-1],
+                                 min_rel_l2=min(errors), history=history))
+                print(f"d={dim} c-seed {problem_seed}: final {errors[-1]:.3e}  min {min(errors):.3e}  "
+                      f"({history[-1]['step']} steps, {history[-1]['wall_s']:.1f} s)", flush=True)
         write_json(args.json, {"target_runs": rows, "machine": machine(), "versions": versions()})
         return rows
     dims = args.dims or ([100, 1000] if args.quick else [100, 1000, 10_000, 100_000])

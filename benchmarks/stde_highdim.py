@@ -102,7 +102,13 @@ def run_backend(problem, name, backend, num_steps, budget, seed=0, mem_limit_mb=
     key = jax.random.key(seed + 1)
     row = dict(method=name, dim=dim, it_per_s=None, peak_mem_mb=None, rel_l2=None, steps=0)
     start = time.perf_counter()
-    compiled = jax.jit(full_step).lower(params, opt_state, key).compile()
+    try:
+        compiled = jax.jit(full_step).lower(params, opt_state, key).compile()
+    except jax.errors.JaxRuntimeError as err:  # a GPU compiler can run out while autotuning
+        if "RESOURCE_EXHAUSTED" not in str(err):
+            raise
+        row["peak_mem_mb"] = "OOM (compilation)"
+        return row
     row["compile_s"] = time.perf_counter() - start
     mem = compiled_memory_mb(jax.jit(full_step), params, opt_state, key)
     row["peak_mem_mb"] = mem

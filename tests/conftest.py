@@ -3,6 +3,10 @@ import pytest
 
 from jaxsci.core import enable_x64
 
+# Tests compare numerics at float32 tolerances; on GPUs the default float32 matmul may use
+# TF32 (10-bit mantissa), so run the suite at full float32 precision everywhere.
+jax.config.update("jax_default_matmul_precision", "highest")
+
 
 @pytest.fixture
 def x64():

@@ -195,6 +195,8 @@ def main(argv=None):
     p.add_argument("--problems", nargs="*", default=["allen_cahn"])
     p.add_argument("--methods", nargs="*", default=None)
     p.add_argument("--budget", type=float, default=None, help="seconds of training per backend")
+    p.add_argument("--mem-limit-gb", type=float, default=16.0,
+                   help="a backend planning more memory than this is reported as OOM without running")
     p.add_argument("--target", action="store_true", help="long run of the best STDE backend")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--method", default="stde_sparse_16_collapsed")
@@ -234,7 +236,8 @@ def main(argv=None):
             for name, backend in all_backends(dim).items():
                 if args.methods and name not in args.methods:
                     continue
-                row = run_backend(problem, name, backend, steps, budget)
+                row = run_backend(problem, name, backend, steps, budget,
+                                  mem_limit_mb=1024 * args.mem_limit_gb)
                 row["problem"] = problem.name
                 rows.append(row)
                 print(f"{problem.name:28s} {name:26s} {row['it_per_s'] or 0:9.2f} it/s  "

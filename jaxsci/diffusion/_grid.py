@@ -1,24 +1,83 @@
-"""Time-step grids for samplers (DPM-Solver, Lu et al. 2022, Sec. 3.3)."""
+"""Step grids: decreasing times ``t_0 = t_max > t_1 > ... > t_n = t_min``.
+
+Kinds (DPM-Solver, Lu et al. 2022, Sec. 3.3; Karras et al. 2022, eq. 5):
+
+* ``"uniform"``: uniform in t;
+* ``"logSNR"``: uniform in ``lambda_t`` (DPM-Solver's recommendation for high-order solvers);
+* ``"quadratic"``: uniform in ``sqrt(t)`` (DDIM's quadratic spacing);
+* ``"karras"``: ``rho``-spaced noise-to-signal ratios ``e^{-lambda}``
+  (``(r_max^{1/rho} + i/n (r_min^{1/rho} - r_max^{1/rho}))^rho``, ``rho = 7``).
+
+``check_grid`` validates a user-supplied grid.
+"""
 
 from __future__ import annotations
 
+import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from jaxsci.core import check_one_of, check_positive_int
 
+GRID_KINDS = ("uniform", "logSNR", "quadratic", "karras")
 
-def time_grid(schedule, num_steps: int, kind: str = "logSNR") -> Float[Array, " n+1"]:
-    """Decreasing grid t_0 = t_max > ... > t_n = t_min.
 
-    kind: "uniform" (uniform in t), "logSNR" (uniform in lambda), "quadratic".
+def time_grid(schedule, num_steps: int, kind: str = "logSNR", *, rho: float = 7.0,
+              t_start: float | None = None, t_end: float | None = None) -> Float[Array, " n+1"]:
+    """A decreasing grid of ``num_steps + 1`` times from ``t_start`` (default ``t_max``) to
+    ``t_end`` (default ``t_min``).
+
+    Example:
+        >>> grid = time_grid(VPLinear(), 10, "logSNR")      # 11 times, 10 steps
     """
     check_positive_int(num_steps, "num_steps")
-    check_one_of(kind, ("uniform", "logSNR", "quadratic"), "kind")
-    T, eps = schedule.t_max, schedule.t_min
+    check_one_of(kind, GRID_KINDS, "kind")
+    T = schedule.t_max if t_start is None else t_start
+    eps = schedule.t_min if t_end is None else t_end
+    if not (schedule.t_min <= eps < T <= schedule.t_max):
+        raise ValueError(
+            f"time_grid needs t_min <= t_end < t_start <= t_max = [{schedule.t_min}, {schedule.t_max}], "
+            f"got t_start={T}, t_end={eps}."
+        )
     if kind == "uniform":
         return jnp.linspace(T, eps, num_steps + 1)
     if kind == "quadratic":
         return jnp.linspace(T**0.5, eps**0.5, num_steps + 1) ** 2
-    lam = jnp.linspace(schedule.lambda_(T), schedule.lambda_(eps), num_steps + 1)
-    return schedule.inverse_lambda(lam)
+    lam_T, lam_eps = schedule.lambda_(T), schedule.lambda_(eps)
+    if kind == "logSNR":
+        lam = jnp.linspace(lam_T, lam_eps, num_steps + 1)
+    else:
+        r_max, r_min = jnp.exp(-lam_T / rho), jnp.exp(-lam_eps / rho)
+        lam = -rho * jnp.log(jnp.linspace(r_max, r_min, num_steps + 1))
+    grid = schedule.inverse_lambda(lam)
+    # pin the ends exactly (the inverse is only accurate to rounding)
+    return grid.at[0].set(T).at[-1].set(eps)
+
+
+def check_grid(schedule, grid) -> Float[Array, " n+1"]:
+    """Validate a user grid: 1-D, at least 2 times, strictly decreasing, inside
+    ``[t_min, t_max]``. Concrete grids are checked at once (``ValueError``); traced grids
+    inside ``jit`` raise at run time through ``equinox.error_if``."""
+    grid = jnp.asarray(grid)
+    if grid.ndim != 1 or grid.shape[0] < 2:
+        raise ValueError(
+            f"`grid` must be a 1-D array of at least 2 decreasing times, got shape {grid.shape}; "
+            "build one with jaxsci.diffusion.time_grid(schedule, num_steps)."
+        )
+    lo, hi = schedule.t_min, schedule.t_max
+    tol = 1e-6 * max(abs(hi), 1.0)
+    if not isinstance(grid, jax.core.Tracer):
+        g = np.asarray(grid)
+        if np.any(np.diff(g) >= 0):
+            raise ValueError(f"`grid` must be strictly decreasing (from t_max toward t_min), got {g}.")
+        if g.max() > hi + tol or g.min() < lo - tol:
+            raise ValueError(
+                f"`grid` must lie inside the schedule's range [t_min, t_max] = [{lo}, {hi}], "
+                f"got times from {g.min()} to {g.max()}."
+            )
+        return grid
+    grid = eqx.error_if(grid, jnp.any(jnp.diff(grid) >= 0), "`grid` must be strictly decreasing.")
+    return eqx.error_if(grid, (jnp.max(grid) > hi + tol) | (jnp.min(grid) < lo - tol),
+                        "`grid` must lie inside the schedule's range [t_min, t_max].")

@@ -22,6 +22,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from jaxsci.core import check_one_of
+
 from ._common import check_order, check_stochastic_key, final_denoise, prepare, split_keys, step_orders
 
 
@@ -58,8 +60,15 @@ def ddim(model: Callable, schedule, x_T: Float[Array, "..."], grid, key=None, *,
     return final_denoise(x, data, grid[-1], denoise_to_zero)
 
 
-def _data_update(order, x, m, lams, lam_s, t, s, schedule):
-    """DPM-Solver++ multistep update of ``order`` 1-3 (Lu et al. 2022b, Alg. 2 and App. B)."""
+def _data_update(order, x, m, lams, lam_s, t, s, schedule, solver_type):
+    """DPM-Solver++ multistep update of ``order`` 1-3 (Lu et al. 2022b, Alg. 2 and App. B).
+
+    ``solver_type="midpoint"`` is the published scheme (2M: ``D = m0 + (m0 - m1) / (2 r)``;
+    3M: the published weights); ``"taylor"`` integrates the interpolating polynomial in
+    ``lambda`` exactly (``phi``-functions), so order k is exact when ``x0`` is a polynomial of
+    degree k - 1 in ``lambda``. (The published 3M weight of ``D2`` is half the exact one, which
+    makes its observed order 2; the ``taylor`` variant is third order.)
+    """
     h = lam_s - lams[0]
     a_s = schedule.alpha(s)
     phi = jnp.expm1(-h)
@@ -69,16 +78,20 @@ def _data_update(order, x, m, lams, lam_s, t, s, schedule):
     r0 = (lams[0] - lams[1]) / h
     d1_0 = (m[0] - m[1]) / r0
     if order == 2:
-        return base - 0.5 * a_s * phi * d1_0
+        if solver_type == "midpoint":
+            return base - 0.5 * a_s * phi * d1_0
+        return base + a_s * (phi / h + 1.0) * d1_0
     r1 = (lams[1] - lams[2]) / h
     d1_1 = (m[1] - m[2]) / r1
-    d1 = d1_0 + r0 / (r0 + r1) * (d1_0 - d1_1)
-    d2 = (d1_0 - d1_1) / (r0 + r1)
-    return base + a_s * (phi / h + 1.0) * d1 - a_s * ((phi + h) / h**2 - 0.5) * d2
+    d1 = d1_0 + r0 / (r0 + r1) * (d1_0 - d1_1)  # = h x0'(lambda_t) for a quadratic
+    d2 = (d1_0 - d1_1) / (r0 + r1)  # = h^2 x0''(lambda_t) / 2 for a quadratic
+    weight = 1.0 if solver_type == "midpoint" else 2.0
+    return base + a_s * (phi / h + 1.0) * d1 - weight * a_s * ((phi + h) / h**2 - 0.5) * d2
 
 
-def _noise_update(order, x, m, lams, lam_s, t, s, schedule):
-    """Multistep DPM-Solver update in noise prediction, orders 1-3 (Lu et al. 2022b, App. B)."""
+def _noise_update(order, x, m, lams, lam_s, t, s, schedule, solver_type):
+    """Multistep DPM-Solver update in noise prediction, orders 1-3 (Lu et al. 2022b, App. B);
+    ``solver_type`` as in ``_data_update``."""
     h = lam_s - lams[0]
     sig_s = schedule.sigma(s)
     phi = jnp.expm1(h)
@@ -88,12 +101,15 @@ def _noise_update(order, x, m, lams, lam_s, t, s, schedule):
     r0 = (lams[0] - lams[1]) / h
     d1_0 = (m[0] - m[1]) / r0
     if order == 2:
-        return base - 0.5 * sig_s * phi * d1_0
+        if solver_type == "midpoint":
+            return base - 0.5 * sig_s * phi * d1_0
+        return base - sig_s * (phi / h - 1.0) * d1_0
     r1 = (lams[1] - lams[2]) / h
     d1_1 = (m[1] - m[2]) / r1
     d1 = d1_0 + r0 / (r0 + r1) * (d1_0 - d1_1)
     d2 = (d1_0 - d1_1) / (r0 + r1)
-    return base - sig_s * (phi / h - 1.0) * d1 - sig_s * ((phi - h) / h**2 - 0.5) * d2
+    weight = 1.0 if solver_type == "midpoint" else 2.0
+    return base - sig_s * (phi / h - 1.0) * d1 - weight * sig_s * ((phi - h) / h**2 - 0.5) * d2
 
 
 def _sde_data_update(order, x, m, lams, lam_s, t, s, schedule, z):
@@ -110,7 +126,8 @@ def _sde_data_update(order, x, m, lams, lam_s, t, s, schedule, z):
 
 
 def _multistep(model, schedule, x_T, grid, *, order, data_prediction, parametrization,
-               lower_order_final, denoise_to_zero, key=None, stochastic=False):
+               lower_order_final, denoise_to_zero, solver_type="midpoint", key=None, stochastic=False):
+    check_one_of(solver_type, ("midpoint", "taylor"), "solver_type")
     grid, lam, data, noise = prepare(model, schedule, x_T, grid, parametrization)
     n = grid.shape[0] - 1
     orders = step_orders(n, order, lower_order_final)
@@ -130,7 +147,7 @@ def _multistep(model, schedule, x_T, grid, *, order, data_prediction, parametriz
             branches = [lambda a, q=q: _sde_data_update(q, *a, schedule, z) for q in (1, 2)]
         else:
             update = _data_update if data_prediction else _noise_update
-            branches = [lambda a, q=q: update(q, *a, schedule) for q in range(1, order + 1)]
+            branches = [lambda a, q=q: update(q, *a, schedule, solver_type) for q in range(1, order + 1)]
         x_new = jax.lax.switch(k - 1, branches, (x, hist, lams, lam[i + 1], t, s))
         return (x_new, hist, lams), None
 
@@ -138,7 +155,8 @@ def _multistep(model, schedule, x_T, grid, *, order, data_prediction, parametriz
     return final_denoise(x, data, grid[-1], denoise_to_zero)
 
 
-def dpm_solver_pp(model: Callable, schedule, x_T, grid, *, order: int = 2, parametrization: str = "eps",
+def dpm_solver_pp(model: Callable, schedule, x_T, grid, *, order: int = 2, solver_type: str = "midpoint",
+                  parametrization: str = "eps",
                   lower_order_final: bool = True, denoise_to_zero: bool = False):
     """Multistep DPM-Solver++ of ``order`` 1, 2 (2M) or 3 (3M), data prediction
     (Lu et al. 2022b, Alg. 2). NFE = steps. ``lower_order_final`` lowers the order of the
@@ -146,7 +164,7 @@ def dpm_solver_pp(model: Callable, schedule, x_T, grid, *, order: int = 2, param
     check_order(order, (1, 2, 3), "dpm_solver_pp")
     return _multistep(model, schedule, x_T, grid, order=order, data_prediction=True,
                       parametrization=parametrization, lower_order_final=lower_order_final,
-                      denoise_to_zero=denoise_to_zero)
+                      denoise_to_zero=denoise_to_zero, solver_type=solver_type)
 
 
 def dpm_solver_pp_2m(model: Callable, schedule, x_T, grid, **kwargs):
@@ -159,14 +177,15 @@ def dpm_solver_pp_3m(model: Callable, schedule, x_T, grid, **kwargs):
     return dpm_solver_pp(model, schedule, x_T, grid, order=3, **kwargs)
 
 
-def dpm_solver_multistep(model: Callable, schedule, x_T, grid, *, order: int = 2, parametrization: str = "eps",
+def dpm_solver_multistep(model: Callable, schedule, x_T, grid, *, order: int = 2, solver_type: str = "midpoint",
+                  parametrization: str = "eps",
                          lower_order_final: bool = True, denoise_to_zero: bool = False):
     """Multistep DPM-Solver of ``order`` 1-3 in noise prediction (Lu et al. 2022, multistep
     variant of DPM-Solver-2/3 as in Lu et al. 2022b, App. B). NFE = steps."""
     check_order(order, (1, 2, 3), "dpm_solver_multistep")
     return _multistep(model, schedule, x_T, grid, order=order, data_prediction=False,
                       parametrization=parametrization, lower_order_final=lower_order_final,
-                      denoise_to_zero=denoise_to_zero)
+                      denoise_to_zero=denoise_to_zero, solver_type=solver_type)
 
 
 def sde_dpm_solver_pp_2m(model: Callable, schedule, x_T, grid, key, *, parametrization: str = "eps",

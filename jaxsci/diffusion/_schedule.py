@@ -246,20 +246,16 @@ class VE(AbstractSchedule):
 class EDM(AbstractSchedule):
     """Karras et al. 2022: ``alpha = 1``, ``sigma_t = t`` for ``t`` in ``[sigma_min, sigma_max]``."""
 
-    sigma_min: float = 0.002
-    sigma_max: float = 80.0
+    sigma_min: float
+    sigma_max: float
+    t_min: float
+    t_max: float
 
-    def __check_init__(self):
-        if not (0 < self.sigma_min < self.sigma_max):
-            raise ValueError(f"EDM needs 0 < sigma_min < sigma_max, got {self.sigma_min}, {self.sigma_max}.")
-
-    @property
-    def t_min(self):
-        return self.sigma_min
-
-    @property
-    def t_max(self):
-        return self.sigma_max
+    def __init__(self, sigma_min: float = 0.002, sigma_max: float = 80.0):
+        if not (0 < sigma_min < sigma_max):
+            raise ValueError(f"EDM needs 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}.")
+        self.sigma_min, self.sigma_max = float(sigma_min), float(sigma_max)
+        self.t_min, self.t_max = self.sigma_min, self.sigma_max
 
     def log_alpha(self, t):
         return jnp.zeros_like(jnp.asarray(t, dtype=jnp.result_type(t, float)))

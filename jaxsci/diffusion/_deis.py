@@ -54,13 +54,13 @@ def deis(model: Callable, schedule, x_T, grid, *, order: int = 3, parametrizatio
         x, hist, times = carry
         i, k = inputs
         t, s = grid[i], grid[i + 1]
-        hist = jnp.concatenate([noise(x, t)[None], hist[:-1]])
+        hist = (noise(x, t),) + hist[:-1]
         times = jnp.concatenate([t[None], times[:-1]])
         branches = [lambda a, q=q: _deis_step(q, *a, schedule) for q in range(1, order + 1)]
         x_new = jax.lax.switch(k - 1, branches, (x, hist, times, lam[i], lam[i + 1], t, s))
         return (x_new, hist, times), None
 
     times0 = grid[0] + jnp.arange(1.0, 4.0, dtype=grid.dtype)  # finite dummies
-    hist0 = jnp.zeros((3,) + x_T.shape, x_T.dtype)
+    hist0 = tuple(jnp.zeros_like(x_T) for _ in range(order))  # latest output first
     (x, _, _), _ = jax.lax.scan(step, (x_T, hist0, times0), (jnp.arange(n), orders))
     return final_denoise(x, data, grid[-1], denoise_to_zero)

@@ -134,13 +134,13 @@ def _multistep(model, schedule, x_T, grid, *, order, data_prediction, parametriz
     predict = data if data_prediction else noise
     # distinct dummy log-SNRs keep the unused divided differences finite during warm-up
     lam_hist0 = lam[0] - jnp.arange(1.0, 4.0, dtype=lam.dtype)
-    hist0 = jnp.zeros((3,) + x_T.shape, x_T.dtype)
+    hist0 = tuple(jnp.zeros_like(x_T) for _ in range(order))  # latest output first
 
     def step(carry, inputs):
         x, hist, lams = carry
         i, k, z_key = inputs
         t, s = grid[i], grid[i + 1]
-        hist = jnp.concatenate([predict(x, t)[None], hist[:-1]])
+        hist = (predict(x, t),) + hist[:-1]
         lams = jnp.concatenate([lam[i][None], lams[:-1]])
         if stochastic:
             z = jax.random.normal(z_key, x.shape, x.dtype)

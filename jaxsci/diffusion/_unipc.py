@@ -94,12 +94,12 @@ def unipc(model: Callable, schedule, x_T, grid, *, order: int = 2, variant: str 
         m = data(x_pred, t)
         corrected = correct(k_prev, (x_prev, hist, lams, lam[i], grid[jnp.maximum(i - 1, 0)], t), m)
         x = jnp.where(i > 0, corrected, x_pred)
-        hist = jnp.concatenate([m[None], hist[:-1]])
+        hist = (m,) + hist[:-1]
         lams = jnp.concatenate([lam[i][None], lams[:-1]])
         x_next = predict(k, (x, hist, lams, lam[i + 1], t, grid[i + 1]))
         return (x_next, x, hist, lams, k), None
 
-    hist0 = jnp.zeros((3,) + x_T.shape, x_T.dtype)
+    hist0 = tuple(jnp.zeros_like(x_T) for _ in range(order))  # latest output first
     lams0 = lam[0] + jnp.arange(1.0, 4.0, dtype=lam.dtype)  # finite dummies before the first step
     init = (x_T, x_T, hist0, lams0, jnp.int32(1))
     (x, _, _, _, _), _ = jax.lax.scan(step, init, (jnp.arange(n), orders))

@@ -9,13 +9,19 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.jaxsci-installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-slow bench bench-quick docs clean
+.PHONY: install compare demo test test-slow bench bench-quick docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test,bench]"
 	touch $(STAMP)
+
+install: $(STAMP)
+
+# Optional: torch (CPU) and diffusers, for the parity tests against diffusers' schedulers.
+compare: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[compare]"
 
 demo: $(STAMP)
 	$(PY) -m jaxsci demo --out demo_output

@@ -51,7 +51,8 @@ def step_orders(num_steps: int, order: int, lower_order_final: bool, always_lowe
 
 
 def final_denoise(x, data_model, t_end, denoise_to_zero: bool):
-    """With ``denoise_to_zero``, return the data prediction at the last time (one more NFE)."""
+    """With ``denoise_to_zero``, return the data prediction at the last time (one more NFE):
+    the step to ``sigma = 0`` of a first-order exponential integrator."""
     return data_model(x, t_end) if denoise_to_zero else x
 
 

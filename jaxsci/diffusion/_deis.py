@@ -48,7 +48,7 @@ def deis(model: Callable, schedule, x_T, grid, *, order: int = 3, parametrizatio
     grid, lam, _, noise = prepare(model, schedule, x_T, grid, parametrization)
     data = lambda x, t: (x - schedule.sigma(t) * noise(x, t)) / schedule.alpha(t)  # noqa: E731
     n = grid.shape[0] - 1
-    orders = step_orders(n, order, lower_order_final)
+    orders = step_orders(n + int(denoise_to_zero), order, lower_order_final)[:n]
 
     def step(carry, inputs):
         x, hist, times = carry

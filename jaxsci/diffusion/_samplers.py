@@ -130,7 +130,8 @@ def _multistep(model, schedule, x_T, grid, *, order, data_prediction, parametriz
     check_one_of(solver_type, ("midpoint", "taylor"), "solver_type")
     grid, lam, data, noise = prepare(model, schedule, x_T, grid, parametrization)
     n = grid.shape[0] - 1
-    orders = step_orders(n, order, lower_order_final)
+    # the final denoising step counts as a (first-order) step of the order schedule
+    orders = step_orders(n + int(denoise_to_zero), order, lower_order_final)[:n]
     predict = data if data_prediction else noise
     # distinct dummy log-SNRs keep the unused divided differences finite during warm-up
     lam_hist0 = lam[0] - jnp.arange(1.0, 4.0, dtype=lam.dtype)

@@ -77,7 +77,7 @@ def unipc(model: Callable, schedule, x_T, grid, *, order: int = 2, variant: str 
     check_one_of(variant, ("bh1", "bh2"), "variant")
     grid, lam, data, _ = prepare(model, schedule, x_T, grid, parametrization)
     n = grid.shape[0] - 1
-    orders = step_orders(n, order, lower_order_final, always_lower_final=True)
+    orders = step_orders(n + int(denoise_to_zero), order, lower_order_final, always_lower_final=True)[:n]
 
     def predict(k, args):
         return jax.lax.switch(k - 1, [lambda a, q=q: _step(q, *a, schedule, variant) for q in range(1, order + 1)], args)

@@ -82,16 +82,18 @@ class GaussianMixture(eqx.Module):
 
     def _responsibilities(self, y, rho):
         var = self.stds.astype(y.dtype) ** 2 + rho**2
-        sq = jnp.sum((y - self.means.astype(y.dtype)) ** 2, axis=-1)
+        means = self.means.astype(y.dtype)
+        # |y - mu_k|^2 through y . mu_k: a matrix product when vmapped over samples
+        sq = y @ y - 2.0 * (means @ y) + jnp.sum(means**2, axis=-1)
         logits = self.log_weights - 0.5 * sq / var - 0.5 * self.dim * jnp.log(var)
         return jax.nn.softmax(logits), var
 
     def denoiser(self, y: Float[Array, " d"], rho) -> Float[Array, " d"]:
-        """``E[x_0 | x_t]`` as a function of ``y = x_t / alpha_t`` and ``rho = sigma_t / alpha_t``."""
+        """``E[x_0 | x_t]`` as a function of ``y = x_t / alpha_t`` and ``rho = sigma_t / alpha_t``:
+        ``sum_k gamma_k (mu_k + s_k^2 / (s_k^2 + rho^2) (y - mu_k))``."""
         gamma, var = self._responsibilities(y, rho)
-        s2 = self.stds.astype(y.dtype) ** 2
-        means = self.means.astype(y.dtype)
-        return gamma @ (means + (s2 / var)[:, None] * (y - means))
+        shrink = self.stds.astype(y.dtype) ** 2 / var
+        return (gamma * (1.0 - shrink)) @ self.means.astype(y.dtype) + jnp.sum(gamma * shrink) * y
 
     def data_model(self, schedule):
         """The exact data prediction ``(x, t) -> E[x_0 | x_t]`` under ``schedule``."""

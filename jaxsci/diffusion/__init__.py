@@ -1,6 +1,7 @@
 """Diffusion-model samplers: noise schedules, step grids, parametrizations, exponential-integrator
 samplers and analytic test models (Gaussian mixtures with the exact probability-flow endpoint)."""
 
+from ._adaptive import dpm_solver_adaptive as dpm_solver_adaptive
 from ._deis import deis as deis
 from ._gaussian import GaussianEps as GaussianEps
 from ._grid import GRID_KINDS as GRID_KINDS, check_grid as check_grid, time_grid as time_grid
@@ -28,5 +29,6 @@ from ._schedule import (
     VPDiscrete as VPDiscrete,
     VPLinear as VPLinear,
 )
+from ._restart import restart as restart
 from ._singlestep import dpm_solver_pp_2s as dpm_solver_pp_2s, dpm_solver_singlestep as dpm_solver_singlestep
 from ._unipc import unipc as unipc

@@ -1,3 +1,4 @@
+import jax
 import jax.numpy as jnp
 from _case import BadInput
 
@@ -38,4 +39,15 @@ CASES += [
     BadInput("edm-sigmas", lambda: d.EDM(sigma_min=1.0, sigma_max=0.5), ValueError, "sigma_min < sigma_max"),
     BadInput("mixture-shapes", lambda: d.GaussianMixture(jnp.ones(2), jnp.zeros((3, 2)), jnp.ones(3)), ValueError, "weights (K,)"),
     BadInput("thresholding-percentile", lambda: d.dynamic_thresholding(_m, percentile=1.5), ValueError, "percentile"),
+]
+
+CASES += [
+    BadInput("adaptive-order", lambda: d.dpm_solver_adaptive(_m, _s, _x, order=1), ValueError, "order in (2, 3)"),
+    BadInput("restart-interval", lambda: d.restart(_m, _s, _x, jax.random.key(0), main_steps=10, t_lo=0.5, t_hi=0.2),
+             ValueError, "t_lo < t_hi"),
+    BadInput("restart-negative", lambda: d.restart(_m, _s, _x, jax.random.key(0), main_steps=10, t_lo=0.1, t_hi=0.2,
+                                                   num_restarts=-1), ValueError, "non-negative integer"),
+    BadInput("restart-main-steps", lambda: d.restart(_m, _s, _x, jax.random.key(0), main_steps=1, t_lo=0.1, t_hi=0.2),
+             ValueError, "main_steps >= 2"),
+    BadInput("restart-no-key", lambda: d.restart(_m, _s, _x, None, main_steps=10, t_lo=0.1, t_hi=0.2), TypeError, "PRNG `key`"),
 ]

@@ -1,4 +1,5 @@
-"""Command line: ``python -m jaxsci demo [--out DIR] [--only FAMILY ...]``."""
+"""Command line: ``python -m jaxsci demo [--out DIR] [--only FAMILY ...]`` and
+``python -m jaxsci study run|status|report FILE``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument(
         "--only", nargs="*", default=None, help="run only these families (module names)"
     )
+    from jaxsci.studies._cli import add_parser as add_study_parser
+
+    add_study_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "study":
+        from jaxsci.studies._cli import main as study_main
+
+        return study_main(args)
     if args.command == "demo":
         from jaxsci._demo import run_demo
 

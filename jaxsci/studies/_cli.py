@@ -1,0 +1,26 @@
+"""``python -m jaxsci study run|status|report FILE``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub) -> None:
+    study = sub.add_parser("study", help="run, inspect or summarise a batch PINN study (TOML file)")
+    study.add_argument("action", choices=["run", "status", "report"])
+    study.add_argument("file", help="the study file (TOML)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from ._config import StudyFileError
+    from ._report import report, status
+    from ._runner import run
+
+    try:
+        if args.action == "run":
+            return run(args.file)
+        print(status(args.file) if args.action == "status" else report(args.file))
+        return 0
+    except (StudyFileError, FileNotFoundError) as err:
+        print(f"error: {err}")
+        return 2

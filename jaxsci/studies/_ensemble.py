@@ -89,9 +89,12 @@ class Ensemble:
             return state
         sharded = NamedSharding(self.mesh, PartitionSpec("members"))
         replicated = NamedSharding(self.mesh, PartitionSpec())
-        out = {k: jax.device_put(v, sharded) for k, v in state.items() if k != "step"}
-        out["step"] = jax.device_put(state["step"], replicated)
-        return out
+
+        def put(x):
+            per_member = x.ndim >= 1 and x.shape[0] == self.num_members
+            return jax.device_put(x, sharded if per_member else replicated)
+
+        return jax.tree_util.tree_map(put, state)
 
     def _loss(self, params, points, key):
         model = eqx.combine(params, self.static)

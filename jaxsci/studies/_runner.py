@@ -37,7 +37,7 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -
     restored = store.latest_valid(state)
     if restored is not None:
         step, state = restored
-        state = ensemble.place({k: jnp.asarray(v) for k, v in state.items()})
+        state = ensemble.place(jax.tree_util.tree_map(jnp.asarray, state))
         results.drop_after(group.key, step)
         _say(f"[{group.key}] resuming from step {step}")
     step = int(state["step"])

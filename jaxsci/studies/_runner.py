@@ -42,6 +42,7 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -
         _say(f"[{group.key}] resuming from step {step}")
     step = int(state["step"])
     elapsed = float(state["elapsed"])
+    io_seconds = 0.0  # results, checkpoints and logging: the runner's own overhead
     num_devices = len(ensemble.devices) if ensemble.mesh is not None else 1
     while step < study.steps:
         n = min(study.eval_every, study.steps - step)
@@ -58,6 +59,7 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -
                 f"the loss became NaN or infinite at step {step} for members {bad} "
                 f"(seed, learning rate) = {[group.members[i] for i in bad]}; lower the learning rate."
             )
+        io_start = time.perf_counter()
         results.append([
             dict(group=group.key, member=i, seed=seed, learning_rate=lr, problem=group.problem, dim=group.dim,
                  backend=group.backend, step=step, loss=float(losses[i]), rel_l2=float(errors[i]),
@@ -69,7 +71,8 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -
             store.save(step, state)
         _say(f"[{group.key}] step {step}/{study.steps}  loss {np.median(losses):.3e}  "
              f"rel L2 {np.median(errors):.3e} (median of {len(losses)})  {elapsed:.1f} s")
-    atomic_write_text(directory / "FINISHED", json.dumps({"step": step, "wall_s": elapsed}))
+        io_seconds += time.perf_counter() - io_start
+    atomic_write_text(directory / "FINISHED", json.dumps({"step": step, "wall_s": elapsed, "io_s": io_seconds}))
 
 
 def run(path, devices=None) -> int:

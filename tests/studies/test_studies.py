@@ -144,3 +144,8 @@ def test_grid_expansion():
                                      "eval_every": 5, "checkpoint_every": 10}})
     assert len(study.groups) == 8 and all(len(g.members) == 6 for g in study.groups)
     assert len({g.key for g in study.groups}) == 8
+
+
+def test_example_study_file_is_valid():
+    study = studies.load(ROOT / "examples" / "studies" / "tiny.toml")
+    assert len(study.groups) == 2 and len(study.groups[0].members) == 4

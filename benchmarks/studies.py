@@ -1,0 +1,128 @@
+"""Batch studies: a vmapped ensemble against sequential runs, 8 devices against 1, and
+the runner's overhead.
+
+    python benchmarks/studies.py [--quick] [--json PATH]
+
+Small PINN: two-body Allen-Cahn in d = 10, tanh MLP 2 x 32, 64 points per step, sparse STDE
+with 8 dimensions. ``steps_per_s`` counts member-steps (one optimizer step of one ensemble
+member) per second, after compilation. The device comparison runs in subprocesses with
+``XLA_FLAGS=--xla_force_host_platform_device_count=8`` (8 CPU "devices" sharing this
+machine's cores: it checks the mechanics and the overhead of sharding, not a speed-up).
+Overhead: ``study run`` at the default eval/checkpoint interval (500) against the same
+training steps called directly.
+JSON: ``{"rows": [{"mode", "members", "devices", "steps_per_s"}], ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jax
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import machine, markdown_table, parser, versions, write_json  # noqa: E402
+
+from jaxsci import studies  # noqa: E402
+from jaxsci.studies._ensemble import Ensemble  # noqa: E402
+from jaxsci.studies._runner import run_group  # noqa: E402
+from jaxsci.studies._results import ResultsTable  # noqa: E402
+
+
+def make_study(seeds, steps, shard="none", every=500, output="unused"):
+    return studies.parse({
+        "study": {"name": "bench", "output": output},
+        "problem": {"name": "two_body_allen_cahn", "dim": 10},
+        "backend": {"name": "sparse_stde", "num_samples": 8},
+        "train": {"steps": steps, "seeds": list(seeds), "learning_rate": 1e-3, "batch_size": 64, "width": 32,
+                  "depth": 2, "eval_every": min(every, steps), "checkpoint_every": min(every, steps),
+                  "test_points": 1000},
+        "devices": {"shard": shard},
+    })
+
+
+def timed_train(ensemble, state, steps):
+    state, _ = ensemble.train(state, steps)  # compile and warm up
+    jax.block_until_ready(state)
+    start = time.perf_counter()
+    state, _ = ensemble.train(state, steps)
+    jax.block_until_ready(state)
+    return time.perf_counter() - start
+
+
+def ensemble_vs_sequential(members, steps):
+    study = make_study(range(members), steps)
+    ens = Ensemble(study, study.groups[0])
+    wall_ens = timed_train(ens, ens.init(), steps)
+    single_study = make_study([0], steps)
+    single = Ensemble(single_study, single_study.groups[0])
+    timed_train(single, single.init(), steps)  # compile once
+    start = time.perf_counter()
+    for seed in range(members):
+        s = make_study([seed], steps)
+        state = Ensemble(s, s.groups[0]).init()  # same shapes: reuses the compiled program
+        state, _ = single.train(state, steps)
+        jax.block_until_ready(state)
+    wall_seq = time.perf_counter() - start
+    return [dict(mode="vmap ensemble", members=members, devices=1, steps_per_s=members * steps / wall_ens),
+            dict(mode="sequential runs", members=members, devices=1, steps_per_s=members * steps / wall_seq)]
+
+
+DEVICE_SCRIPT = """
+import json, sys, time, jax
+sys.path.insert(0, "benchmarks")
+from studies import make_study, timed_train
+from jaxsci.studies._ensemble import Ensemble
+members, steps, shard = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+study = make_study(range(members), steps, shard=shard)
+ens = Ensemble(study, study.groups[0])
+wall = timed_train(ens, ens.init(), steps)
+print(json.dumps(dict(devices=len(jax.devices()) if shard == "ensemble" else 1, steps_per_s=members * steps / wall)))
+"""
+
+
+def devices_rows(members, steps):
+    rows = []
+    root = Path(__file__).parents[1]
+    for count, shard in ((8, "ensemble"), (1, "none")):
+        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={count}", JAX_PLATFORMS="cpu")
+        out = subprocess.run([sys.executable, "-c", DEVICE_SCRIPT, str(members), str(steps), shard], cwd=root,
+                             env=env, capture_output=True, text=True, check=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(dict(mode=f"{'sharded' if count > 1 else 'one device'} ensemble", members=members, **result))
+    return rows
+
+
+def runner_overhead(steps):
+    """Time the runner spends on results, checkpoints and logging (recorded in FINISHED),
+    against the time of the same training steps called directly (compiled, warm)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        study = make_study(range(8), steps, output=tmp)
+        ens = Ensemble(study, study.groups[0])
+        train_only = timed_train(ens, ens.init(), steps)
+        run_group(study, study.groups[0], ResultsTable(Path(tmp) / "results.jsonl"))
+        finished = json.loads((study.output / study.groups[0].key / "FINISHED").read_text())
+    return dict(train_s=train_only, io_s=finished["io_s"], overhead=finished["io_s"] / train_only)
+
+
+def main(argv=None):
+    args = parser(__doc__).parse_args(argv)
+    members, steps = (16, 100) if args.quick else (64, 300)
+    rows = ensemble_vs_sequential(members, steps)
+    rows += devices_rows(members, steps)
+    overhead = runner_overhead(500 if args.quick else 2000)
+    print(markdown_table(rows, ["mode", "members", "devices", "steps_per_s"]))
+    print(f"\nensemble / sequential: {rows[0]['steps_per_s'] / rows[1]['steps_per_s']:.1f}x")
+    print(f"runner overhead at eval/checkpoint every 500 steps: {100 * overhead['overhead']:.1f}% "
+          f"({overhead['io_s']:.3f} s of results, checkpoints and logging vs {overhead['train_s']:.2f} s of training)")
+    write_json(args.json, {"rows": rows, "runner_overhead": overhead, "machine": machine(), "versions": versions()})
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -60,6 +60,8 @@ class CheckpointStore:
         host_state = jax.tree_util.tree_map(np.asarray, state)
         self._checkpointer.save(path, host_state)
         self._checkpointer.wait_until_finished()
+        if jax.process_index() != 0:  # orbax saves collectively; one process writes the manifest
+            return
         atomic_write_text(path / MANIFEST, json.dumps(_hashes(path)))
         for old in self.steps()[: -self.keep]:
             shutil.rmtree(self._path(old), ignore_errors=True)

@@ -60,7 +60,8 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -
                 f"(seed, learning rate) = {[group.members[i] for i in bad]}; lower the learning rate."
             )
         io_start = time.perf_counter()
-        results.append([
+        primary = jax.process_index() == 0  # one writer on a multi-host run
+        (results.append if primary else (lambda rows: None))([
             dict(group=group.key, member=i, seed=seed, learning_rate=lr, problem=group.problem, dim=group.dim,
                  backend=group.backend, step=step, loss=float(losses[i]), rel_l2=float(errors[i]),
                  wall_s=elapsed, devices=num_devices)
@@ -72,7 +73,8 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -
         _say(f"[{group.key}] step {step}/{study.steps}  loss {np.median(losses):.3e}  "
              f"rel L2 {np.median(errors):.3e} (median of {len(losses)})  {elapsed:.1f} s")
         io_seconds += time.perf_counter() - io_start
-    atomic_write_text(directory / "FINISHED", json.dumps({"step": step, "wall_s": elapsed, "io_s": io_seconds}))
+    if jax.process_index() == 0:
+        atomic_write_text(directory / "FINISHED", json.dumps({"step": step, "wall_s": elapsed, "io_s": io_seconds}))
 
 
 def run(path, devices=None) -> int:

@@ -312,6 +312,12 @@ class ForwardLaplacian(AbstractBackend):
     sparsity_threshold: int = eqx.field(static=True, default=0)
 
     def _evaluate(self, op, u, x, key):
+        scale = op.laplacian_scale
+        if scale is None:
+            raise ValueError(
+                "ForwardLaplacian (folx) evaluates only the full Laplacian (times a constant, "
+                "plus first-order terms); for this operator use Exact(), SparseSTDE or DenseSTDE."
+            )
         try:
             import folx
         except ImportError as err:  # pragma: no cover - depends on the environment
@@ -319,12 +325,6 @@ class ForwardLaplacian(AbstractBackend):
                 "ForwardLaplacian needs the optional dependency folx: pip install folx "
                 "(or pip install 'jaxsci[bench]')."
             ) from err
-        scale = op.laplacian_scale
-        if scale is None:
-            raise ValueError(
-                "ForwardLaplacian (folx) evaluates only the full Laplacian (times a constant, "
-                "plus first-order terms); for this operator use Exact(), SparseSTDE or DenseSTDE."
-            )
         result = folx.forward_laplacian(u, sparsity_threshold=self.sparsity_threshold)(x)
         value = scale * result.laplacian
         per_order = {k: d for k, d in operator_directions(op, x.dtype).items() if k == 1}

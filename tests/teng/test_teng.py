@@ -63,7 +63,7 @@ def test_bad_arguments(key):
 
 
 def test_levenberg_marquardt_fit_converges_where_plain_gauss_newton_stalls(x64):
-    """On a 577-parameter periodic network started at random, plain Gauss-Newton steps with
+    """On a 533-parameter periodic network started at random, plain Gauss-Newton steps with
     tiny damping make no progress, while the adaptive (Levenberg-Marquardt) fit lowers the
     error monotonically below 1e-3."""
     p = Heat2D()

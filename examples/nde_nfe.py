@@ -6,5 +6,6 @@ from jaxsci.nde import NeuralODE
 
 node = NeuralODE(lambda t, y: -y, max_steps=1024)
 ts = jnp.linspace(0.0, 2.0, 11)
-ys, nfe = node(jnp.ones(1), ts)
+sol = node(jnp.ones(1), ts)
+ys, nfe = sol.ys, sol.nfe
 print(f"max error {float(jnp.max(jnp.abs(ys[:, 0] - jnp.exp(-ts)))):.2e}, NFE {int(nfe)}")

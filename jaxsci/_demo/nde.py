@@ -26,7 +26,8 @@ def run(out_dir: pathlib.Path) -> list[dict]:
             max_steps=4096,
         )
         start = time.perf_counter()
-        ys, nfe = jax.block_until_ready(jax.jit(node)(jnp.ones(1), ts))
+        sol = jax.block_until_ready(jax.jit(node)(jnp.ones(1), ts))
+        ys, nfe = sol.ys, sol.nfe
         seconds = time.perf_counter() - start
         err = float(jnp.max(jnp.abs(ys[:, 0] - jnp.exp(-ts))))
         nfes.append(int(nfe))

@@ -1,5 +1,44 @@
-"""Neural ODEs on diffrax with counted function evaluations (NFE)."""
+"""Neural ODEs on diffrax with true NFE counts and solver-heuristic regularization.
 
-from jaxsci.nde._node import NeuralODE, nfe_count
+Global (Pal et al., ICML 2021) and local (Pal et al., ICML 2023) regularizers of the
+solver's own error and stiffness estimates, beside the TayNODE, RNODE and STEER baselines.
+"""
 
-__all__ = ["NeuralODE", "nfe_count"]
+from jaxsci.nde._baselines import (
+    RNODEField,
+    TayNODEField,
+    rnode_field,
+    steer_end_time,
+    total_derivative,
+)
+from jaxsci.nde._heuristics import (
+    initial_step_size,
+    scaled_error,
+    stability_boundary,
+    stiffness_estimate,
+)
+from jaxsci.nde._local import LocalPenalty, local_regularization
+from jaxsci.nde._nfe import FirstAcceptCounter, evals_per_step, nfe_count
+from jaxsci.nde._node import NeuralODE, ODESolution
+from jaxsci.nde._solver import Heuristics, HeuristicsSolver
+
+__all__ = [
+    "Heuristics",
+    "FirstAcceptCounter",
+    "HeuristicsSolver",
+    "LocalPenalty",
+    "NeuralODE",
+    "ODESolution",
+    "RNODEField",
+    "TayNODEField",
+    "evals_per_step",
+    "initial_step_size",
+    "local_regularization",
+    "nfe_count",
+    "rnode_field",
+    "scaled_error",
+    "stability_boundary",
+    "stiffness_estimate",
+    "steer_end_time",
+    "total_derivative",
+]

@@ -1,40 +1,68 @@
-"""Neural ODE on diffrax with a true count of vector-field evaluations (NFE)."""
+"""Neural ODE on diffrax: any solver, controller and adjoint; true NFE; solver heuristics."""
 
 from collections.abc import Callable
 
 import diffrax
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
+
+from jaxsci.nde._heuristics import initial_step_size, scaled_error, stability_boundary
+from jaxsci.nde._nfe import FirstAcceptCounter, evals_per_step, nfe_count
+from jaxsci.nde._solver import Heuristics, HeuristicsSolver
 
 
-def _evals_per_step(solver: diffrax.AbstractSolver) -> int:
-    """Vector-field evaluations one (accepted or rejected) step costs."""
-    if not isinstance(solver, diffrax.AbstractERK):
+class ODESolution(eqx.Module):
+    """What one solve returns.
+
+    Attributes:
+        ys: the state at the requested times (leading axis = times).
+        nfe: vector-field evaluations of the forward solve, the initial step size
+            selection and rejected steps included.
+        num_steps, num_accepted, num_rejected: diffrax's step statistics.
+        heuristics: running totals over accepted steps (``Heuristics``) when
+            requested, else None.
+    """
+
+    ys: PyTree[Array]
+    nfe: Int[Array, ""]
+    num_steps: Int[Array, ""]
+    num_accepted: Int[Array, ""]
+    num_rejected: Int[Array, ""]
+    heuristics: Heuristics | None = None
+
+
+def controller_tolerances(controller: diffrax.AbstractStepSizeController) -> tuple[float, float]:
+    """(rtol, atol) of a PID controller, or of the PID controller inside a clipping one."""
+    inner = getattr(controller, "controller", controller)
+    if not isinstance(inner, diffrax.PIDController):
         raise ValueError(
-            f"NFE counting supports explicit Runge-Kutta solvers (Tsit5, Dopri5, Heun, "
-            f"Bosh3, ...); got {type(solver).__name__}. Pick one of those."
+            f"solver heuristics need an adaptive diffrax.PIDController (its rtol/atol scale "
+            f"the error estimate); got {type(controller).__name__}. Pass "
+            f"stepsize_controller=diffrax.PIDController(rtol=..., atol=...)."
         )
-    stages = len(solver.tableau.c) + 1
-    fsal = bool(solver.tableau.fsal)
-    return stages - 1 if fsal else stages
+    return inner.rtol, inner.atol
 
 
 class NeuralODE(eqx.Module):
     """dy/dt = f(t, y) solved by diffrax with any solver, controller and adjoint.
 
-    Chen et al., "Neural Ordinary Differential Equations", NeurIPS 2018.
+    Chen et al., "Neural Ordinary Differential Equations", NeurIPS 2018. With an
+    adaptive controller and no ``dt0`` the first step is chosen by Hairer's algorithm
+    (Solving ODEs I, Sec. II.4; two evaluations, counted in the NFE).
 
     Args:
         vector_field: callable ``f(t, y)`` (usually an ``equinox`` module).
         solver: a diffrax solver (default Tsit5).
         stepsize_controller: a diffrax controller (default PID, rtol=atol=1e-3).
         adjoint: a diffrax adjoint (default RecursiveCheckpointAdjoint).
-        max_steps: positive int, the cap on solver steps. Required.
+        max_steps: positive int, the cap on solver steps. Required: it sets the memory
+            of the default adjoint and failing loudly beats a silent truncation.
 
     Example:
         >>> node = NeuralODE(lambda t, y: -y, max_steps=64)
-        >>> ys, nfe = node(jnp.ones(2), jnp.array([0.0, 1.0]))
+        >>> sol = node(jnp.ones(2), jnp.array([0.0, 1.0]))
+        >>> sol.ys[-1], sol.nfe
     """
 
     vector_field: Callable
@@ -63,6 +91,7 @@ class NeuralODE(eqx.Module):
             raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}.")
         self.vector_field = vector_field
         self.solver = diffrax.Tsit5() if solver is None else solver
+        evals_per_step(self.solver)  # a clear error now for solvers without an NFE count
         self.stepsize_controller = (
             diffrax.PIDController(rtol=1e-3, atol=1e-3)
             if stepsize_controller is None
@@ -71,25 +100,80 @@ class NeuralODE(eqx.Module):
         self.adjoint = diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint
         self.max_steps = max_steps
 
+    @property
+    def adaptive(self) -> bool:
+        return not isinstance(self.stepsize_controller, diffrax.ConstantStepSize)
+
+    def initial_step(self, t0, y0) -> tuple[Float[Array, ""], int]:
+        """Hairer's initial step for (t0, y0) and its cost in evaluations (2)."""
+        rtol, atol = controller_tolerances(self.stepsize_controller)
+        order = self.solver.order(diffrax.ODETerm(lambda t, y, args: y))
+        return initial_step_size(self.vector_field, t0, y0, order, rtol, atol), 2
+
+    def heuristics_solver(
+        self, *, stiffness: bool = False, sample_key: PRNGKeyArray | None = None
+    ) -> HeuristicsSolver:
+        """This ODE's solver wrapped to accumulate its error (and stiffness) estimates."""
+        rtol, atol = controller_tolerances(self.stepsize_controller)
+        radius = stability_boundary(self.solver.tableau) if stiffness else 1.0
+        return HeuristicsSolver(
+            self.solver, rtol, atol, stiffness, stability_radius=radius, sample_key=sample_key
+        )
+
     def __call__(
-        self, y0: Float[Array, " d"], ts: Float[Array, " n"], dt0: float | None = None
-    ) -> tuple[Float[Array, "n d"], Int[Array, ""]]:
-        """Solve from ts[0] to ts[-1]; returns (ys at ts, NFE of the forward solve).
+        self,
+        y0: PyTree[Array],
+        ts: Float[Array, " n"],
+        dt0: float | None = None,
+        *,
+        heuristics: bool = False,
+        stiffness: bool = False,
+        sample_key: PRNGKeyArray | None = None,
+    ) -> ODESolution:
+        """Solve from ts[0] to ts[-1], saving at ts.
+
+        Args:
+            y0: initial state (array or PyTree of arrays).
+            ts: increasing save times; the solve runs over [ts[0], ts[-1]].
+            dt0: first step; None picks it by Hairer's algorithm (adaptive only).
+            heuristics: accumulate R_E (and R_S with ``stiffness``) over accepted steps;
+                differentiable under RecursiveCheckpointAdjoint.
+            stiffness: also accumulate the stiffness estimate (Tsit5, Dopri5).
+            sample_key: also keep one uniformly drawn accepted step (for the biased
+                local regularizer).
 
         Raises (under jit, via ``equinox.error_if``) if max_steps is exceeded.
         """
-        adaptive = not isinstance(self.stepsize_controller, diffrax.ConstantStepSize)
-        if not adaptive and dt0 is None:
+        if not self.adaptive and dt0 is None:
             raise ValueError("a constant step size needs dt0: pass dt0=<float>.")
+        if (heuristics or stiffness or sample_key is not None) and not self.adaptive:
+            raise ValueError(
+                "solver heuristics need an error estimate from an adaptive solve; pass an "
+                "adaptive solver (Tsit5, Dopri5, ...) with diffrax.PIDController."
+            )
+        ts = jnp.asarray(ts)
+        initial_evals = 0
+        if dt0 is None:
+            dt0, initial_evals = self.initial_step(ts[0], y0)
+        track = heuristics or stiffness or sample_key is not None
+        solver = (
+            self.heuristics_solver(stiffness=stiffness, sample_key=sample_key)
+            if track
+            else self.solver
+        )
+        count_first = self.adaptive and self.solver.tableau.fsal
+        controller = (
+            FirstAcceptCounter(self.stepsize_controller) if count_first else self.stepsize_controller
+        )
         sol = diffrax.diffeqsolve(
             diffrax.ODETerm(lambda t, y, args: self.vector_field(t, y)),
-            self.solver,
+            solver,
             ts[0],
             ts[-1],
             dt0,
             y0,
-            saveat=diffrax.SaveAt(ts=ts),
-            stepsize_controller=self.stepsize_controller,
+            saveat=diffrax.SaveAt(ts=ts, solver_state=track, controller_state=count_first),
+            stepsize_controller=controller,
             adjoint=self.adjoint,
             max_steps=self.max_steps,
             throw=False,
@@ -99,19 +183,32 @@ class NeuralODE(eqx.Module):
             sol.result == diffrax.RESULTS.max_steps_reached,
             "the solve hit max_steps; raise max_steps or loosen rtol/atol.",
         )
-        nfe = nfe_count(self.solver, sol.stats["num_steps"], adaptive=adaptive and dt0 is None)
-        return ys, nfe
+        num_steps = sol.stats["num_steps"]
+        return ODESolution(
+            ys=ys,
+            nfe=nfe_count(
+                self.solver,
+                num_steps,
+                first_stage_evals=sol.controller_state[1] if count_first else None,
+                initial_step_evals=initial_evals,
+            ),
+            num_steps=num_steps,
+            num_accepted=sol.stats["num_accepted_steps"],
+            num_rejected=sol.stats["num_rejected_steps"],
+            heuristics=sol.solver_state[1] if track else None,
+        )
 
 
-def nfe_count(
-    solver: diffrax.AbstractSolver, num_steps: Int[Array, ""], *, adaptive: bool
-) -> Int[Array, ""]:
-    """NFE = evals/step x steps (accepted + rejected) + initial evals.
+def one_step_error(
+    node: NeuralODE, t0: Float[Array, ""], y0: PyTree[Array], dt: Float[Array, ""]
+) -> tuple[Float[Array, ""], int]:
+    """E(t0, y0, dt) * dt for one fresh step of the node's solver, and its evaluations.
 
-    Initial evals: 1 for an FSAL first stage, plus 2 for the automatic initial
-    step size (Hairer, Norsett & Wanner, Solving ODEs I, Sec. II.4) when dt0 is None.
+    The local regularizer's penalty (Pal et al., ICML 2023, Sec. 3, eq. (5)).
     """
-    per = _evals_per_step(solver)
-    fsal = bool(solver.tableau.fsal)
-    init = (1 if fsal else 0) + (2 if adaptive else 0)
-    return per * num_steps + init
+    rtol, atol = controller_tolerances(node.stepsize_controller)
+    term = diffrax.ODETerm(lambda t, y, args: node.vector_field(t, y))
+    state = node.solver.init(term, t0, t0 + dt, y0, None)
+    y1, y_error, _, _, _ = node.solver.step(term, t0, t0 + dt, y0, None, state, True)
+    evals = evals_per_step(node.solver) + (1 if node.solver.tableau.fsal else 0)
+    return scaled_error(y0, y1, y_error, rtol, atol) * dt, evals

@@ -1,0 +1,91 @@
+"""Local solver-heuristic regularization: one extra solver step at a random time.
+
+Pal, Edelman & Rackauckas, "Locally Regularized Neural Differential Equations: Some
+Black Boxes Were Meant to Remain Closed!", ICML 2023, Sec. 3: draw t*, take y(t*) from
+the solve, take one solver step from it and penalize the step's scaled error estimate
+times its size. Only one step is differentiated besides the solve itself, so any diffrax
+adjoint works, BacksolveAdjoint included.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
+
+from jaxsci.core import check_key, check_one_of
+from jaxsci.nde._node import NeuralODE, ODESolution, controller_tolerances, one_step_error
+
+
+class LocalPenalty(eqx.Module):
+    """The local regularizer's output.
+
+    Attributes:
+        value: E(t*, y(t*), dt*) * dt*, the penalty to add to the loss.
+        t: the drawn time t*.
+        dt: the size dt* of the extra step.
+        nfe: vector-field evaluations of the extra step (and of its step-size choice).
+    """
+
+    value: Float[Array, ""]
+    t: Float[Array, ""]
+    dt: Float[Array, ""]
+    nfe: Int[Array, ""]
+
+
+def _insert_time(ts: Float[Array, " n"], t_star: Float[Array, ""]):
+    """ts with t_star inserted in order, and the index it landed at."""
+    n = ts.shape[0]
+    pos = jnp.sum(ts < t_star)
+    idx = jnp.arange(n + 1)
+    before = ts[jnp.clip(idx, 0, n - 1)]
+    after = ts[jnp.clip(idx - 1, 0, n - 1)]
+    return jnp.where(idx < pos, before, jnp.where(idx == pos, t_star, after)), pos
+
+
+def local_regularization(
+    node: NeuralODE,
+    y0: PyTree[Array],
+    ts: Float[Array, " n"],
+    key: PRNGKeyArray,
+    *,
+    sampling: str = "unbiased",
+    dt0: float | None = None,
+) -> tuple[ODESolution, LocalPenalty]:
+    """Solve and return the local error-estimate penalty at a random time.
+
+    Args:
+        node: the ``NeuralODE`` (adaptive solver with a PID controller).
+        y0, ts: as for ``node(y0, ts)``.
+        key: PRNG key for the draw of t*.
+        sampling: ``"unbiased"``: t* ~ U(ts[0], ts[-1]), y(t*) saved by the solve (so its
+            gradient flows through the adjoint), dt* by Hairer's initial step-size
+            algorithm at (t*, y(t*)) (Pal et al. 2023, Sec. 3.1). ``"biased"``: t* one of
+            the accepted step times, drawn uniformly during the solve, dt* that step's
+            size, y(t*) treated as a constant (Sec. 3.2).
+        dt0: first step of the solve (None: Hairer's algorithm).
+
+    Returns:
+        (the solution at ts, ``LocalPenalty``).
+    """
+    check_key(key)
+    check_one_of(sampling, ("unbiased", "biased"), "sampling")
+    controller_tolerances(node.stepsize_controller)
+    ts = jnp.asarray(ts)
+    if sampling == "biased":
+        sol = node(y0, ts, dt0, sample_key=key)
+        record = jax.lax.stop_gradient(sol.heuristics)
+        t_star, y_star, dt_star, choose_evals = record.sample_t, record.sample_y, record.sample_dt, 0
+    else:
+        t_star = jax.random.uniform(key, (), ts.dtype, ts[0], ts[-1])
+        ts_aug, pos = _insert_time(ts, t_star)
+        sol = node(y0, ts_aug, dt0)
+        rows = jnp.arange(ts.shape[0])
+        rows = rows + (rows >= pos)
+        y_star = jax.tree_util.tree_map(lambda y: y[pos], sol.ys)
+        sol = eqx.tree_at(lambda s: s.ys, sol, jax.tree_util.tree_map(lambda y: y[rows], sol.ys))
+        dt_star, choose_evals = node.initial_step(t_star, y_star)
+    value, step_evals = one_step_error(node, t_star, y_star, dt_star)
+    penalty = LocalPenalty(
+        value=value, t=t_star, dt=dt_star, nfe=jnp.asarray(step_evals + choose_evals)
+    )
+    return sol, penalty

@@ -44,6 +44,12 @@ def controller_tolerances(controller: diffrax.AbstractStepSizeController) -> tup
     return inner.rtol, inner.atol
 
 
+def _field_from_args(t, y, field):
+    # The field travels as diffrax's `args`, so every adjoint (BacksolveAdjoint included)
+    # sees its parameters as explicit inputs rather than closed-over values.
+    return field(t, y)
+
+
 class NeuralODE(eqx.Module):
     """dy/dt = f(t, y) solved by diffrax with any solver, controller and adjoint.
 
@@ -166,12 +172,13 @@ class NeuralODE(eqx.Module):
             FirstAcceptCounter(self.stepsize_controller) if count_first else self.stepsize_controller
         )
         sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(lambda t, y, args: self.vector_field(t, y)),
+            diffrax.ODETerm(_field_from_args),
             solver,
             ts[0],
             ts[-1],
             dt0,
             y0,
+            args=self.vector_field,
             saveat=diffrax.SaveAt(ts=ts, solver_state=track, controller_state=count_first),
             stepsize_controller=controller,
             adjoint=self.adjoint,

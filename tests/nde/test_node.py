@@ -49,7 +49,11 @@ def test_hairer_initial_step_is_used(x64):
     )
     sol_auto = node(jnp.ones(2), jnp.array([0.0, 1.0]))
     dt0, evals = node.initial_step(0.0, jnp.ones(2))
-    assert evals == 2 and float(dt0) < 0.01
+    # Hairer's formulas in closed form for y' = -lam y, y0 = 1, rtol = atol = tau, order 5:
+    # h0 = 0.01 / lam, h1 = (0.01 * 2 tau / lam^2)^(1/6), dt0 = min(100 h0, h1).
+    lam, tau = 50.0, 1e-6
+    assert evals == 2
+    np.testing.assert_allclose(float(dt0), min(1.0 / lam, (0.02 * tau / lam**2) ** (1 / 6)), rtol=1e-12)
     sol_given = node(jnp.ones(2), jnp.array([0.0, 1.0]), dt0=float(dt0))
     assert int(sol_auto.num_steps) == int(sol_given.num_steps)
     assert int(sol_auto.nfe) == int(sol_given.nfe) + 2

@@ -20,6 +20,7 @@ from jaxsci.nde._heuristics import (
 from jaxsci.nde._local import LocalPenalty, local_regularization
 from jaxsci.nde._nfe import FirstAcceptCounter, evals_per_step, nfe_count
 from jaxsci.nde._node import NeuralODE, ODESolution
+from jaxsci.nde._sde import NeuralSDE
 from jaxsci.nde._solver import Heuristics, HeuristicsSolver
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "HeuristicsSolver",
     "LocalPenalty",
     "NeuralODE",
+    "NeuralSDE",
     "ODESolution",
     "RNODEField",
     "TayNODEField",

@@ -10,13 +10,20 @@ def evals_per_step(solver: diffrax.AbstractSolver) -> int:
     stages, less one for a first-same-as-last (FSAL) method, whose first stage is the
     previous step's last.
     """
+    if isinstance(solver, diffrax.Euler):
+        return 1
     if not isinstance(solver, diffrax.AbstractERK):
         raise ValueError(
             f"NFE counting supports explicit Runge-Kutta solvers (Tsit5, Dopri5, Heun, "
-            f"Bosh3, ...); got {type(solver).__name__}. Pick one of those."
+            f"Bosh3, Euler, ...); got {type(solver).__name__}. Pick one of those."
         )
     stages = len(solver.tableau.c) + 1
     return stages - 1 if solver.tableau.fsal else stages
+
+
+def is_fsal(solver: diffrax.AbstractSolver) -> bool:
+    """Whether the solver reuses its last stage as the next step's first (FSAL)."""
+    return isinstance(solver, diffrax.AbstractERK) and bool(solver.tableau.fsal)
 
 
 def nfe_count(
@@ -36,7 +43,7 @@ def nfe_count(
     measures it); None assumes the first attempt is accepted (1).
     """
     evals = evals_per_step(solver) * num_steps + initial_step_evals
-    if solver.tableau.fsal:
+    if is_fsal(solver):
         evals = evals + (1 if first_stage_evals is None else first_stage_evals)
     return evals
 

@@ -7,8 +7,13 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
-from jaxsci.nde._heuristics import initial_step_size, scaled_error, stability_boundary
-from jaxsci.nde._nfe import FirstAcceptCounter, evals_per_step, nfe_count
+from jaxsci.nde._heuristics import (
+    check_stiffness_tableau,
+    initial_step_size,
+    scaled_error,
+    stability_boundary,
+)
+from jaxsci.nde._nfe import FirstAcceptCounter, evals_per_step, is_fsal, nfe_count
 from jaxsci.nde._solver import Heuristics, HeuristicsSolver
 
 
@@ -121,7 +126,7 @@ class NeuralODE(eqx.Module):
     ) -> HeuristicsSolver:
         """This ODE's solver wrapped to accumulate its error (and stiffness) estimates."""
         rtol, atol = controller_tolerances(self.stepsize_controller)
-        radius = stability_boundary(self.solver.tableau) if stiffness else 1.0
+        radius = stability_boundary(check_stiffness_tableau(self.solver)) if stiffness else 1.0
         return HeuristicsSolver(
             self.solver, rtol, atol, stiffness, stability_radius=radius, sample_key=sample_key
         )
@@ -167,7 +172,7 @@ class NeuralODE(eqx.Module):
             if track
             else self.solver
         )
-        count_first = self.adaptive and self.solver.tableau.fsal
+        count_first = self.adaptive and is_fsal(self.solver)
         controller = (
             FirstAcceptCounter(self.stepsize_controller) if count_first else self.stepsize_controller
         )
@@ -217,5 +222,5 @@ def one_step_error(
     term = diffrax.ODETerm(lambda t, y, args: node.vector_field(t, y))
     state = node.solver.init(term, t0, t0 + dt, y0, None)
     y1, y_error, _, _, _ = node.solver.step(term, t0, t0 + dt, y0, None, state, True)
-    evals = evals_per_step(node.solver) + (1 if node.solver.tableau.fsal else 0)
+    evals = evals_per_step(node.solver) + (1 if is_fsal(node.solver) else 0)
     return scaled_error(y0, y1, y_error, rtol, atol) * dt, evals

@@ -1,4 +1,5 @@
 import diffrax
+import jax
 import jax.numpy as jnp
 from _case import BadInput
 
@@ -20,9 +21,50 @@ CASES = [
     ),
     BadInput(
         "nfe-implicit-solver",
-        lambda: nde.nfe_count(diffrax.Kvaerno5(), jnp.array(3), adaptive=True),
+        lambda: nde.nfe_count(diffrax.Kvaerno5(), jnp.array(3)),
         ValueError,
         "explicit Runge-Kutta",
     ),
     BadInput("node-max-steps-str", lambda: nde.NeuralODE(lambda t, y: y, max_steps="8"), ValueError, "positive integer"),
+    BadInput("node-implicit-solver", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Kvaerno5(), max_steps=8), ValueError, "explicit Runge-Kutta"),
+    BadInput(
+        "heuristics-constant-step",
+        lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Euler(), diffrax.ConstantStepSize(), max_steps=8)(
+            jnp.ones(2), jnp.array([0.0, 1.0]), dt0=0.1, heuristics=True
+        ),
+        ValueError,
+        "adaptive",
+    ),
+    BadInput(
+        "stiffness-bosh3",
+        lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Bosh3(), max_steps=64)(
+            jnp.ones(2), jnp.array([0.0, 1.0]), stiffness=True
+        ),
+        ValueError,
+        "Tsit5",
+    ),
+    BadInput(
+        "heuristics-non-pid-controller",
+        lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Tsit5(), diffrax.StepTo(ts=jnp.linspace(0, 1, 5)), max_steps=8)(
+            jnp.ones(2), jnp.array([0.0, 1.0]), heuristics=True
+        ),
+        ValueError,
+        "PIDController",
+    ),
+    BadInput(
+        "local-bad-sampling",
+        lambda: nde.local_regularization(
+            nde.NeuralODE(lambda t, y: -y, max_steps=64), jnp.ones(2), jnp.array([0.0, 1.0]), jax.random.key(0), sampling="uniform"
+        ),
+        ValueError,
+        "unbiased",
+    ),
+    BadInput(
+        "local-int-key",
+        lambda: nde.local_regularization(nde.NeuralODE(lambda t, y: -y, max_steps=64), jnp.ones(2), jnp.array([0.0, 1.0]), 0),
+        TypeError,
+        "key",
+    ),
+    BadInput("taynode-order-zero", lambda: nde.TayNODEField(lambda t, y: -y, 0), ValueError, "order"),
+    BadInput("steer-negative-width", lambda: nde.steer_end_time(jax.random.key(0), 1.0, -0.1), ValueError, "half_width"),
 ]

@@ -14,8 +14,10 @@ from jaxtyping import Array, ArrayLike, Float, PyTree
 
 def _rms(tree: PyTree[Array]) -> Float[Array, ""]:
     leaves = [jnp.ravel(x) for x in jax.tree_util.tree_leaves(tree)]
-    flat = jnp.concatenate(leaves)
-    return jnp.sqrt(jnp.mean(flat**2))
+    mean_square = jnp.mean(jnp.concatenate(leaves) ** 2)
+    # sqrt has an infinite derivative at 0 (a zero error estimate): keep the gradient finite.
+    positive = mean_square > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, mean_square, 1.0)), 0.0)
 
 
 def scaled_error(

@@ -109,3 +109,8 @@ def test_heuristics_under_jit_and_vmap(x64):
     for i, y0 in enumerate([jnp.ones(2), 2 * jnp.ones(2)]):
         one = node(y0, jnp.array([0.0, 1.0]), heuristics=True)
         np.testing.assert_allclose(sols.heuristics.error[i], one.heuristics.error, rtol=1e-9)
+
+
+def test_zero_error_estimate_has_a_finite_gradient():
+    g = jax.grad(lambda e: scaled_error(jnp.ones(2), jnp.ones(2), e * jnp.zeros(2), 1e-3, 1e-3))(1.0)
+    assert np.isfinite(float(g))

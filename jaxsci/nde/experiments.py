@@ -1,0 +1,347 @@
+"""Small, self-contained experiments for solver-heuristic regularization.
+
+Each experiment trains one neural differential equation with one regularization
+method and reports test quality, training time, NFE per test prediction and prediction
+time, so that methods compare side by side (Pal et al., ICML 2021, Tables 1-3; Pal et al.,
+ICML 2023, Tables 1-2). The data either ships with a package (scikit-learn's 8x8 digits)
+or is synthetic:
+
+- ``digits``: a neural ODE classifier, 64 -> 16 (linear) -> ODE on [0, 1] -> 10.
+- ``spiral``: fitting the cubic spiral dy/dt = A y^3 (Chen et al., NeurIPS 2018) from
+  noisy observations; test loss against the clean trajectory at unseen times.
+- ``sde``: a neural SDE fitted to an Ornstein-Uhlenbeck process by matching the mean and
+  standard deviation of sample paths.
+
+Methods: ``unregularized``, ``error`` (R_E), ``stiffness`` (R_S), ``local-unbiased``,
+``local-biased``, ``taynode`` (K = 2), ``steer``, ``rnode``.
+"""
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxsci.nde._baselines import TayNODEField, rnode_field, steer_end_time
+from jaxsci.nde._local import local_regularization
+from jaxsci.nde._node import NeuralODE
+from jaxsci.nde._sde import NeuralSDE
+
+ODE_METHODS = (
+    "unregularized",
+    "error",
+    "stiffness",
+    "local-unbiased",
+    "local-biased",
+    "taynode",
+    "steer",
+    "rnode",
+)
+SDE_METHODS = ("unregularized", "error")
+EXPERIMENTS = ("digits", "spiral", "sde")
+# STEER moves the end time, which a time series' fixed observation times do not allow.
+METHODS = {
+    "digits": ODE_METHODS,
+    "spiral": tuple(m for m in ODE_METHODS if m != "steer"),
+    "sde": SDE_METHODS,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Training settings; the regularization weights follow the papers' orders of size."""
+
+    steps: int = 400
+    batch: int = 256
+    lr: float = 1e-2
+    rtol: float = 1e-4
+    atol: float = 1e-4
+    max_steps: int = 1024
+    weight_error: float = 100.0
+    weight_error_sde: float = 0.1
+    weight_stiffness: float = 0.1
+    weight_local: float = 100.0
+    weight_taynode: float = 0.01
+    weight_rnode: float = 0.01
+    steer_half_width: float = 0.5
+    seed: int = 0
+
+
+class Field(eqx.Module):
+    """f(t, y) = MLP([y, t]) with tanh (of [y^3, t] with ``cube``, as in the spiral
+    example of Chen et al.), applied to each row of a batch of states."""
+
+    mlp: eqx.nn.MLP
+    cube: bool = eqx.field(static=True)
+
+    def __init__(self, dim: int, width: int, *, key, cube: bool = False):
+        self.mlp = eqx.nn.MLP(dim + 1, dim, width, 2, activation=jnp.tanh, key=key)
+        self.cube = cube
+
+    def __call__(self, t, y):
+        feats = (lambda r: r**3) if self.cube else (lambda r: r)
+        one = lambda row: self.mlp(jnp.concatenate([feats(row), jnp.full((1,), t, row.dtype)]))
+        return jax.vmap(one)(y) if y.ndim == 2 else one(y)
+
+
+def _node(field, settings: Settings) -> NeuralODE:
+    return NeuralODE(
+        field,
+        diffrax.Tsit5(),
+        diffrax.PIDController(rtol=settings.rtol, atol=settings.atol),
+        max_steps=settings.max_steps,
+    )
+
+
+def regularized_solve(field, y0, ts, method: str, key, settings: Settings):
+    """(ys at ts, weighted penalty) for one of ``ODE_METHODS``; ts[-1] is the end time."""
+    s = settings
+    node = _node(field, s)
+    if method == "unregularized":
+        return node(y0, ts).ys, 0.0
+    if method == "error":
+        sol = node(y0, ts, heuristics=True)
+        return sol.ys, s.weight_error * sol.heuristics.error
+    if method == "stiffness":
+        sol = node(y0, ts, stiffness=True)
+        return sol.ys, s.weight_stiffness * sol.heuristics.stiffness
+    if method in ("local-unbiased", "local-biased"):
+        sol, pen = local_regularization(node, y0, ts, key, sampling=method.split("-")[1])
+        return sol.ys, s.weight_local * pen.value
+    if method in ("taynode", "rnode"):
+        aug_field = TayNODEField(field, 2) if method == "taynode" else rnode_field(field, y0, key)
+        weight = s.weight_taynode if method == "taynode" else s.weight_rnode
+        sol = _node(aug_field, s)((y0, jnp.zeros((), y0.dtype)), ts)
+        return sol.ys[0], weight * sol.ys[1][-1]
+    if method == "steer":
+        t_end = steer_end_time(key, ts[-1], s.steer_half_width)
+        return node(y0, ts.at[-1].set(t_end)).ys, 0.0
+    raise ValueError(f"unknown method {method!r}; pick one of {ODE_METHODS}.")
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def digits_data(seed: int = 0):
+    """scikit-learn's 8x8 digits scaled to [0, 1]: (x_train, y_train, x_test, y_test)."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    x = (data.data / 16.0).astype(np.float32)
+    order = np.random.default_rng(seed).permutation(len(x))
+    x, y = x[order], data.target[order]
+    n_test = 360
+    return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
+
+
+SPIRAL_A = np.array([[-0.1, 2.0], [-2.0, -0.1]], np.float32)
+
+
+def spiral_data(seed: int = 0, n_train: int = 100, t_end: float = 5.0, noise: float = 0.01):
+    """The cubic spiral dy/dt = A y^3, y0 = (2, 0), on a fine grid of 3 n_train + 1 times
+    in [0, t_end] by a tight diffrax solve: (t_fine, y_fine clean, train indices (every
+    third), y_train = noisy observations at them)."""
+    f = lambda t, y, args: (y**3) @ jnp.asarray(SPIRAL_A, y.dtype)
+    t_fine = np.linspace(0.0, t_end, 3 * n_train + 1, dtype=np.float32)
+    sol = diffrax.diffeqsolve(
+        diffrax.ODETerm(f), diffrax.Tsit5(), 0.0, t_end, 1e-3, jnp.array([2.0, 0.0]),
+        saveat=diffrax.SaveAt(ts=jnp.asarray(t_fine)),
+        stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-6), max_steps=100_000,
+    )
+    y_fine = np.asarray(sol.ys)
+    train_idx = np.arange(0, len(t_fine), 3)
+    rng = np.random.default_rng(seed)
+    y_train = y_fine[train_idx] + noise * rng.standard_normal((len(train_idx), 2)).astype(np.float32)
+    return t_fine, y_fine, train_idx, y_train
+
+
+def ou_data(seed: int = 0, paths: int = 512, theta: float = 2.0, mu: float = 1.0, sigma: float = 0.5):
+    """Exact mean and std of the OU process dy = theta (mu - y) dt + sigma dW, y0 = 0, at
+    10 times in (0, 1], and a Monte Carlo sample of them from ``paths`` exact paths."""
+    ts = np.linspace(0.1, 1.0, 10)
+    mean = mu * (1 - np.exp(-theta * ts))
+    std = sigma * np.sqrt((1 - np.exp(-2 * theta * ts)) / (2 * theta))
+    rng = np.random.default_rng(seed)
+    sample = mean[None] + std[None] * rng.standard_normal((paths, len(ts)))
+    return ts.astype(np.float32), sample.mean(0).astype(np.float32), sample.std(0).astype(np.float32), mean, std
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+class DigitsModel(eqx.Module):
+    encoder: eqx.nn.Linear
+    field: Field
+    decoder: eqx.nn.Linear
+
+    def __init__(self, key):
+        k1, k2, k3 = jax.random.split(key, 3)
+        self.encoder = eqx.nn.Linear(64, 16, key=k1)
+        self.field = Field(16, 32, key=k2)
+        self.decoder = eqx.nn.Linear(16, 10, key=k3)
+
+
+class SDEModel(eqx.Module):
+    field: Field
+    log_sigma: jax.Array
+
+    def __init__(self, key):
+        self.field = Field(1, 16, key=key)
+        self.log_sigma = jnp.array(-1.0)
+
+    def diffusion(self, t, y):
+        return jnp.exp(self.log_sigma) * jnp.ones_like(y)
+
+
+@dataclasses.dataclass
+class Task:
+    init: Callable  # key -> model
+    loss: Callable  # (model, key, method) -> scalar
+    evaluate: Callable  # model -> (metric, nfe), jit-able
+    metric: str
+
+
+def _digits_task(s: Settings) -> Task:
+    x_tr, y_tr, x_te, y_te = (jnp.asarray(a) for a in digits_data(s.seed))
+    ts = jnp.array([0.0, 1.0])
+
+    def loss(model, key, method):
+        k_batch, k_method = jax.random.split(key)
+        idx = jax.random.choice(k_batch, x_tr.shape[0], (s.batch,), replace=False)
+        h0 = jax.vmap(model.encoder)(x_tr[idx])
+        ys, penalty = regularized_solve(model.field, h0, ts, method, k_method, s)
+        logits = jax.vmap(model.decoder)(ys[-1])
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y_tr[idx]).mean() + penalty
+
+    def evaluate(model):
+        sol = _node(model.field, s)(jax.vmap(model.encoder)(x_te), ts)
+        acc = jnp.mean(jnp.argmax(jax.vmap(model.decoder)(sol.ys[-1]), -1) == y_te)
+        return acc, sol.nfe
+
+    return Task(DigitsModel, loss, evaluate, "test accuracy")
+
+
+def _spiral_task(s: Settings, windows: int = 16, window: int = 10) -> Task:
+    t_fine, y_fine, train_idx, y_obs = spiral_data(s.seed)
+    y_tr, y_fine = jnp.asarray(y_obs), jnp.asarray(y_fine)
+    ts_window = jnp.asarray(t_fine[: 3 * window : 3])  # observations every third fine time
+    init = lambda key: Field(2, 32, key=key, cube=True)
+    # Test windows start at the fine times between observations, from the clean state.
+    test_start = np.setdiff1d(np.arange(len(t_fine) - 3 * (window - 1)), train_idx)
+    test_targets = y_fine[test_start[:, None] + 3 * np.arange(window)[None]]
+
+    def loss(model, key, method):
+        # Windows of consecutive observations, each started from its first (noisy) point,
+        # as in the spiral example of Chen et al. (NeurIPS 2018).
+        k_batch, k_method = jax.random.split(key)
+        start = jax.random.choice(k_batch, y_tr.shape[0] - window, (windows,), replace=False)
+        targets = jax.vmap(lambda i: jax.lax.dynamic_slice_in_dim(y_tr, i, window))(start)
+        ys, penalty = regularized_solve(model, y_tr[start], ts_window, method, k_method, s)
+        return jnp.mean((jnp.swapaxes(ys, 0, 1) - targets) ** 2) + penalty
+
+    def evaluate(model):
+        sol = _node(model, s)(y_fine[test_start], ts_window)
+        return jnp.mean((jnp.swapaxes(sol.ys, 0, 1) - test_targets) ** 2), sol.nfe
+
+    return Task(init, loss, evaluate, "test MSE")
+
+
+def _sde_task(s: Settings, paths: int = 128) -> Task:
+    ts_obs, mean_obs, std_obs, mean_exact, std_exact = ou_data(s.seed)
+    ts = jnp.concatenate([jnp.zeros(1), jnp.asarray(ts_obs)])
+
+    def sample_paths(model, key, heuristics):
+        sde = NeuralSDE(
+            model.field, model.diffusion,
+            stepsize_controller=diffrax.PIDController(rtol=s.rtol * 100, atol=s.atol * 100),
+            max_steps=s.max_steps,
+        )
+        solve = lambda k: sde(jnp.zeros(1), ts, k, dt0=0.05, heuristics=heuristics)
+        return jax.vmap(solve)(jax.random.split(key, paths))
+
+    def moments_loss(ys, mean, std):
+        ys = ys[:, 1:, 0]
+        return jnp.mean((ys.mean(0) - mean) ** 2) + jnp.mean((ys.std(0) - std) ** 2)
+
+    def loss(model, key, method):
+        sol = sample_paths(model, key, method == "error")
+        penalty = s.weight_error_sde * sol.heuristics.error.mean() if method == "error" else 0.0
+        return moments_loss(sol.ys, mean_obs, std_obs) + penalty
+
+    def evaluate(model):
+        sol = sample_paths(model, jax.random.key(12345), False)
+        return moments_loss(sol.ys, mean_exact, std_exact), sol.nfe.mean()
+
+    return Task(SDEModel, loss, evaluate, "test moment MSE")
+
+
+TASKS = {"digits": _digits_task, "spiral": _spiral_task, "sde": _sde_task}
+
+# Per-experiment settings: the weights scale each penalty to the task loss's size
+# (cross-entropy ~ 1 for digits, MSE ~ 1e-3 for the spiral).
+DEFAULTS = {
+    "digits": Settings(steps=1000),
+    "spiral": Settings(
+        steps=1000, rtol=1e-6, atol=1e-6, weight_error=0.01, weight_local=0.01,
+        weight_stiffness=1e-4, weight_taynode=1e-6, weight_rnode=1e-4,
+    ),
+    "sde": Settings(steps=150),
+}
+
+
+def run(experiment: str, method: str, settings: Settings | None = None, repeats: int = 5) -> dict:
+    """Train one (experiment, method) pair; returns the benchmark row.
+
+    ``train_s`` excludes the first step (compilation); ``predict_s`` is the median of
+    ``repeats`` jitted test predictions.
+    """
+    if experiment not in TASKS:
+        raise ValueError(f"unknown experiment {experiment!r}; pick one of {EXPERIMENTS}.")
+    if method not in METHODS[experiment]:
+        raise ValueError(
+            f"method {method!r} does not apply to {experiment!r}; pick one of {METHODS[experiment]}."
+        )
+    settings = DEFAULTS[experiment] if settings is None else settings
+    task = TASKS[experiment](settings)
+    key = jax.random.key(settings.seed)
+    model = task.init(jax.random.fold_in(key, 1))
+    opt = optax.adam(settings.lr)
+    opt_state = opt.init(eqx.filter(model, eqx.is_inexact_array))
+
+    @eqx.filter_jit
+    def step(model, opt_state, key):
+        value, grads = eqx.filter_value_and_grad(task.loss)(model, key, method)
+        updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
+        return eqx.apply_updates(model, updates), opt_state, value
+
+    model, opt_state, value = step(model, opt_state, jax.random.fold_in(key, 2))
+    jax.block_until_ready(value)
+    start = time.perf_counter()
+    for i in range(1, settings.steps):
+        model, opt_state, value = step(model, opt_state, jax.random.fold_in(key, i + 2))
+    jax.block_until_ready(value)
+    train_s = time.perf_counter() - start
+
+    evaluate = eqx.filter_jit(task.evaluate)
+    jax.block_until_ready(evaluate(model))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        metric, nfe = jax.block_until_ready(evaluate(model))
+        times.append(time.perf_counter() - start)
+    return dict(
+        experiment=experiment,
+        method=method,
+        metric=float(metric),
+        metric_name=task.metric,
+        train_s=train_s,
+        test_nfe=float(nfe),
+        predict_s=float(np.median(times)),
+        final_loss=float(value),
+        steps=settings.steps,
+    )

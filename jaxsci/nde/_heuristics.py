@@ -51,13 +51,20 @@ def check_stiffness_tableau(solver: diffrax.AbstractSolver) -> diffrax.ButcherTa
     return tableau
 
 
-def stiffness_estimate(tableau: diffrax.ButcherTableau, ks: PyTree[Array]) -> Float[Array, ""]:
+def stiffness_estimate(
+    tableau: diffrax.ButcherTableau, ks: PyTree[Array], differentiate_denominator: bool = False
+) -> Float[Array, ""]:
     """h |lambda| ~ |k_s - k_{s-1}| / |g_s - g_{s-1}|: Hairer's stage-based estimate of
     the dominant eigenvalue times the step (Hairer & Wanner, Solving ODEs II, Sec. IV.2,
     eq. (2.7); Pal et al. ICML 2021, Sec. 3.2).
 
     ``ks[i] = h f(t0 + c_i h, g_i)`` are diffrax's stage increments; the last two stages
     are both at t0 + h, at g_s = y1 and g_{s-1} = y0 + sum_j a_{s-1,j} k_j.
+
+    By default the denominator is a constant under autodiff: the estimate measures how
+    fast f changes between the two stage points, and a gradient through |g_s - g_{s-1}|
+    would reward pushing the stages apart (larger local errors, more steps: on the digits
+    experiment it raised the test NFE from 27 to 51, against 21 with the constant).
     """
     leaves = jax.tree_util.tree_leaves(ks)
     k = jnp.concatenate([leaf.reshape(leaf.shape[0], -1) for leaf in leaves], axis=1)
@@ -67,6 +74,8 @@ def stiffness_estimate(tableau: diffrax.ButcherTableau, ks: PyTree[Array]) -> Fl
     g_prev = a_prev @ k[: a_prev.shape[0]]
     dk = jnp.linalg.norm(k[-1] - k[-2])
     dg = jnp.linalg.norm(g_last - g_prev)
+    if not differentiate_denominator:
+        dg = jax.lax.stop_gradient(dg)
     tiny = jnp.finfo(k.dtype).tiny ** 0.5
     # Where both differences vanish (constant field) there is no stiffness to report.
     return jnp.where(dg > tiny, dk / jnp.where(dg > tiny, dg, 1.0), 0.0)

@@ -45,6 +45,8 @@ class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSo
         stiffness: also accumulate Hairer's stiffness estimate (Tsit5, Dopri5).
         stability_radius: r in S_j (from ``stability_boundary(solver.tableau)``).
         sample_key: if given, also keep one uniformly drawn accepted step.
+        differentiate_denominator: let gradients through the stiffness estimate's
+            denominator (see ``stiffness_estimate``).
     """
 
     solver: diffrax.AbstractSolver
@@ -53,6 +55,7 @@ class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSo
     stiffness: bool = eqx.field(static=True)
     stability_radius: float = 1.0
     sample_key: PRNGKeyArray | None = None
+    differentiate_denominator: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         if self.stiffness:
@@ -100,7 +103,8 @@ class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSo
         dt = jnp.abs(t1 - t0)
         error_j = scaled_error(y0, y1, y_error, self.rtol, self.atol)
         stiff_j = (
-            stiffness_estimate(self.solver.tableau, dense_info["k"]) / self.stability_radius
+            stiffness_estimate(self.solver.tableau, dense_info["k"], self.differentiate_denominator)
+            / self.stability_radius
             if self.stiffness
             else jnp.zeros_like(error_j)
         )

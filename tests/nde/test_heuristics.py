@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxsci.nde import HeuristicsSolver, NeuralODE, scaled_error, stability_boundary
+from jaxsci.nde import HeuristicsSolver, NeuralODE, scaled_error, stability_boundary, stiffness_estimate
 
 
 def _field(theta):
@@ -75,10 +75,19 @@ def test_regularizer_gradients_match_finite_differences(which, x64):
     # reference is a finite difference over the same (frozen) accepted steps.
     y0, ts, theta, h = jnp.array([1.0, -0.5]), jnp.array([0.0, 2.0]), 1.3, 1e-6
     solver = diffrax.Tsit5()
+    wrapped = HeuristicsSolver(
+        solver, RTOL, ATOL, True, stability_boundary(solver.tableau), differentiate_denominator=True
+    )
 
     def penalty(theta):
-        sol = _node(theta)(y0, ts, dt0=0.05, heuristics=True, stiffness=True)
-        return getattr(sol.heuristics, which) + sol.ys[-1].sum()
+        node = _node(theta)
+        ode = lambda t, y, args: node.vector_field(t, y)
+        sol = diffrax.diffeqsolve(
+            diffrax.ODETerm(ode), wrapped, 0.0, 2.0, 0.05, y0,
+            saveat=diffrax.SaveAt(t1=True, solver_state=True),
+            stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL), max_steps=4000,
+        )
+        return getattr(sol.solver_state[1], which) + sol.ys[-1].sum()
 
     term = lambda th: diffrax.ODETerm(lambda t, y, args: _field(th)(t, y))
     steps = diffrax.diffeqsolve(
@@ -86,7 +95,6 @@ def test_regularizer_gradients_match_finite_differences(which, x64):
         stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL), max_steps=4000,
     )
     t_acc = steps.ts[: int(steps.stats["num_accepted_steps"]) + 1]
-    wrapped = HeuristicsSolver(solver, RTOL, ATOL, True, stability_boundary(solver.tableau))
 
     def frozen(theta):
         sol = diffrax.diffeqsolve(
@@ -100,6 +108,10 @@ def test_regularizer_gradients_match_finite_differences(which, x64):
     fd = (float(frozen(theta + h)) - float(frozen(theta - h))) / (2 * h)
     assert abs(grad) > 1e-3
     np.testing.assert_allclose(grad, fd, rtol=1e-5)
+    if which == "error":  # NeuralODE's own path gives the same gradient
+        node_penalty = lambda th: _node(th)(y0, ts, dt0=0.05, heuristics=True).heuristics.error + _node(th)(
+            y0, ts, dt0=0.05).ys[-1].sum()
+        np.testing.assert_allclose(float(jax.grad(node_penalty)(theta)), grad, rtol=1e-9)
 
 
 def test_heuristics_under_jit_and_vmap(x64):
@@ -114,3 +126,15 @@ def test_heuristics_under_jit_and_vmap(x64):
 def test_zero_error_estimate_has_a_finite_gradient():
     g = jax.grad(lambda e: scaled_error(jnp.ones(2), jnp.ones(2), e * jnp.zeros(2), 1e-3, 1e-3))(1.0)
     assert np.isfinite(float(g))
+
+
+def test_stiffness_gradient_holds_the_denominator_constant(x64, key):
+    tableau = diffrax.Tsit5().tableau
+    ks = jax.random.normal(key, (7, 3))
+    a_last, a_prev = (np.asarray(tableau.a_lower[i]) for i in (-1, -2))
+    dg = np.linalg.norm(a_last @ np.asarray(ks[:6]) - a_prev @ np.asarray(ks[:5]))
+    numerator_only = lambda k: jnp.linalg.norm(k[-1] - k[-2]) / dg
+    np.testing.assert_allclose(stiffness_estimate(tableau, ks), numerator_only(ks), rtol=1e-12)
+    np.testing.assert_allclose(
+        jax.grad(lambda k: stiffness_estimate(tableau, k))(ks), jax.grad(numerator_only)(ks), rtol=1e-10
+    )

@@ -28,17 +28,17 @@ from jaxsci.nde import experiments as ex  # noqa: E402
 
 def main():
     p = parser(__doc__.split("\n")[0])
-    p.add_argument("--seeds", type=int, default=None, help="seeds per (experiment, method)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per (experiment, method); default 2")
     p.add_argument("--experiments", default=None, help="comma-separated subset")
     p.add_argument("--methods", default=None, help="comma-separated subset")
     args = p.parse_args()
     experiments = args.experiments.split(",") if args.experiments else list(ex.EXPERIMENTS)
-    seeds = args.seeds or (1 if args.quick else 3)
+    seeds = args.seeds or (1 if args.quick else 2)
     if args.quick and not args.methods:
         wanted = ["unregularized", "error", "local-biased"]
     else:
         wanted = args.methods.split(",") if args.methods else None
-    rows = []
+    rows, failed = [], []
     for experiment in experiments:
         methods = [m for m in ex.METHODS[experiment] if wanted is None or m in wanted]
         for seed in range(seeds):
@@ -47,9 +47,18 @@ def main():
                 base, seed=seed, steps=max(base.steps // 10, 50) if args.quick else base.steps
             )
             for method in methods:
-                row = ex.run(experiment, method, settings)
+                try:
+                    row = ex.run(experiment, method, settings)
+                except Exception as error:  # noqa: BLE001 - record it and go on
+                    # e.g. a regularizer that drives the solve past max_steps
+                    print(f"{experiment} {method} seed {seed} FAILED: {str(error).splitlines()[0]}")
+                    failed.append(dict(experiment=experiment, method=method, seed=seed,
+                                       error=str(error).splitlines()[0]))
+                    continue
                 row["seed"] = seed
                 rows.append(row)
+                if args.json:  # keep what is finished if a later run dies
+                    write_json(args.json, {"rows": rows, "failed": failed, "partial": True})
                 print(
                     f"{experiment:7s} {method:15s} seed {seed}: {row['metric_name']} "
                     f"{row['metric']:.4g}, train {row['train_s']:.2f} s, NFE {row['test_nfe']:.1f}",
@@ -60,7 +69,7 @@ def main():
     print(markdown_table(summary, ["experiment", "method", "metric", "metric_vs_unreg", "nfe",
                                    "nfe_ratio", "train_s", "train_ratio", "predict_ratio"]))
     if args.json:
-        write_json(args.json, {"rows": rows, "summary": summary, "machine": machine(),
+        write_json(args.json, {"rows": rows, "failed": failed, "summary": summary, "machine": machine(),
                                "versions": versions(), "quick": args.quick, "seeds": seeds})
 
 

@@ -67,4 +67,19 @@ CASES = [
     ),
     BadInput("taynode-order-zero", lambda: nde.TayNODEField(lambda t, y: -y, 0), ValueError, "order"),
     BadInput("steer-negative-width", lambda: nde.steer_end_time(jax.random.key(0), 1.0, -0.1), ValueError, "half_width"),
+    BadInput("sde-fsal-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.Tsit5(), max_steps=8), ValueError, "Heun"),
+    BadInput("sde-drift-not-callable", lambda: nde.NeuralSDE(1.0, lambda t, y: y, max_steps=8), TypeError, "callable"),
+    BadInput("sde-missing-max-steps", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y), ValueError, "max_steps is missing"),
+    BadInput(
+        "sde-zero-dt0",
+        lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, max_steps=8)(jnp.ones(2), jnp.array([0.0, 1.0]), jax.random.key(0), dt0=0.0),
+        ValueError,
+        "dt0",
+    ),
+    BadInput(
+        "sde-constant-controller",
+        lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.Heun(), diffrax.ConstantStepSize(), max_steps=8),
+        ValueError,
+        "PIDController",
+    ),
 ]

@@ -12,12 +12,15 @@ from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
 
+def _safe_sqrt(x: Float[Array, ""]) -> Float[Array, ""]:
+    # sqrt has an infinite derivative at 0: keep gradients finite where the value is 0.
+    positive = x > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
+
+
 def _rms(tree: PyTree[Array]) -> Float[Array, ""]:
     leaves = [jnp.ravel(x) for x in jax.tree_util.tree_leaves(tree)]
-    mean_square = jnp.mean(jnp.concatenate(leaves) ** 2)
-    # sqrt has an infinite derivative at 0 (a zero error estimate): keep the gradient finite.
-    positive = mean_square > 0
-    return jnp.where(positive, jnp.sqrt(jnp.where(positive, mean_square, 1.0)), 0.0)
+    return _safe_sqrt(jnp.mean(jnp.concatenate(leaves) ** 2))
 
 
 def scaled_error(
@@ -72,8 +75,8 @@ def stiffness_estimate(
     a_prev = jnp.asarray(tableau.a_lower[-2], k.dtype)
     g_last = a_last @ k[: a_last.shape[0]]
     g_prev = a_prev @ k[: a_prev.shape[0]]
-    dk = jnp.linalg.norm(k[-1] - k[-2])
-    dg = jnp.linalg.norm(g_last - g_prev)
+    dk = _safe_sqrt(jnp.sum((k[-1] - k[-2]) ** 2))
+    dg = _safe_sqrt(jnp.sum((g_last - g_prev) ** 2))
     if not differentiate_denominator:
         dg = jax.lax.stop_gradient(dg)
     tiny = jnp.finfo(k.dtype).tiny ** 0.5

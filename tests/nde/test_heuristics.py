@@ -143,3 +143,12 @@ def test_stiffness_gradient_holds_the_denominator_constant(x64, key):
     np.testing.assert_allclose(
         jax.grad(lambda k: stiffness_estimate(tableau, k))(ks), jax.grad(numerator_only)(ks), rtol=1e-10
     )
+
+
+def test_stiffness_gradient_is_finite_for_equal_last_stages(x64):
+    # A field constant in y gives k_s = k_{s-1}: the estimate is 0 and its gradient finite.
+    g = jax.grad(lambda th: NeuralODE(
+        jax.tree_util.Partial(lambda th, t, y: th * jnp.cos(t) * jnp.ones_like(y), th),
+        stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-6), max_steps=1000,
+    )(jnp.ones(2), jnp.array([0.0, 1.0]), stiffness=True).heuristics.stiffness)(0.5)
+    assert np.isfinite(float(g))

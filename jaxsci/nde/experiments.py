@@ -294,7 +294,7 @@ DEFAULTS = {
 }
 
 
-def run(experiment: str, method: str, settings: Settings | None = None, repeats: int = 5) -> dict:
+def run(experiment: str, method: str, settings: Settings | None = None, repeats: int = 50) -> dict:
     """Train one (experiment, method) pair; returns the benchmark row.
 
     ``train_s`` excludes the first step (compilation); ``predict_s`` is the median of

@@ -129,6 +129,12 @@ class Fourier(eqx.Module):
         axis = normalize_axis(axis, coeffs.ndim)
         c = jnp.moveaxis(coeffs, axis, -1)
         m = self.modes
+        if c.shape[-1] != self.size:
+            raise ValueError(
+                f"coefficients along axis {axis} have {c.shape[-1]} entries, but this "
+                f"Fourier basis with {m} modes stores {self.size}; resize with the basis "
+                "the coefficients belong to."
+            )
         a = resize_last(c[..., :m], modes)
         b = resize_last(c[..., m:], modes - 1)
         return jnp.moveaxis(jnp.concatenate([a, b], axis=-1), -1, axis)

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..core import check_key, check_positive_int
+from ._chebyshev import Chebyshev
 from ._tensor import TensorBasis, as_tensor_basis
 
 
@@ -45,6 +46,8 @@ class NSM(eqx.Module):
         in_channels, out_channels: function channels (e.g. 1 source -> 1 solution).
         width: hidden channels ``h``; depth: number of spectral blocks.
         activation: applied on the collocation grid (default ReLU, as in the paper).
+        out_scale: factor on the output coefficients (the reference code uses a small one).
+        coordinates: append the coordinate functions as input channels (default True).
         key: PRNG key for the initial weights.
 
     Call with ``a`` of shape ``(in_channels, *basis.shape)``; returns
@@ -63,6 +66,7 @@ class NSM(eqx.Module):
     pointwise: tuple
     project: tuple
     out_scale: float = eqx.field(static=True)
+    coordinates: bool = eqx.field(static=True)
 
     def __init__(
         self,
@@ -73,6 +77,7 @@ class NSM(eqx.Module):
         depth: int = 4,
         activation: Callable = jax.nn.relu,
         out_scale: float = 1.0,
+        coordinates: bool = True,
         *,
         key: PRNGKeyArray,
         dtype=None,
@@ -82,6 +87,9 @@ class NSM(eqx.Module):
             check_positive_int(v, name)
         check_key(key)
         self.basis = as_tensor_basis(basis)
+        self.coordinates = bool(coordinates)
+        if self.coordinates:
+            in_channels += self._num_coordinates()
         dtype = jnp.zeros(()).dtype if dtype is None else dtype
         self.activation = activation
         self.out_scale = float(out_scale)
@@ -101,6 +109,25 @@ class NSM(eqx.Module):
             _dense(keys[-1], 4 * h, out_channels, dtype), jnp.zeros(out_channels, dtype),
         )
 
+    def _num_coordinates(self) -> int:
+        return sum(1 if isinstance(b, Chebyshev) else 2 for b in self.basis.bases)
+
+    def _coordinate_coefficients(self, dtype):
+        """Coefficients of ``x_i`` (Chebyshev axes) and ``cos, sin(2 pi x_i)`` (Fourier axes).
+
+        Without them every layer would map functions constant along an axis (e.g. an
+        initial value, constant in t) to functions constant along it: the blocks act
+        per mode and the activation is pointwise.
+        """
+        grids = self.basis.grids()
+        shape = self.basis.exact_grid_shape()
+        feats = []
+        for i, (b, g) in enumerate(zip(self.basis.bases, grids)):
+            g = g.astype(dtype).reshape([-1 if j == i else 1 for j in range(len(shape))])
+            fs = [g] if isinstance(b, Chebyshev) else [jnp.cos(2 * jnp.pi * g), jnp.sin(2 * jnp.pi * g)]
+            feats += [jnp.broadcast_to(f, shape) for f in fs]
+        return self.basis.transform(jnp.stack(feats))
+
     def _bias_mode(self, y, b):
         index = (slice(None),) + (0,) * self.basis.ndim
         return y.at[index].add(b)  # a constant function lives in mode 0 of every axis
@@ -112,6 +139,8 @@ class NSM(eqx.Module):
                 f"(coefficients in the model's basis), got {a.shape}. Resize the input with "
                 "`basis.resize`."
             )
+        if self.coordinates:
+            a = jnp.concatenate([a, self._coordinate_coefficients(a.dtype)])
         x = self._bias_mode(_channels(a, self.lift[0]), self.lift[1])
         letters = "abcdefgh"[: self.basis.ndim]
         for w_spec, (w, b) in zip(self.spectral, self.pointwise):

@@ -8,7 +8,7 @@ import pytest
 from jaxsci.spectral import Chebyshev, Fourier, TensorBasis
 
 
-@pytest.mark.parametrize("n", [7, 8, 31, 64])
+@pytest.mark.parametrize("n", [8, 31])
 def test_fourier_round_trip(x64, n):
     values = np.random.default_rng(n).normal(size=(3, n))
     basis = Fourier(n // 2 + 1)
@@ -17,7 +17,7 @@ def test_fourier_round_trip(x64, n):
     np.testing.assert_allclose(basis.to_grid(coeffs, n), values, atol=1e-12)
 
 
-@pytest.mark.parametrize("n", [2, 9, 32, 65])
+@pytest.mark.parametrize("n", [2, 32])
 def test_chebyshev_round_trip(x64, n):
     values = np.random.default_rng(n).normal(size=(2, n))
     basis = Chebyshev(n, (-0.5, 2.0))

@@ -109,7 +109,8 @@ class TensorBasis(eqx.Module):
 
     def derivative(self, coeffs: Array, axis: int, order: int = 1) -> Array:
         """Coefficients of the ``order``-th partial derivative in variable ``axis``."""
-        return self.bases[axis].derivative(coeffs, order, axis=self._axis(axis))
+        a = self._axis(axis)
+        return self.bases[a].derivative(coeffs, order, axis=a)
 
     def resize(self, coeffs: Array, modes) -> Array:
         """Store the same function with ``modes`` (one per axis) modes."""

@@ -125,3 +125,47 @@ def reaction_diffusion_residual(
         basis.derivative(u, time_axis, 1) - nu * basis.derivative(u, space_axis, 2) - rho * u
     )
     return basis.resize(linear, big.modes) + rho * uu, big
+
+
+def _fourier_wavenumbers(basis: Fourier):
+    m = basis.modes
+    return jnp.concatenate([jnp.arange(m), jnp.arange(1, m)])
+
+
+def stream_function(w: Array, basis, space_axes=(1, 2)) -> Array:
+    """Coefficients of ``psi`` with ``-Lap psi = w`` and zero mean, on two Fourier axes.
+
+    In the real Fourier tensor basis every product of cosines/sines is an eigenfunction of
+    the Laplacian with eigenvalue ``-(2 pi)^2 (k_x^2 + k_y^2)``, so this is a division.
+    """
+    basis = as_tensor_basis(basis)
+    bx, by = (basis.bases[a] for a in space_axes)
+    kx, ky = _fourier_wavenumbers(bx), _fourier_wavenumbers(by)
+    k2 = (2 * jnp.pi) ** 2 * (kx[:, None] ** 2 + ky[None, :] ** 2)
+    inv = jnp.where(k2 == 0, 0.0, 1.0 / jnp.where(k2 == 0, 1.0, k2)).astype(w.dtype)
+    shape = [1] * basis.ndim
+    shape[space_axes[0]], shape[space_axes[1]] = inv.shape
+    return w * inv.reshape(shape)
+
+
+def navier_stokes_residual(
+    w: Array, basis, nu: float, forcing: Array | None = None
+) -> tuple[Array, TensorBasis]:
+    """Coefficients of ``w_t + u w_x + v w_y - nu Lap w - f`` on a (t, x, y) basis.
+
+    Vorticity form of 2D incompressible Navier-Stokes: ``(u, v) = (psi_y, -psi_x)``,
+    ``-Lap psi = w`` (:func:`stream_function`); the advection term is the exact
+    dealiased product. ``forcing``: coefficients of ``f`` in ``basis`` (or ``None``).
+    Returns the residual in the product basis and that basis.
+    """
+    basis = as_tensor_basis(basis)
+    if basis.ndim != 3 or not all(isinstance(b, Fourier) for b in basis.bases[1:]):
+        raise TypeError("navier_stokes_residual needs a basis (time, Fourier x, Fourier y).")
+    psi = stream_function(w, basis)
+    u, v = basis.derivative(psi, 2), -basis.derivative(psi, 1)
+    a, big = basis.product(u, basis.derivative(w, 1))
+    b, _ = basis.product(v, basis.derivative(w, 2))
+    linear = basis.derivative(w, 0) - nu * (basis.derivative(w, 1, 2) + basis.derivative(w, 2, 2))
+    if forcing is not None:
+        linear = linear - forcing
+    return basis.resize(linear, big.modes) + a + b, big

@@ -129,3 +129,42 @@ def relative_l2(pred: Array, ref: Array) -> Array:
     axes = tuple(range(1, pred.ndim))
     err = jnp.sqrt(jnp.sum((pred - ref) ** 2, axes) / jnp.sum(ref**2, axes))
     return jnp.mean(err)
+
+
+# ---------------------------------------------------------------- Navier-Stokes (vorticity)
+def navier_stokes_basis(time_modes: int = 8, space_modes: int = 8, T: float = 3.0):
+    from ._fourier import Fourier as _F
+
+    return TensorBasis((Chebyshev(time_modes, (0.0, T)), _F(space_modes), _F(space_modes)))
+
+
+def nsm_ns_solution(model, w0: Array, basis: TensorBasis):
+    """Coefficients of ``w = w_0 + t v`` for initial vorticities ``w0`` ``(B, n, n)``."""
+    space = TensorBasis(basis.bases[1:])
+    c0 = space.transform(w0)
+    a = jnp.zeros((w0.shape[0], 1) + basis.shape, c0.dtype).at[:, 0, 0].set(c0)
+    v = jax.vmap(model)(a)[:, 0]
+    w, wb = initial_value_mollifier(c0, v, basis, time_axis=0)
+    return zero_mean_in_space(w), wb
+
+
+def zero_mean_in_space(w: Array) -> Array:
+    """Vorticity on the torus has zero mean at every time: drop the (k_x, k_y) = 0 modes."""
+    return w.at[..., 0, 0].set(0.0)
+
+
+def nsm_ns_loss(model, w0: Array, basis: TensorBasis, nu: float, forcing=None, weight="uniform"):
+    from ._loss import navier_stokes_residual
+
+    w, wb = nsm_ns_solution(model, w0, basis)
+    f = None if forcing is None else wb.resize(forcing, wb.modes)
+    r, rb = navier_stokes_residual(w, wb, nu, f)
+    return spectral_loss(r, rb, weight)
+
+
+def nsm_ns_values(model, w0: Array, basis: TensorBasis, t: Array, n: int) -> Array:
+    """NSM vorticity at times ``t`` on the uniform ``n x n`` grid: ``(B, len(t), n, n)``."""
+    w, wb = nsm_ns_solution(model, w0, basis)
+    v = wb.bases[0].evaluate(w, t, axis=-3)
+    v = wb.bases[1].to_grid(v, n, axis=-2)
+    return wb.bases[2].to_grid(v, n, axis=-1)

@@ -20,7 +20,7 @@ import optax
 from jaxsci import spectral as sp
 from jaxsci.pde.parametric import PeriodicPoisson, ReactionDiffusion
 
-BUDGET_S = 6.0  # training seconds per model, after compilation
+BUDGET_S = 4.0  # training seconds per model, after compilation
 
 
 def run(out_dir: Path) -> list[dict]:

@@ -21,6 +21,7 @@ from ._chebyshev import Chebyshev
 from ._fourier import Fourier
 from ._loss import (
     initial_value_mollifier,
+    navier_stokes_residual,
     poisson_residual,
     reaction_diffusion_residual,
     spectral_loss,
@@ -133,9 +134,7 @@ def relative_l2(pred: Array, ref: Array) -> Array:
 
 # ---------------------------------------------------------------- Navier-Stokes (vorticity)
 def navier_stokes_basis(time_modes: int = 8, space_modes: int = 8, T: float = 3.0):
-    from ._fourier import Fourier as _F
-
-    return TensorBasis((Chebyshev(time_modes, (0.0, T)), _F(space_modes), _F(space_modes)))
+    return TensorBasis((Chebyshev(time_modes, (0.0, T)), Fourier(space_modes), Fourier(space_modes)))
 
 
 def nsm_ns_solution(model, w0: Array, basis: TensorBasis):
@@ -154,8 +153,6 @@ def zero_mean_in_space(w: Array) -> Array:
 
 
 def nsm_ns_loss(model, w0: Array, basis: TensorBasis, nu: float, forcing=None, weight="uniform"):
-    from ._loss import navier_stokes_residual
-
     w, wb = nsm_ns_solution(model, w0, basis)
     f = None if forcing is None else wb.resize(forcing, wb.modes)
     r, rb = navier_stokes_residual(w, wb, nu, f)

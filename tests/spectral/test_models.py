@@ -75,6 +75,7 @@ def test_nsm_training_reduces_the_spectral_loss():
     assert float(np.linalg.norm(u - ref) / np.linalg.norm(ref)) < 0.3
 
 
+@pytest.mark.slow  # the example test trains through the same loss
 def test_nsm_reaction_diffusion_loss_is_differentiable(key):
     basis = reaction_diffusion_basis(6, 5)
     model = NSM(basis, 1, 1, width=8, depth=2, key=key)

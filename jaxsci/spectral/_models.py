@@ -1,0 +1,232 @@
+"""Neural operators as equinox modules: NSM (coefficients to coefficients) and FNO (grid).
+
+* :class:`NSM`, Neural Spectral Methods (Du, Chalapathi, Krishnapriyan, ICLR 2024,
+  Sec. 4): the input function's coefficients are lifted to ``width`` channels, passed
+  through ``depth`` blocks ``x <- T(sigma(T^-1(W_k x_k + W x + b)))`` with per-mode channel
+  weights ``W_k`` and a pointwise layer ``W``, where the activation is applied on the
+  collocation grid (``T^-1``: coefficients to grid values, ``T``: back), and projected
+  to the output coefficients. The output is a series: evaluating it at any resolution
+  costs one inverse transform.
+* :class:`FNO`, the Fourier neural operator (Li et al., ICLR 2021): the same block
+  structure on grid values, with the spectral convolution done by an FFT truncated to
+  ``modes`` wavenumbers per axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from ..core import check_key, check_positive_int
+from ._chebyshev import Chebyshev
+from ._tensor import TensorBasis, as_tensor_basis
+
+
+def _dense(key, fan_in, fan_out, dtype):
+    return jax.random.normal(key, (fan_in, fan_out), dtype) / jnp.sqrt(fan_in)
+
+
+def _channels(x, w, b=None):
+    """Pointwise linear map over the channel axis 0 of ``x``."""
+    y = jnp.tensordot(w, x, axes=(0, 0))
+    if b is not None:
+        y = y + b.reshape((-1,) + (1,) * (x.ndim - 1))
+    return y
+
+
+class NSM(eqx.Module):
+    """Neural spectral operator mapping input coefficients to output coefficients.
+
+    Args:
+        basis: the ``TensorBasis`` of the input and output coefficients.
+        in_channels, out_channels: function channels (e.g. 1 source -> 1 solution).
+        width: hidden channels ``h``; depth: number of spectral blocks.
+        activation: applied on the collocation grid (default ReLU, as in the paper).
+        out_scale: factor on the output coefficients (the reference code uses a small one).
+        coordinates: append the coordinate functions as input channels (default True).
+        key: PRNG key for the initial weights.
+
+    Call with ``a`` of shape ``(in_channels, *basis.shape)``; returns
+    ``(out_channels, *basis.shape)``. Use ``jax.vmap`` for batches.
+
+    Example:
+        >>> basis = TensorBasis((Fourier(16), Fourier(16)))
+        >>> model = NSM(basis, 1, 1, width=32, depth=4, key=jax.random.key(0))
+        >>> u_coeffs = model(f_coeffs[None])
+    """
+
+    basis: TensorBasis = eqx.field(static=True)
+    activation: Callable = eqx.field(static=True)
+    lift: tuple
+    spectral: tuple
+    pointwise: tuple
+    project: tuple
+    out_scale: float = eqx.field(static=True)
+    coordinates: bool = eqx.field(static=True)
+
+    def __init__(
+        self,
+        basis,
+        in_channels: int,
+        out_channels: int,
+        width: int = 32,
+        depth: int = 4,
+        activation: Callable = jax.nn.relu,
+        out_scale: float = 1.0,
+        coordinates: bool = True,
+        *,
+        key: PRNGKeyArray,
+        dtype=None,
+    ):
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels),
+                        ("width", width), ("depth", depth)):
+            check_positive_int(v, name)
+        check_key(key)
+        self.basis = as_tensor_basis(basis)
+        self.coordinates = bool(coordinates)
+        if self.coordinates:
+            in_channels += self._num_coordinates()
+        dtype = jnp.zeros(()).dtype if dtype is None else dtype
+        self.activation = activation
+        self.out_scale = float(out_scale)
+        keys = jax.random.split(key, 2 * depth + 4)
+        h = width
+        self.lift = (_dense(keys[0], in_channels, h, dtype), jnp.zeros(h, dtype))
+        shape = self.basis.shape
+        scale = 1.0 / h
+        self.spectral = tuple(
+            scale * jax.random.normal(keys[1 + i], (h, h) + shape, dtype) for i in range(depth)
+        )
+        self.pointwise = tuple(
+            (_dense(keys[1 + depth + i], h, h, dtype), jnp.zeros(h, dtype)) for i in range(depth)
+        )
+        self.project = (
+            _dense(keys[-2], h, 4 * h, dtype), jnp.zeros(4 * h, dtype),
+            _dense(keys[-1], 4 * h, out_channels, dtype), jnp.zeros(out_channels, dtype),
+        )
+
+    def _num_coordinates(self) -> int:
+        return sum(1 if isinstance(b, Chebyshev) else 2 for b in self.basis.bases)
+
+    def _coordinate_coefficients(self, dtype):
+        """Coefficients of ``x_i`` (Chebyshev axes) and ``cos, sin(2 pi x_i)`` (Fourier axes).
+
+        Without them every layer would map functions constant along an axis (e.g. an
+        initial value, constant in t) to functions constant along it: the blocks act
+        per mode and the activation is pointwise.
+        """
+        grids = self.basis.grids()
+        shape = self.basis.exact_grid_shape()
+        feats = []
+        for i, (b, g) in enumerate(zip(self.basis.bases, grids)):
+            g = g.astype(dtype).reshape([-1 if j == i else 1 for j in range(len(shape))])
+            fs = [g] if isinstance(b, Chebyshev) else [jnp.cos(2 * jnp.pi * g), jnp.sin(2 * jnp.pi * g)]
+            feats += [jnp.broadcast_to(f, shape) for f in fs]
+        return self.basis.transform(jnp.stack(feats))
+
+    def _bias_mode(self, y, b):
+        index = (slice(None),) + (0,) * self.basis.ndim
+        return y.at[index].add(b)  # a constant function lives in mode 0 of every axis
+
+    def __call__(self, a: Float[Array, "c ..."]) -> Float[Array, "o ..."]:
+        if a.shape[1:] != self.basis.shape:
+            raise ValueError(
+                f"NSM input must have shape (channels, {', '.join(map(str, self.basis.shape))}) "
+                f"(coefficients in the model's basis), got {a.shape}. Resize the input with "
+                "`basis.resize`."
+            )
+        if self.coordinates:
+            a = jnp.concatenate([a, self._coordinate_coefficients(a.dtype)])
+        x = self._bias_mode(_channels(a, self.lift[0]), self.lift[1])
+        letters = "abcdefgh"[: self.basis.ndim]
+        for w_spec, (w, b) in zip(self.spectral, self.pointwise):
+            y = jnp.einsum(f"i{letters},io{letters}->o{letters}", x, w_spec)
+            y = self._bias_mode(y + _channels(x, w), b)
+            x = self.basis.transform(self.activation(self.basis.to_grid(y)))
+        w1, b1, w2, b2 = self.project
+        v = self.activation(_channels(self.basis.to_grid(x), w1, b1))
+        out = self.basis.transform(_channels(v, w2, b2))
+        return self.out_scale * out
+
+
+class FNO(eqx.Module):
+    """Fourier neural operator on 2D grids (any grid size with at least ``2 modes`` points).
+
+    Input ``(in_channels, n1, n2)`` grid values; the grid coordinates are appended as two
+    extra channels. Output ``(out_channels, n1, n2)``.
+    """
+
+    modes: tuple[int, int] = eqx.field(static=True)
+    activation: Callable = eqx.field(static=True)
+    lift: tuple
+    spectral: tuple
+    pointwise: tuple
+    project: tuple
+    out_scale: float = eqx.field(static=True)
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        modes: tuple[int, int] = (16, 16),
+        width: int = 32,
+        depth: int = 4,
+        activation: Callable = jax.nn.gelu,
+        out_scale: float = 1.0,
+        *,
+        key: PRNGKeyArray,
+        dtype=None,
+    ):
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels),
+                        ("width", width), ("depth", depth)):
+            check_positive_int(v, name)
+        check_key(key)
+        self.modes = tuple(int(m) for m in modes)
+        dtype = jnp.zeros(()).dtype if dtype is None else dtype
+        self.activation = activation
+        self.out_scale = float(out_scale)
+        keys = jax.random.split(key, 3 * depth + 4)
+        h = width
+        m1, m2 = self.modes
+        self.lift = (_dense(keys[0], in_channels + 2, h, dtype), jnp.zeros(h, dtype))
+        scale = 1.0 / h
+        self.spectral = tuple(
+            scale * (jax.random.normal(keys[1 + 2 * i], (h, h, 2 * m1, m2), dtype)
+                     + 1j * jax.random.normal(keys[2 + 2 * i], (h, h, 2 * m1, m2), dtype))
+            for i in range(depth)
+        )
+        self.pointwise = tuple(
+            (_dense(keys[1 + 2 * depth + i], h, h, dtype), jnp.zeros(h, dtype)) for i in range(depth)
+        )
+        self.project = (
+            _dense(keys[-2], h, 4 * h, dtype), jnp.zeros(4 * h, dtype),
+            _dense(keys[-1], 4 * h, out_channels, dtype), jnp.zeros(out_channels, dtype),
+        )
+
+    def __call__(self, a: Float[Array, "c n1 n2"]) -> Float[Array, "o n1 n2"]:
+        if a.ndim != 3:
+            raise ValueError(f"FNO input must have shape (channels, n1, n2), got {a.shape}.")
+        n1, n2 = a.shape[1:]
+        m1, m2 = self.modes
+        if n1 < 2 * m1 or n2 // 2 + 1 < m2:
+            raise ValueError(
+                f"an FNO with modes {self.modes} needs a grid of at least ({2 * m1}, "
+                f"{2 * (m2 - 1)}) points, got ({n1}, {n2}); use fewer modes or a finer grid."
+            )
+        g1, g2 = jnp.meshgrid(jnp.linspace(0, 1, n1), jnp.linspace(0, 1, n2), indexing="ij")
+        x = jnp.concatenate([a, g1[None].astype(a.dtype), g2[None].astype(a.dtype)])
+        x = _channels(x, *self.lift)
+        for w_spec, (w, b) in zip(self.spectral, self.pointwise):
+            xf = jnp.fft.rfft2(x)
+            low = jnp.concatenate([xf[:, :m1, :m2], xf[:, -m1:, :m2]], axis=1)
+            yl = jnp.einsum("ixy,ioxy->oxy", low, w_spec)
+            yf = jnp.zeros((w_spec.shape[1], n1, n2 // 2 + 1), dtype=yl.dtype)
+            yf = yf.at[:, :m1, :m2].set(yl[:, :m1]).at[:, -m1:, :m2].set(yl[:, m1:])
+            y = jnp.fft.irfft2(yf, s=(n1, n2)).astype(x.dtype)
+            x = self.activation(y + _channels(x, w, b))
+        w1, b1, w2, b2 = self.project
+        return self.out_scale * _channels(self.activation(_channels(x, w1, b1)), w2, b2)

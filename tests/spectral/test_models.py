@@ -1,0 +1,106 @@
+"""NSM and FNO: shapes, jit/vmap, resolution independence, the FD loss and short training."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxsci.pde.parametric import PeriodicPoisson
+from jaxsci.spectral import (
+    FNO,
+    NSM,
+    fno_poisson_pinn_loss,
+    nsm_poisson_loss,
+    nsm_poisson_solution,
+    nsm_rd_loss,
+    poisson_basis,
+    reaction_diffusion_basis,
+    train_operator,
+)
+
+
+def test_nsm_shapes_jit_vmap_and_any_resolution(key):
+    basis = reaction_diffusion_basis(5, 4)
+    model = NSM(basis, 1, 2, width=4, depth=1, key=key)
+    a = jax.random.normal(jax.random.key(1), (3, 1) + basis.shape)
+    out = jax.jit(jax.vmap(model))(a)
+    assert out.shape == (3, 2) + basis.shape
+    np.testing.assert_allclose(eqx.filter_jit(lambda m, x: m(x))(model, a[1]), out[1], rtol=1e-5, atol=1e-6)  # unbatched
+    # the output is a series: the 64-point grid is every other point of the 127-point one
+    fine = basis.to_grid(out[0], (17, 32))
+    coarse = basis.to_grid(out[0], (9, 16))
+    np.testing.assert_allclose(coarse, fine[:, ::2, ::2], atol=1e-5)
+
+
+def test_fno_shapes_on_two_grids(key):
+    model = FNO(1, 1, (4, 4), width=8, depth=2, key=key)
+    call = eqx.filter_jit(lambda m, x: m(x))
+    for n in (16, 32):
+        assert call(model, jnp.ones((1, n, n))).shape == (1, n, n)
+
+
+def test_fd_pinn_loss_is_second_order_on_the_exact_solution(x64):
+    # a "model" that returns the exact solution: the loss is the FD truncation error, O(h^4)
+    problem = PeriodicPoisson(modes=4, length_scale=0.3)
+    f = problem.sample(jax.random.key(0))[None]
+
+    def exact_model(n):
+        u = jnp.asarray(problem.solve(f[0], n))
+        return lambda a: u[None]
+
+    loss = eqx.filter_jit(fno_poisson_pinn_loss)
+    losses = [float(loss(exact_model(n), f, n)) for n in (32, 64)]
+    assert 12 < losses[0] / losses[1] < 20, losses  # (h^2)^2 -> ratio 16
+
+
+@pytest.mark.slow  # training is also covered, faster, by the reaction-diffusion example test
+def test_nsm_training_reduces_the_spectral_loss():
+    problem = PeriodicPoisson(modes=6)
+    basis = poisson_basis(6)
+    model = NSM(basis, 1, 1, width=8, depth=2, out_scale=0.01, key=jax.random.key(0))
+    sample = lambda k: jax.vmap(problem.sample)(jax.random.split(k, 4))
+    loss = lambda m, f: nsm_poisson_loss(m, f, basis)
+    f = sample(jax.random.key(7))
+    loss_jit = eqx.filter_jit(loss)
+    before = float(loss_jit(model, f))
+    result = train_operator(model, loss, sample, optax.adam(3e-3), key=jax.random.key(1), steps=200, chunk=50)
+    after = float(loss_jit(result.model, f))
+    assert result.steps == 200 and result.losses.shape == (200,)
+    assert after < before / 20, (before, after)
+    # the learned solution approaches the exact one (relative L2 on held-out sources)
+    u = basis.to_grid(eqx.filter_jit(nsm_poisson_solution)(result.model, f, basis), 16)
+    ref = np.stack([problem.solve(fi, 16) for fi in np.asarray(f)])
+    assert float(np.linalg.norm(u - ref) / np.linalg.norm(ref)) < 0.3
+
+
+@pytest.mark.slow  # the example test trains through the same loss
+def test_nsm_reaction_diffusion_loss_is_differentiable(key):
+    basis = reaction_diffusion_basis(6, 5)
+    model = NSM(basis, 1, 1, width=8, depth=2, key=key)
+    u0 = 0.5 + 0.1 * jnp.cos(2 * jnp.pi * jnp.arange(9) / 9)[None]
+    grads = eqx.filter_jit(eqx.filter_grad(lambda m: nsm_rd_loss(m, u0, basis, 0.01, 5.0)))(model)
+    leaves = jax.tree_util.tree_leaves(grads)
+    assert all(bool(jnp.all(jnp.isfinite(g))) for g in leaves)
+    assert sum(float(jnp.sum(g**2)) for g in leaves) > 0
+
+
+def test_nsm_navier_stokes_holds_initial_vorticity_and_trains(key):
+    from jaxsci.pde.parametric import NavierStokes
+    from jaxsci.spectral import navier_stokes_basis, nsm_ns_loss, nsm_ns_values
+
+    problem = NavierStokes(nu=1e-2, T=1.0, modes=3)
+    basis = navier_stokes_basis(3, 3, 1.0)
+    model = NSM(basis, 1, 1, width=4, depth=1, key=key)
+    w0 = jax.vmap(problem.sample)(jax.random.split(jax.random.key(2), 2))  # (2, 5, 5)
+
+    @eqx.filter_jit
+    def check(m):
+        at0 = nsm_ns_values(m, w0, basis, jnp.zeros(1), 5)[:, 0]
+        return at0, eqx.filter_value_and_grad(lambda m: nsm_ns_loss(m, w0, basis, problem.nu))(m)
+
+    at0, (loss, grads) = check(model)
+    np.testing.assert_allclose(at0, w0, atol=1e-5)  # the initial value is built in
+    assert np.isfinite(float(loss)) and float(loss) > 0
+    assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree_util.tree_leaves(grads))

@@ -238,16 +238,17 @@ makers = {
     "dense STDE (Rademacher)": taylor.DenseSTDE,
     "dense STDE (Gaussian)": lambda B: taylor.DenseSTDE(B, "gaussian"),
 }
-directions = [1, 8, 16, 64]
+directions = [1, 16, 64]
 measured = {name: [] for name in makers}
 for name, make in makers.items():
     for B in directions:
         measured[name].append(float(np.var(np.asarray(draws(make(B), keys)), ddof=1)))
 
+all_b = np.arange(1, dim)
 fig, ax = plt.subplots(figsize=(6, 4))
 for (name, values), color in zip(measured.items(), ["C0", "C1", "C2"]):
     ax.loglog(directions, values, "o", color=color, label=f"{name}: measured (1000 draws)")
-    ax.loglog(directions, [predicted[name](B) for B in directions], "-", color=color, lw=1, label="closed form")
+    ax.loglog(all_b, [predicted[name](B) for B in all_b], "-", color=color, lw=1, label="closed form")
 ax.set_xlabel("number of directions B")
 ax.set_ylabel("variance of the Laplacian estimate")
 ax.set_title(f"STDE Laplacian of a tanh network, d = {dim}")

@@ -2,6 +2,7 @@
 #   make demo   solve a small problem with each method family, write demo_output/
 #   make test   run the test suite (the `slow` tests are skipped; `make test-slow` runs them)
 # Both create and then reuse the local virtual environment .venv.
+# `make docs` builds the documentation site into site/ (mkdocs, strict; adds the docs extra).
 
 PYTHON ?= python3
 VENV := .venv
@@ -46,6 +47,11 @@ bench-quick: $(STAMP)
 	  name=$$(basename $$script .py); \
 	  $(PY) $$script --quick --json benchmarks/out/$$name.json || exit 1; \
 	done
+
+# The documentation site (mkdocs-material + mkdocstrings) in site/; fails on any warning.
+docs: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) demo_output benchmarks/out .pytest_cache

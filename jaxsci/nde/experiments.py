@@ -63,7 +63,7 @@ class Settings:
     atol: float = 1e-4
     max_steps: int = 1024
     weight_error: float = 100.0
-    weight_error_sde: float = 0.01
+    weight_error_sde: float = 3e-3
     weight_stiffness: float = 0.1
     weight_local: float = 100.0
     weight_taynode: float = 0.01

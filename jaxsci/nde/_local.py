@@ -55,7 +55,8 @@ def local_regularization(
 
     Args:
         node: the ``NeuralODE`` (adaptive solver with a PID controller).
-        y0, ts: as for ``node(y0, ts)``.
+        y0: initial state, as for ``node(y0, ts)``.
+        ts: save times, as for ``node(y0, ts)``.
         key: PRNG key for the draw of t*.
         sampling: ``"unbiased"``: t* ~ U(ts[0], ts[-1]), y(t*) saved by the solve (so its
             gradient flows through the adjoint), dt* by Hairer's initial step-size

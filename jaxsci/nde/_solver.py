@@ -41,7 +41,8 @@ class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSo
 
     Args:
         solver: the adaptive solver that does the work (e.g. ``diffrax.Tsit5()``).
-        rtol, atol: the controller's tolerances, so that E_j is the number it uses.
+        rtol: the controller's relative tolerance, so that E_j is the number it uses.
+        atol: the controller's absolute tolerance.
         stiffness: also accumulate Hairer's stiffness estimate (Tsit5, Dopri5).
         stability_radius: r in S_j (from ``stability_boundary(solver.tableau)``).
         sample_key: if given, also keep one uniformly drawn accepted step.

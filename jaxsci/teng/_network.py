@@ -7,14 +7,23 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from jaxsci.core import check_key, check_positive_int
+from jaxsci.core import check_key, check_positive_int, default_float_dtype
 
 
 class PeriodicMLP(eqx.Module):
-    """Scalar MLP after a periodic embedding ``a cos(x_d + phi) + c`` per input dimension.
+    """Scalar tanh MLP after a periodic embedding ``a cos(x_d + phi) + c`` per input dimension.
 
-    Each of ``dim`` inputs is mapped to ``embed`` features ``a_k cos(x_d + phi_k) + c_k``,
-    so ``u(x + 2pi e_d) = u(x)`` exactly; a tanh MLP follows.
+    Each of the ``dim`` inputs is mapped to ``embed`` features ``a_k cos(x_d + phi_k) + c_k``
+    (the periodic embedding of Chen et al. 2024, Sec. 4), so ``u(x + 2pi e_d) = u(x)``
+    exactly; ``depth`` tanh layers of ``width`` units and a linear read-out follow.
+
+    Args:
+        dim: number of input dimensions.
+        embed: periodic features per input dimension.
+        width: hidden units per tanh layer.
+        depth: number of tanh layers (>= 1).
+        key: PRNG key for the initial parameters.
+        dtype: parameter dtype (default: float64 when x64 is enabled, else float32).
 
     Example:
         >>> net = PeriodicMLP(2, 8, 16, 2, key=jax.random.key(0)); net(jnp.zeros(2)).shape
@@ -26,17 +35,32 @@ class PeriodicMLP(eqx.Module):
     shift: Float[Array, "dim embed"]
     mlp: eqx.nn.MLP
 
-    def __init__(self, dim: int, embed: int, width: int, depth: int, *, key: Array):
+    def __init__(self, dim: int, embed: int, width: int, depth: int, *, key: Array, dtype=None):
         for v, n in ((dim, "dim"), (embed, "embed"), (width, "width"), (depth, "depth")):
             check_positive_int(v, n)
         check_key(key)
+        dtype = default_float_dtype() if dtype is None else dtype
         k1, k2, k3 = jax.random.split(key, 3)
-        dtype = jnp.zeros(()).dtype
         self.amp = jax.random.normal(k1, (dim, embed), dtype)
         self.phase = jax.random.uniform(k2, (dim, embed), dtype, 0.0, 2 * jnp.pi)
         self.shift = jnp.zeros((dim, embed), dtype)
         self.mlp = eqx.nn.MLP(dim * embed, "scalar", width, depth, jnp.tanh, key=k3, dtype=dtype)
 
+    def features(self, x: Float[Array, " dim"]) -> Float[Array, " width"]:
+        """The last hidden layer; ``u(x) = readout_weight . features(x) + readout_bias``."""
+        h = (self.amp * jnp.cos(x[:, None] + self.phase) + self.shift).ravel()
+        for layer in self.mlp.layers[:-1]:
+            h = jnp.tanh(layer(h))
+        return h
+
     def __call__(self, x: Float[Array, " dim"]) -> Float[Array, ""]:
-        feats = self.amp * jnp.cos(x[:, None] + self.phase) + self.shift
-        return self.mlp(feats.ravel())
+        return self.mlp.layers[-1](self.features(x))
+
+    def with_readout(self, weight: Float[Array, " width"], bias: Float[Array, ""]) -> PeriodicMLP:
+        """A copy with the linear read-out layer replaced (used by variable projection)."""
+        last = self.mlp.layers[-1]
+        return eqx.tree_at(
+            lambda m: (m.mlp.layers[-1].weight, m.mlp.layers[-1].bias),
+            self,
+            (weight.reshape(last.weight.shape), jnp.reshape(bias, last.bias.shape)),
+        )

@@ -37,6 +37,35 @@ class ODESolution(eqx.Module):
     heuristics: Heuristics | None = None
 
 
+def check_max_steps(max_steps) -> None:
+    """A clear error unless ``max_steps`` is a positive int (it is required)."""
+    if max_steps is None:
+        raise ValueError(
+            "max_steps is missing: pass max_steps=<positive int>, the cap on solver steps "
+            "(e.g. max_steps=4096)."
+        )
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps <= 0:
+        raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}.")
+
+
+def solution_from(sol: diffrax.Solution, nfe: Int[Array, ""], *, heuristics: bool) -> ODESolution:
+    """``ODESolution`` from a ``throw=False`` diffrax solve; raises (under jit) if it hit
+    max_steps. ``heuristics``: the solver state holds ``HeuristicsSolver`` totals."""
+    ys = eqx.error_if(
+        sol.ys,
+        sol.result == diffrax.RESULTS.max_steps_reached,
+        "the solve hit max_steps; raise max_steps or loosen rtol/atol.",
+    )
+    return ODESolution(
+        ys=ys,
+        nfe=nfe,
+        num_steps=sol.stats["num_steps"],
+        num_accepted=sol.stats["num_accepted_steps"],
+        num_rejected=sol.stats["num_rejected_steps"],
+        heuristics=sol.solver_state[1] if heuristics else None,
+    )
+
+
 def controller_tolerances(controller: diffrax.AbstractStepSizeController) -> tuple[float, float]:
     """(rtol, atol) of a PID controller, or of the PID controller inside a clipping one."""
     inner = getattr(controller, "controller", controller)
@@ -93,13 +122,7 @@ class NeuralODE(eqx.Module):
     ):
         if not callable(vector_field):
             raise TypeError("vector_field must be a callable f(t, y); pass a function or module.")
-        if max_steps is None:
-            raise ValueError(
-                "max_steps is missing: pass max_steps=<positive int>, the cap on solver steps "
-                "(e.g. max_steps=4096)."
-            )
-        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps <= 0:
-            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}.")
+        check_max_steps(max_steps)
         self.vector_field = vector_field
         self.solver = diffrax.Tsit5() if solver is None else solver
         evals_per_step(self.solver)  # a clear error now for solvers without an NFE count
@@ -190,25 +213,13 @@ class NeuralODE(eqx.Module):
             max_steps=self.max_steps,
             throw=False,
         )
-        ys = eqx.error_if(
-            sol.ys,
-            sol.result == diffrax.RESULTS.max_steps_reached,
-            "the solve hit max_steps; raise max_steps or loosen rtol/atol.",
+        nfe = nfe_count(
+            self.solver,
+            sol.stats["num_steps"],
+            first_stage_evals=sol.controller_state[1] if count_first else None,
+            initial_step_evals=initial_evals,
         )
-        num_steps = sol.stats["num_steps"]
-        return ODESolution(
-            ys=ys,
-            nfe=nfe_count(
-                self.solver,
-                num_steps,
-                first_stage_evals=sol.controller_state[1] if count_first else None,
-                initial_step_evals=initial_evals,
-            ),
-            num_steps=num_steps,
-            num_accepted=sol.stats["num_accepted_steps"],
-            num_rejected=sol.stats["num_rejected_steps"],
-            heuristics=sol.solver_state[1] if track else None,
-        )
+        return solution_from(sol, nfe, heuristics=track)
 
 
 def one_step_error(

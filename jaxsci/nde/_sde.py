@@ -17,7 +17,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from jaxsci.core import check_key, check_positive
 from jaxsci.nde._nfe import evals_per_step, is_fsal
-from jaxsci.nde._node import ODESolution, controller_tolerances
+from jaxsci.nde._node import ODESolution, check_max_steps, controller_tolerances, solution_from
 from jaxsci.nde._solver import HeuristicsSolver
 
 
@@ -68,10 +68,7 @@ class NeuralSDE(eqx.Module):
     ):
         if not callable(drift) or not callable(diffusion):
             raise TypeError("drift and diffusion must be callables f(t, y); pass functions or modules.")
-        if max_steps is None:
-            raise ValueError("max_steps is missing: pass max_steps=<positive int> (e.g. 4096).")
-        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps <= 0:
-            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}.")
+        check_max_steps(max_steps)
         check_positive(brownian_tol, "brownian_tol")
         self.drift, self.diffusion = drift, diffusion
         self.solver = diffrax.Heun() if solver is None else solver
@@ -133,17 +130,6 @@ class NeuralSDE(eqx.Module):
             max_steps=self.max_steps,
             throw=False,
         )
-        ys = eqx.error_if(
-            sol.ys,
-            sol.result == diffrax.RESULTS.max_steps_reached,
-            "the solve hit max_steps; raise max_steps or loosen rtol/atol.",
-        )
-        num_steps = sol.stats["num_steps"]
-        return ODESolution(
-            ys=ys,
-            nfe=evals_per_step(self.solver) * num_steps,
-            num_steps=num_steps,
-            num_accepted=sol.stats["num_accepted_steps"],
-            num_rejected=sol.stats["num_rejected_steps"],
-            heuristics=sol.solver_state[1] if heuristics else None,
+        return solution_from(
+            sol, evals_per_step(self.solver) * sol.stats["num_steps"], heuristics=heuristics
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,19 +12,28 @@ from jaxsci.core import check_positive
 _TWO_PI = 2.0 * np.pi
 
 
-def check_points(points) -> None:
-    """``points`` must be an ``(n, 2)`` array inside ``[0, 2pi)^2`` (checked when concrete)."""
+_OUTSIDE = ("`points` must lie in [0, 2pi)^2; wrap them with `points % (2 * jnp.pi)`.")
+
+
+def check_points(points):
+    """``points`` must be an ``(n, 2)`` array inside ``[0, 2pi)^2``.
+
+    Concrete points are checked now; traced points (under ``jit``) get a runtime check
+    (``equinox.error_if``) attached, so use the returned array.
+    """
     shape = np.shape(points)
     if len(shape) != 2 or shape[1] != 2:
         raise ValueError(f"`points` must have shape (n, 2), got {shape}; e.g. grid_points(32).")
     if isinstance(points, jax.core.Tracer):
-        return
+        outside = jnp.any(~jnp.isfinite(points) | (points < 0) | (points >= _TWO_PI))
+        return eqx.error_if(points, outside, _OUTSIDE)
     pts = np.asarray(points)
     if not np.all(np.isfinite(pts)) or pts.min() < 0 or pts.max() >= _TWO_PI:
         raise ValueError(
             f"`points` must lie in [0, 2pi)^2, got values in [{pts.min()}, {pts.max()}]; "
             "wrap them with `points % (2 * jnp.pi)`."
         )
+    return points
 
 
 def check_periodic_model(model, points, tol: float = 1e-6) -> None:
@@ -51,13 +61,16 @@ def check_periodic_model(model, points, tol: float = 1e-6) -> None:
             )
 
 
-def check_step_inputs(model, points, dt, problem) -> None:
-    """``dt > 0``, points in ``[0, 2pi)^2``, a periodic model and a problem with ``operator``."""
+def check_step_inputs(model, points, dt, problem):
+    """``dt > 0``, points in ``[0, 2pi)^2``, a periodic model and a problem with ``operator``.
+
+    Returns ``points`` (with a runtime domain check attached when they are traced)."""
     check_positive(dt, "dt")
     if not callable(getattr(problem, "operator", None)):
         raise TypeError(
             f"`problem` must have a method operator(u, x) -> L[u](x), got {type(problem).__name__}"
             "; use a problem from jaxsci.pde.evolution such as Heat2D()."
         )
-    check_points(points)
+    points = check_points(points)
     check_periodic_model(model, points)
+    return points

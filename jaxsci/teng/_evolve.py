@@ -36,7 +36,7 @@ def evolve(
     Example:
         >>> net = evolve(teng_heun, net, Heat2D(), grid_points(16), 0.01, 50, rcond=1e-8)
     """
-    check_step_inputs(model, points, dt, problem)
+    points = check_step_inputs(model, points, dt, problem)
     check_positive_int(num_steps, "num_steps")
     if key is not None:
         check_key(key)

@@ -78,7 +78,7 @@ def obti_step(
     Example:
         >>> net = obti_step(net, 0.0, Heat2D(), grid_points(16), 0.01, optimizer="lbfgs")
     """
-    check_step_inputs(model, points, dt, problem)
+    points = check_step_inputs(model, points, dt, problem)
     check_one_of(optimizer, OPTIMIZERS, "optimizer")
     check_positive_int(steps, "steps")
     check_positive(learning_rate, "learning_rate")

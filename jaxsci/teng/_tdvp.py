@@ -50,7 +50,7 @@ def tdvp_step(
     Example:
         >>> net = tdvp_step(net, 0.0, Heat2D(), grid_points(16), 0.01)
     """
-    check_step_inputs(model, points, dt, problem)
+    points = check_step_inputs(model, points, dt, problem)
     del t
     theta, rebuild = ravel_model(model)
 

@@ -193,3 +193,15 @@ def test_bad_arguments(key):
         tdvp_step(mlp, 0.0, p, pts, 0.1)
     with pytest.raises(ValueError, match="optimizer"):
         obti_step(net, 0.0, p, pts, 0.1, optimizer="sgd")
+
+
+def test_points_outside_the_domain_are_caught_under_jit(key):
+    """Traced points cannot be checked in Python; the steppers attach a runtime check."""
+    p, net = Heat2D(), PeriodicMLP(2, 2, 4, 1, key=key)
+    step = eqx.filter_jit(lambda m, pts: teng_euler(m, 0.0, p, pts, 0.1, iterations=1))
+    step(net, grid_points(4))  # inside: runs
+    with pytest.raises(Exception, match=r"\[0, 2pi\)"):
+        jax.block_until_ready(step(net, grid_points(4) - 0.5))
+    with pytest.raises(Exception, match=r"\[0, 2pi\)"):
+        jax.block_until_ready(eqx.filter_jit(
+            lambda m, pts: evolve(tdvp_step, m, p, pts, 0.1, 1))(net, grid_points(4) + 7.0))

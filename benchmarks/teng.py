@@ -59,6 +59,8 @@ def methods(args) -> dict:
     }
     if args.rk4:
         out["TENG-RK4"] = (teng_rk_step, args.rk4_dt, dict(tableau=RK4, **gn))
+    if args.teng_heun_only:
+        out = {"TENG-Heun": out["TENG-Heun"]}
     return out
 
 
@@ -133,6 +135,8 @@ def run_problem(name, args, table_rows, curves):
     for method, (stepper, dt, kw) in methods(args).items():
         walls[method] = run_method(method, problem, points, net, stepper, dt, kw, times,
                                    eval_points, ref_u, table_rows, curves)
+    if args.teng_heun_only:
+        return
     baselines = equal_wall_baselines(problem, points, net, args, walls["TENG-Heun"])
     for method, (stepper, dt, kw) in baselines.items():
         setting = f"dt = {dt:g}" if method.startswith("TDVP") else f"{kw['steps']} Adam steps per fit"
@@ -219,6 +223,8 @@ def main():
     p.add_argument("--obti-lr", type=float, default=1e-4, help="OBTI Adam learning rate")
     p.add_argument("--fit-iterations", type=int, default=None)
     p.add_argument("--rk4", action="store_true", help="also run TENG-RK4")
+    p.add_argument("--teng-heun-only", action="store_true",
+                   help="run TENG-Heun alone (no Euler, RK4 or equal-wall-time baselines)")
     p.add_argument("--rk4-dt", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", type=Path, default=Path("benchmarks/teng_error_vs_time.png"))

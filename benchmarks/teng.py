@@ -29,7 +29,14 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, markdown_table, parser, versions, write_json  # noqa: E402
+from _common import (  # noqa: E402
+    machine,
+    markdown_table,
+    median_seconds,
+    parser,
+    versions,
+    write_json,
+)
 
 jax.config.update("jax_enable_x64", True)
 
@@ -82,13 +89,7 @@ def block_runner(problem, points, stepper, dt, kw, num_steps):
 def seconds_per_step(problem, points, net, stepper, dt, kw, probe_steps: int = 4) -> float:
     """Wall seconds of one step (compilation excluded): the median of three probe blocks."""
     run = block_runner(problem, points, stepper, dt, kw, probe_steps)
-    jax.block_until_ready(run(net))
-    walls = []
-    for _ in range(3):
-        start = time.perf_counter()
-        jax.block_until_ready(run(net))
-        walls.append(time.perf_counter() - start)
-    return float(np.median(walls)) / probe_steps
+    return median_seconds(run, net, repeats=3, min_time=0.0) / probe_steps
 
 
 def equal_wall_baselines(problem, points, net, args, target_wall: float) -> dict:

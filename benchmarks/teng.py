@@ -54,6 +54,7 @@ from jaxsci.teng import (  # noqa: E402
     teng_rk_step,
 )
 
+METHOD_NAMES = ["TENG-Euler", "TENG-Heun", "TENG-RK4", "TDVP-RK4", "OBTI-Adam"]
 PROBLEMS = {"heat": Heat2D(), "allen_cahn": AllenCahn2D(), "burgers": Burgers2D()}
 
 
@@ -66,8 +67,8 @@ def methods(args) -> dict:
     }
     if args.rk4:
         out["TENG-RK4"] = (teng_rk_step, args.rk4_dt, dict(tableau=RK4, **gn))
-    if args.teng_heun_only:
-        out = {"TENG-Heun": out["TENG-Heun"]}
+    if args.only:
+        out = {k: v for k, v in out.items() if k in args.only}
     return out
 
 
@@ -92,7 +93,7 @@ def seconds_per_step(problem, points, net, stepper, dt, kw, probe_steps: int = 4
     return median_seconds(run, net, repeats=3, min_time=0.0) / probe_steps
 
 
-def equal_wall_baselines(problem, points, net, args, target_wall: float) -> dict:
+def equal_wall_baselines(problem, points, net, args, target_wall: float, wanted) -> dict:
     """TDVP-RK4 and OBTI-Adam tuned to take about ``target_wall`` seconds to reach T.
 
     TDVP gets the step size that spends the time (its error does not improve with more
@@ -100,13 +101,15 @@ def equal_wall_baselines(problem, points, net, args, target_wall: float) -> dict
     as the time allows. Both are calibrated by timing a few steps first.
     """
     out = {}
-    per_tdvp = seconds_per_step(problem, points, net, *tdvp_at(args.dt, args))
-    blocks = max(1, round(target_wall / per_tdvp / 8))
-    out["TDVP-RK4"] = tdvp_at(args.T / 8 / blocks, args)
-    probe = 20
-    per_obti = seconds_per_step(problem, points, net, *obti_at(probe, args))
-    steps = max(1, round(probe * target_wall / (per_obti * round(args.T / args.dt))))
-    out["OBTI-Adam"] = obti_at(steps, args)
+    if "TDVP-RK4" in wanted:
+        per_tdvp = seconds_per_step(problem, points, net, *tdvp_at(args.dt, args))
+        blocks = max(1, round(target_wall / per_tdvp / 8))
+        out["TDVP-RK4"] = tdvp_at(args.T / 8 / blocks, args)
+    if "OBTI-Adam" in wanted:
+        probe = 20
+        per_obti = seconds_per_step(problem, points, net, *obti_at(probe, args))
+        steps = max(1, round(probe * target_wall / (per_obti * round(args.T / args.dt))))
+        out["OBTI-Adam"] = obti_at(steps, args)
     return out
 
 
@@ -136,12 +139,15 @@ def run_problem(name, args, table_rows, curves):
     for method, (stepper, dt, kw) in methods(args).items():
         walls[method] = run_method(method, problem, points, net, stepper, dt, kw, times,
                                    eval_points, ref_u, table_rows, curves)
-    if args.teng_heun_only:
+    target_wall = args.wall if args.wall is not None else walls.get("TENG-Heun")
+    if target_wall is None:
         return
-    baselines = equal_wall_baselines(problem, points, net, args, walls["TENG-Heun"])
+    wanted = args.only or METHOD_NAMES
+    baselines = equal_wall_baselines(problem, points, net, args, target_wall, wanted)
     for method, (stepper, dt, kw) in baselines.items():
         setting = f"dt = {dt:g}" if method.startswith("TDVP") else f"{kw['steps']} Adam steps per fit"
-        print(f"  {method} at the TENG-Heun wall time: {setting}", flush=True)
+        print(f"  {method} at {target_wall:.0f} s (the TENG-Heun wall time): {setting}",
+              flush=True)
         run_method(method, problem, points, net, stepper, dt, kw, times, eval_points, ref_u,
                    table_rows, curves, note=setting)
 
@@ -224,8 +230,11 @@ def main():
     p.add_argument("--obti-lr", type=float, default=1e-4, help="OBTI Adam learning rate")
     p.add_argument("--fit-iterations", type=int, default=None)
     p.add_argument("--rk4", action="store_true", help="also run TENG-RK4")
-    p.add_argument("--teng-heun-only", action="store_true",
-                   help="run TENG-Heun alone (no Euler, RK4 or equal-wall-time baselines)")
+    p.add_argument("--only", nargs="+", default=None, choices=METHOD_NAMES,
+                   help="run only these methods (e.g. TENG-Heun alone for a long run)")
+    p.add_argument("--wall", type=float, default=None,
+                   help="wall seconds for the baselines when TENG-Heun is not run (its time "
+                        "from an earlier run with the same settings)")
     p.add_argument("--rk4-dt", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", type=Path, default=Path("benchmarks/teng_error_vs_time.png"))

@@ -137,7 +137,7 @@ def run_problem(name, args, table_rows, curves):
 
     walls = {}
     for method, (stepper, dt, kw) in methods(args).items():
-        walls[method] = run_method(method, problem, points, net, stepper, dt, kw, times,
+        walls[method] = run_method(name, method, problem, points, net, stepper, dt, kw, times,
                                    eval_points, ref_u, table_rows, curves)
     target_wall = args.wall if args.wall is not None else walls.get("TENG-Heun")
     if target_wall is None:
@@ -148,11 +148,11 @@ def run_problem(name, args, table_rows, curves):
         setting = f"dt = {dt:g}" if method.startswith("TDVP") else f"{kw['steps']} Adam steps per fit"
         print(f"  {method} at {target_wall:.0f} s (the TENG-Heun wall time): {setting}",
               flush=True)
-        run_method(method, problem, points, net, stepper, dt, kw, times, eval_points, ref_u,
-                   table_rows, curves, note=setting)
+        run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_points,
+                   ref_u, table_rows, curves, note=setting)
 
 
-def run_method(method, problem, points, net, stepper, dt, kw, times, eval_points, ref_u,
+def run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_points, ref_u,
                table_rows, curves, note=""):
     """Evolve ``net`` to every time in ``times``, recording error and cumulative wall time."""
     per_block = round(times[0] / dt)
@@ -171,10 +171,10 @@ def run_method(method, problem, points, net, stepper, dt, kw, times, eval_points
             t_now += per_block * dt
         err = float(rel_l2(jax.vmap(model)(eval_points), ref_u[t]))
         errs.append(err)
-        table_rows.append(dict(problem=problem_name(problem), method=method, t=t, rel_l2=err,
+        table_rows.append(dict(problem=name, method=method, t=t, rel_l2=err,
                                wall_s=wall, dt=dt, note=note))
         print(f"  {method:11s} t={t:<5g} rel L2 {err:.3e}  wall {wall:7.1f} s", flush=True)
-    curves.append(dict(problem=problem_name(problem), method=method, times=times, errors=errs,
+    curves.append(dict(problem=name, method=method, times=times, errors=errs,
                        wall_s=wall, compile_s=compile_s, dt=dt, note=note))
     return wall
 
@@ -184,10 +184,6 @@ def reference_at(problem, times):
     if isinstance(problem, Heat2D):
         return problem.reference(times)
     return problem.reference(times, dt=times[0] / math.ceil(times[0] / 4e-3 - 1e-9))
-
-
-def problem_name(problem) -> str:
-    return next(k for k, v in PROBLEMS.items() if type(v) is type(problem))
 
 
 def plot(curves, path: Path):

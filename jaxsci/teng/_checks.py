@@ -10,9 +10,7 @@ import numpy as np
 from jaxsci.core import check_positive
 
 _TWO_PI = 2.0 * np.pi
-
-
-_OUTSIDE = ("`points` must lie in [0, 2pi)^2; wrap them with `points % (2 * jnp.pi)`.")
+_OUTSIDE = "`points` must lie in [0, 2pi)^2; wrap them with `points % (2 * jnp.pi)`."
 
 
 def check_points(points):
@@ -27,12 +25,9 @@ def check_points(points):
     if isinstance(points, jax.core.Tracer):
         outside = jnp.any(~jnp.isfinite(points) | (points < 0) | (points >= _TWO_PI))
         return eqx.error_if(points, outside, _OUTSIDE)
-    pts = np.asarray(points)
+    pts = np.asarray(points)  # numpy: no device work, even while an outer jit traces
     if not np.all(np.isfinite(pts)) or pts.min() < 0 or pts.max() >= _TWO_PI:
-        raise ValueError(
-            f"`points` must lie in [0, 2pi)^2, got values in [{pts.min()}, {pts.max()}]; "
-            "wrap them with `points % (2 * jnp.pi)`."
-        )
+        raise ValueError(f"{_OUTSIDE} Got values in [{pts.min()}, {pts.max()}].")
     return points
 
 

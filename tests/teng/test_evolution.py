@@ -86,3 +86,39 @@ def test_reference_rejects_unsaved_times(x64):
     ref = Heat2D().reference((0.5,))
     with pytest.raises(ValueError, match="not at t=1"):
         ref(grid_points(2), 1.0)
+
+
+@pytest.mark.parametrize(
+    "problem", [Heat2D(), AllenCahn2D(), Burgers2D(), Burgers2D().held_out()],
+    ids=["heat", "allen_cahn", "burgers", "burgers_held_out"],
+)
+def test_reference_is_float64_without_x64(problem):
+    """With x64 off (the default) the references are still computed in float64: they equal
+    the x64 run to 1e-12 relative and come back as float64 NumPy arrays. (Rounding the
+    initial condition or the output to float32 costs ~1e-7 relative.)"""
+    from jaxsci.core import enable_x64, x64_enabled
+
+    assert not x64_enabled()
+    x = np.asarray(off_grid(9), dtype=np.float64)
+    kw = {} if isinstance(problem, Heat2D) else dict(n=32, dt=0.05)
+    got = problem.reference((0.5,), **kw)(x, 0.5)
+    with enable_x64(True):
+        want = problem.reference((0.5,), **kw)(x, 0.5)
+        exact = np.asarray(problem.exact(jnp.asarray(x), 0.5)) if isinstance(problem, Heat2D) else None
+    assert isinstance(got, np.ndarray) and got.dtype == np.float64
+    assert np.linalg.norm(got - want) <= 1e-12 * np.linalg.norm(want)
+    if exact is not None:  # the NumPy closed form against the JAX one (x64)
+        assert np.max(np.abs(got - exact)) < 1e-14
+
+
+def test_held_out_initial_conditions_differ_in_kind_not_scale(x64):
+    """The held-out initial condition keeps the equation and the size of u0 (within 30% in
+    L2 norm) but is far from the reported one (relative difference > 0.5)."""
+    x = off_grid(16)
+    for problem in (Heat2D(), AllenCahn2D(), Burgers2D()):
+        held = problem.held_out()
+        assert type(held) is type(problem) and held.modes != problem.modes
+        u, v = problem.initial(x), held.initial(x)
+        assert abs(float(jnp.linalg.norm(v) / jnp.linalg.norm(u)) - 1) < 0.3
+        assert float(jnp.linalg.norm(u - v) / jnp.linalg.norm(u)) > 0.5
+        assert held.held_out() == held  # held_out() of a held-out problem is itself

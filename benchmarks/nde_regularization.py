@@ -2,22 +2,32 @@
 
     python benchmarks/nde_regularization.py [--quick] [--json PATH] [--seeds N]
         [--experiments digits,spiral,sde] [--methods unregularized,error,...]
+        [--steps-factor F]
 
 Every experiment of ``jaxsci.nde.experiments`` (digits classifier, spiral fit, OU neural
 SDE) is trained with every method that applies to it (unregularized, R_E, R_S, local
 unbiased/biased, TayNODE, STEER, RNODE) with the same data, network, optimizer and
-tolerances, one seed after another in one process. Reported: test metric, training
-wall time (compilation excluded), NFE per test prediction, median prediction time, and
-each method's ratios to the unregularized run of the same seed.
-JSON: ``{"rows": [{"experiment", "method", "seed", "metric", "train_s", "test_nfe",
-"predict_s"}], "summary": [...], ...}``.
+tolerances, for every seed (default 5), all in one process on one code version (the git
+commit is recorded). Reported per method: how many runs succeeded and how many failed
+(an exception, e.g. a solve past max_steps, or a non-finite test metric or final loss;
+every failure is listed in the JSON with its reason), and over the successful runs the
+medians of the test metric, NFE per test prediction, training wall time (compilation
+excluded) and each run's ratios to the unregularized run of the same seed (a seed whose
+unregularized run failed gives no ratios). A method with any failure is flagged with
+``!`` in the table.
+
+JSON: ``{"rows": [...successful runs...], "failed": [{"experiment", "method", "seed",
+"reason", "error"}], "summary": [...], "git": {...}, "command", "machine", "versions"}``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -25,73 +35,124 @@ from _common import machine, markdown_table, parser, versions, write_json  # noq
 
 from jaxsci.nde import experiments as ex  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS = ["experiment", "method", "runs_ok_failed", "metric", "metric_vs_unreg", "nfe",
+           "nfe_ratio", "nfe_ratio_range", "train_s", "train_ratio", "predict_ratio"]
+
+
+def git_state() -> dict:
+    """The commit the run used and whether the files it runs differ from it."""
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+    dirty = git("status", "--porcelain", "--", "jaxsci", "benchmarks/nde_regularization.py",
+                "benchmarks/_common.py")
+    return {"commit": git("rev-parse", "HEAD"),
+            "dirty_files": dirty.splitlines() if dirty else ([] if dirty is not None else None)}
+
+
+def settings_for(experiment: str, seed: int, quick: bool, steps_factor: float) -> ex.Settings:
+    base = ex.DEFAULTS[experiment]
+    steps = max(base.steps // 10, 50) if quick else max(1, round(base.steps * steps_factor))
+    return dataclasses.replace(base, seed=seed, steps=steps)
+
+
+def run_one(experiment: str, method: str, settings: ex.Settings) -> tuple[dict | None, dict | None]:
+    """(row, None) for a successful run, (None, failure) otherwise."""
+    start = time.perf_counter()
+    try:
+        row = ex.run(experiment, method, settings)
+    except Exception as error:  # noqa: BLE001 - every failure is recorded, never dropped
+        message = str(error).strip().splitlines()
+        message = message[0] if message else type(error).__name__
+        reason = "max_steps" if "max_steps" in str(error) else "exception"
+        return None, dict(reason=reason, error=f"{type(error).__name__}: {message}"[:500],
+                          wall_s=time.perf_counter() - start)
+    bad = [k for k in ("metric", "final_loss", "test_nfe") if not math.isfinite(row[k])]
+    if bad:
+        return None, dict(reason="non-finite " + ", ".join(bad),
+                          error=", ".join(f"{k}={row[k]}" for k in bad),
+                          wall_s=time.perf_counter() - start)
+    row["wall_s"] = time.perf_counter() - start
+    return row, None
+
 
 def main():
     p = parser(__doc__.split("\n")[0])
-    p.add_argument("--seeds", type=int, default=None, help="seeds per (experiment, method); default 2")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per (experiment, method); default 5")
     p.add_argument("--experiments", default=None, help="comma-separated subset")
     p.add_argument("--methods", default=None, help="comma-separated subset")
+    p.add_argument("--steps-factor", type=float, default=1.0,
+                   help="scale every experiment's training steps by this (all methods alike)")
     args = p.parse_args()
     experiments = args.experiments.split(",") if args.experiments else list(ex.EXPERIMENTS)
-    seeds = args.seeds or (1 if args.quick else 2)
+    seeds = args.seeds or (1 if args.quick else 5)
     if args.quick and not args.methods:
         wanted = ["unregularized", "error", "local-biased"]
     else:
         wanted = args.methods.split(",") if args.methods else None
+    header = dict(command=" ".join([Path(sys.executable).name, *sys.argv]), git=git_state(),
+                  machine=machine(), versions=versions(), quick=args.quick, seeds=seeds,
+                  steps_factor=args.steps_factor,
+                  steps={e: settings_for(e, 0, args.quick, args.steps_factor).steps
+                         for e in experiments})
+    print(f"git {header['git']}", flush=True)
     rows, failed = [], []
-    for experiment in experiments:
-        methods = [m for m in ex.METHODS[experiment] if wanted is None or m in wanted]
-        for seed in range(seeds):
-            base = ex.DEFAULTS[experiment]
-            settings = dataclasses.replace(
-                base, seed=seed, steps=max(base.steps // 10, 50) if args.quick else base.steps
-            )
-            for method in methods:
-                try:
-                    row = ex.run(experiment, method, settings)
-                except Exception as error:  # noqa: BLE001 - record it and go on
-                    # e.g. a regularizer that drives the solve past max_steps
-                    print(f"{experiment} {method} seed {seed} FAILED: {str(error).splitlines()[0]}")
-                    failed.append(dict(experiment=experiment, method=method, seed=seed,
-                                       error=str(error).splitlines()[0]))
-                    continue
-                row["seed"] = seed
-                rows.append(row)
+    # Seed outermost, so that a stopped run still holds whole seeds of every method.
+    for seed in range(seeds):
+        for experiment in experiments:
+            settings = settings_for(experiment, seed, args.quick, args.steps_factor)
+            for method in [m for m in ex.METHODS[experiment] if wanted is None or m in wanted]:
+                row, failure = run_one(experiment, method, settings)
+                if failure is not None:
+                    failure.update(experiment=experiment, method=method, seed=seed)
+                    failed.append(failure)
+                    print(f"{experiment:7s} {method:15s} seed {seed}: FAILED ({failure['reason']}) "
+                          f"{failure['error']}", flush=True)
+                else:
+                    row["seed"] = seed
+                    rows.append(row)
+                    print(f"{experiment:7s} {method:15s} seed {seed}: {row['metric_name']} "
+                          f"{row['metric']:.4g}, train {row['train_s']:.2f} s, NFE "
+                          f"{row['test_nfe']:.1f} (wall {row['wall_s']:.1f} s)", flush=True)
                 if args.json:  # keep what is finished if a later run dies
-                    write_json(args.json, {"rows": rows, "failed": failed, "partial": True})
-                print(
-                    f"{experiment:7s} {method:15s} seed {seed}: {row['metric_name']} "
-                    f"{row['metric']:.4g}, train {row['train_s']:.2f} s, NFE {row['test_nfe']:.1f}",
-                    flush=True,
-                )
-    summary = summarize(rows)
+                    write_json(args.json, {**header, "rows": rows, "failed": failed, "partial": True})
+    summary = summarize(rows, failed, seeds)
     print()
-    print(markdown_table(summary, ["experiment", "method", "metric", "metric_vs_unreg", "nfe",
-                                   "nfe_ratio", "train_s", "train_ratio", "predict_ratio"]))
+    print(markdown_table(summary, COLUMNS))
     if args.json:
-        write_json(args.json, {"rows": rows, "failed": failed, "summary": summary, "machine": machine(),
-                               "versions": versions(), "quick": args.quick, "seeds": seeds})
+        write_json(args.json, {**header, "rows": rows, "failed": failed, "summary": summary,
+                               "partial": False})
 
 
-def summarize(rows):
-    """Medians over seeds of each method's metric and of its ratios to the unregularized
-    run with the same seed."""
+def summarize(rows, failed, seeds):
+    """Per (experiment, method): runs ok / failed, and medians over the successful runs of
+    the metric and of the ratios to the unregularized run with the same seed."""
     out = []
-    keys = sorted({(r["experiment"], r["method"]) for r in rows}, key=lambda k: (
-        ex.EXPERIMENTS.index(k[0]), ex.ODE_METHODS.index(k[1])))
+    seen = {(r["experiment"], r["method"]) for r in rows + failed}
+    keys = sorted(seen, key=lambda k: (ex.EXPERIMENTS.index(k[0]), ex.ODE_METHODS.index(k[1])))
     base = {(r["experiment"], r["seed"]): r for r in rows if r["method"] == "unregularized"}
+    med = lambda xs: statistics.median(xs) if xs else float("nan")
     for experiment, method in keys:
         mine = [r for r in rows if r["experiment"] == experiment and r["method"] == method]
-        pairs = [(r, base.get((experiment, r["seed"]))) for r in mine]
-        pairs = [(r, b) for r, b in pairs if b is not None]
-        med = lambda xs: statistics.median(xs) if xs else float("nan")
+        n_failed = sum(1 for f in failed if f["experiment"] == experiment and f["method"] == method)
+        pairs = [(r, base[(experiment, r["seed"])]) for r in mine if (experiment, r["seed"]) in base]
+        nfe_ratios = [r["test_nfe"] / b["test_nfe"] for r, b in pairs]
         out.append(dict(
             experiment=experiment,
-            method=method,
+            method=method + (" !" if n_failed else ""),
+            runs_ok=len(mine),
+            runs_failed=n_failed,
+            runs_ok_failed=f"{len(mine)} / {n_failed}",
+            ratio_pairs=len(pairs),
             metric=f"{med([r['metric'] for r in mine]):.4g}",
             metric_vs_unreg=f"{med([r['metric'] - b['metric'] for r, b in pairs]):+.4g}",
             nfe=f"{med([r['test_nfe'] for r in mine]):.1f}",
-            nfe_ratio=f"{med([r['test_nfe'] / b['test_nfe'] for r, b in pairs]):.3f}",
+            nfe_ratio=f"{med(nfe_ratios):.3f}",
+            nfe_ratio_range=(f"{min(nfe_ratios):.3f}-{max(nfe_ratios):.3f}" if nfe_ratios else ""),
             train_s=f"{med([r['train_s'] for r in mine]):.2f}",
             train_ratio=f"{med([r['train_s'] / b['train_s'] for r, b in pairs]):.3f}",
             predict_ratio=f"{med([r['predict_s'] / b['predict_s'] for r, b in pairs]):.3f}",

@@ -129,8 +129,9 @@ def test_heuristics_under_jit_and_vmap(x64):
 
 
 def test_zero_error_estimate_has_a_finite_gradient():
+    # The error is identically 0 in e, so its derivative is exactly 0 (not NaN from sqrt).
     g = jax.grad(lambda e: scaled_error(jnp.ones(2), jnp.ones(2), e * jnp.zeros(2), 1e-3, 1e-3))(1.0)
-    assert np.isfinite(float(g))
+    assert float(g) == 0.0
 
 
 def test_stiffness_gradient_holds_the_denominator_constant(x64, key):
@@ -147,8 +148,9 @@ def test_stiffness_gradient_holds_the_denominator_constant(x64, key):
 
 def test_stiffness_gradient_is_finite_for_equal_last_stages(x64):
     # A field constant in y gives k_s = k_{s-1}: the estimate is 0 and its gradient finite.
-    g = jax.grad(lambda th: NeuralODE(
+    # The estimate is identically 0 in th, so its value and derivative are exactly 0.
+    value, g = jax.value_and_grad(lambda th: NeuralODE(
         jax.tree_util.Partial(lambda th, t, y: th * jnp.cos(t) * jnp.ones_like(y), th),
         stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-6), max_steps=1000,
     )(jnp.ones(2), jnp.array([0.0, 1.0]), stiffness=True).heuristics.stiffness)(0.5)
-    assert np.isfinite(float(g))
+    assert float(value) == 0.0 and float(g) == 0.0

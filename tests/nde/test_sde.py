@@ -28,21 +28,38 @@ def test_adaptive_sde_converges_strongly_to_the_exact_path(x64, key):
     assert float(sol_c.heuristics.error) > 0
 
 
-def test_sde_nfe_counts_drift_evaluations(x64, key):
-    count = [0]
+def _counted(fn, count):
+    """fn(t, y) plus an ordered host callback that counts its evaluations (rejected steps too)."""
 
     def tick(t):
         count[0] += 1
         return np.zeros((), np.float64)
 
-    def drift(t, y):
-        return A * y + io_callback(tick, jax.ShapeDtypeStruct((), jnp.float64), t, ordered=True)
+    return lambda t, y: fn(t, y) + io_callback(tick, jax.ShapeDtypeStruct((), jnp.float64), t, ordered=True)
 
-    sde = NeuralSDE(drift, lambda t, y: B * y, max_steps=10_000,
-                    stepsize_controller=diffrax.PIDController(rtol=1e-3, atol=1e-3))
-    sol = sde(jnp.ones(2), jnp.array([0.0, 1.0]), key, dt0=0.01)
+
+def test_sde_rejects_steps_and_nfe_counts_every_drift_evaluation(x64, key):
+    # A fast drift (rate 20) and a first step over the whole interval (20 x 0.5 = 10, far
+    # outside Heun's stability region): the controller must reject steps (about 40% of
+    # the ~530 attempts here), and the NFE must still equal the counted drift evaluations.
+    lam, span = -20.0, 0.5
+    drifts, diffusions = [0], [0]
+    sde = NeuralSDE(_counted(lambda t, y: lam * y, drifts), _counted(lambda t, y: B * y, diffusions),
+                    stepsize_controller=diffrax.PIDController(rtol=1e-3, atol=1e-7),
+                    max_steps=10_000, brownian_tol=1e-8)
+    ts = jnp.array([0.0, span])
+    sol = sde(jnp.ones(2), ts, key, dt0=span, heuristics=True)
     jax.block_until_ready(sol.ys)
-    assert int(sol.nfe) == count[0] and int(sol.num_rejected) >= 0
+    rejected, steps = int(sol.num_rejected), int(sol.num_steps)
+    assert rejected > 0
+    assert steps == int(sol.num_accepted) + rejected
+    assert int(sol.nfe) == drifts[0] == diffusions[0] == 2 * steps
+    # R_E sums accepted steps only; the rejected ones were still paid for in the NFE.
+    assert int(sol.heuristics.accepted) == int(sol.num_accepted) < steps
+    # The accepted path is still the exact one: y = exp(lam t + B W_t) (Stratonovich).
+    w = diffrax.VirtualBrownianTree(0.0, span, tol=1e-8, shape=(2,), key=key).evaluate(0.0, span)
+    exact = jnp.exp(lam * span + B * w)
+    assert float(jnp.max(jnp.abs(sol.ys[-1] / exact - 1))) < 1e-2
 
 
 def test_sde_error_regularizer_has_gradients(x64, key):

@@ -27,6 +27,8 @@ from ._loss import (
 )
 from ._models import FNO, NSM
 from ._tasks import (
+    fno_poisson_data_loss,
+    fno_rd_data_loss,
     fno_poisson_pinn_loss,
     fno_poisson_solution,
     fno_rd_pinn_loss,
@@ -56,8 +58,10 @@ __all__ = [
     "OperatorTrainResult",
     "TensorBasis",
     "dirichlet_mollifier",
+    "fno_poisson_data_loss",
     "fno_poisson_pinn_loss",
     "fno_poisson_solution",
+    "fno_rd_data_loss",
     "fno_rd_pinn_loss",
     "fno_rd_values",
     "initial_value_mollifier",

@@ -9,7 +9,11 @@
   costs one inverse transform.
 * :class:`FNO`, the Fourier neural operator (Li et al., ICLR 2021): the same block
   structure on grid values, with the spectral convolution done by an FFT truncated to
-  ``modes`` wavenumbers per axis.
+  ``modes`` wavenumbers per axis. Its complex spectral weights are stored as real arrays
+  (real and imaginary parts on a trailing axis of size 2), so every leaf is real and any
+  optax optimizer steps it correctly: for a real loss of a complex leaf, ``jax.grad``
+  returns the *conjugate* of the ascent direction, and an optimizer that takes it as a
+  gradient moves the imaginary parts uphill.
 """
 
 from __future__ import annotations
@@ -154,10 +158,22 @@ class NSM(eqx.Module):
 
 
 class FNO(eqx.Module):
-    """Fourier neural operator on 2D grids (any grid size with at least ``2 modes`` points).
+    """Fourier neural operator on 2D grids (Li et al., ICLR 2021, Sec. 4, Eq. 4-5).
 
-    Input ``(in_channels, n1, n2)`` grid values; the grid coordinates are appended as two
-    extra channels. Output ``(out_channels, n1, n2)``.
+    Input ``(in_channels, n1, n2)`` grid values on a periodic grid (any size with at
+    least ``2 modes[0]`` x ``2 (modes[1] - 1)`` points); the grid coordinates are appended
+    as two extra channels. Output ``(out_channels, n1, n2)``. Each block is
+    ``x <- sigma(F^-1(R . F x) + W x + b)`` with ``R`` the per-mode complex channel
+    weights on the lowest ``modes`` wavenumbers (both signs on axis 1, the rfft half on
+    axis 2). ``R`` is stored as a real array ``(h, h, 2 m1, m2, 2)`` (real, imaginary), so
+    the module has only real leaves and trains correctly with any optax optimizer.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from jaxsci.spectral import FNO
+        >>> model = FNO(1, 1, modes=(4, 4), width=8, depth=2, key=jax.random.key(0))
+        >>> model(jnp.ones((1, 16, 16))).shape
+        (1, 16, 16)
     """
 
     modes: tuple[int, int] = eqx.field(static=True)
@@ -194,9 +210,8 @@ class FNO(eqx.Module):
         m1, m2 = self.modes
         self.lift = (_dense(keys[0], in_channels + 2, h, dtype), jnp.zeros(h, dtype))
         scale = 1.0 / h
-        self.spectral = tuple(
-            scale * (jax.random.normal(keys[1 + 2 * i], (h, h, 2 * m1, m2), dtype)
-                     + 1j * jax.random.normal(keys[2 + 2 * i], (h, h, 2 * m1, m2), dtype))
+        self.spectral = tuple(  # real and imaginary parts, each N(0, scale^2)
+            scale * jax.random.normal(keys[1 + i], (h, h, 2 * m1, m2, 2), dtype)
             for i in range(depth)
         )
         self.pointwise = tuple(
@@ -223,7 +238,7 @@ class FNO(eqx.Module):
         for w_spec, (w, b) in zip(self.spectral, self.pointwise):
             xf = jnp.fft.rfft2(x)
             low = jnp.concatenate([xf[:, :m1, :m2], xf[:, -m1:, :m2]], axis=1)
-            yl = jnp.einsum("ixy,ioxy->oxy", low, w_spec)
+            yl = jnp.einsum("ixy,ioxy->oxy", low, jax.lax.complex(w_spec[..., 0], w_spec[..., 1]))
             yf = jnp.zeros((w_spec.shape[1], n1, n2 // 2 + 1), dtype=yl.dtype)
             yf = yf.at[:, :m1, :m2].set(yl[:, :m1]).at[:, -m1:, :m2].set(yl[:, m1:])
             y = jnp.fft.irfft2(yf, s=(n1, n2)).astype(x.dtype)

@@ -72,6 +72,21 @@ def fno_poisson_pinn_loss(model, f: Array, n: int) -> Array:
     return jnp.mean((-lap * n**2 - fn) ** 2)
 
 
+def fno_poisson_data_loss(model, f: Array, u: Array, n: int) -> Array:
+    """Supervised FNO loss: mean squared relative L2 error against solutions ``u`` ``(B, n, n)``.
+
+    The FNO trained on solution data, the second baseline of Neural Spectral Methods
+    (Du, Chalapathi, Krishnapriyan, ICLR 2024, Sec. 5: "FNO" beside "FNO + PINN"); the
+    relative L2 loss is the FNO paper's (Li et al., ICLR 2021, Sec. 5).
+    """
+    return _squared_relative_error(fno_poisson_solution(model, f, n), u)
+
+
+def _squared_relative_error(pred: Array, ref: Array) -> Array:
+    axes = tuple(range(1, pred.ndim))
+    return jnp.mean(jnp.sum((pred - ref) ** 2, axes) / jnp.sum(ref**2, axes))
+
+
 # ---------------------------------------------------------------- reaction-diffusion
 def reaction_diffusion_basis(time_modes: int = 16, space_modes: int = 16, T: float = 1.0):
     return TensorBasis((Chebyshev(time_modes, (0.0, T)), Fourier(space_modes)))
@@ -123,6 +138,12 @@ def fno_rd_pinn_loss(model, u0: Array, n: int, nu: float, rho: float, T: float =
     ut = jnp.concatenate([ut_0, ut_mid, ut_1], axis=1)
     uxx = (jnp.roll(u, 1, -1) + jnp.roll(u, -1, -1) - 2 * u) / dx**2
     return jnp.mean((ut - nu * uxx - rho * u * (1 - u)) ** 2)
+
+
+def fno_rd_data_loss(model, u0: Array, u: Array, n: int, T: float = 1.0) -> Array:
+    """Supervised FNO loss for reaction-diffusion against solutions ``u`` ``(B, n, n)`` on
+    ``n`` uniform times x ``n`` points (see :func:`fno_poisson_data_loss`)."""
+    return _squared_relative_error(fno_rd_values(model, u0, n, T), u)
 
 
 def relative_l2(pred: Array, ref: Array) -> Array:

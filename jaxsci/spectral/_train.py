@@ -14,6 +14,16 @@ import optax
 from ..core import check_key, check_positive
 
 
+def _conjugate_complex(grads):
+    """The steepest-ascent direction of a real loss for every leaf.
+
+    For a real loss ``L`` of a complex leaf ``z = x + i y``, ``jax.grad`` returns
+    ``dL/dx - i dL/dy``, the conjugate of the ascent direction (JAX's convention); real
+    leaves are unchanged. Optax optimizers expect the ascent direction.
+    """
+    return jax.tree_util.tree_map(lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, grads)
+
+
 class OperatorTrainResult(NamedTuple):
     model: eqx.Module
     losses: jnp.ndarray
@@ -57,7 +67,7 @@ def train_operator(
             value, grads = jax.value_and_grad(
                 lambda p: loss(eqx.combine(p, static), batch)
             )(params)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
+            updates, opt_state = optimizer.update(_conjugate_complex(grads), opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), value
 
         (params, opt_state), values = jax.lax.scan(

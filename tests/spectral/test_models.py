@@ -11,12 +11,15 @@ from jaxsci.pde.parametric import PeriodicPoisson
 from jaxsci.spectral import (
     FNO,
     NSM,
+    fno_poisson_data_loss,
     fno_poisson_pinn_loss,
+    fno_poisson_solution,
     nsm_poisson_loss,
     nsm_poisson_solution,
     nsm_rd_loss,
     poisson_basis,
     reaction_diffusion_basis,
+    relative_l2,
     train_operator,
 )
 
@@ -104,3 +107,52 @@ def test_nsm_navier_stokes_holds_initial_vorticity_and_trains(key):
     np.testing.assert_allclose(at0, w0, atol=1e-5)  # the initial value is built in
     assert np.isfinite(float(loss)) and float(loss) > 0
     assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree_util.tree_leaves(grads))
+
+
+def _poisson_data(problem, n, count, seed):
+    f = jax.vmap(problem.sample)(jax.random.split(jax.random.key(seed), count))
+    u = np.stack([problem.solve(x, n) for x in np.asarray(f)])  # exact FFT solve, float64
+    return f, jnp.asarray(u, f.dtype)
+
+
+# Measured with these settings: supervised 0.08 test error; FNO + PINN 19x below its
+# initial error. With the imaginary parts of the spectral weights stepped uphill (the
+# conjugate-gradient slip of complex leaves) the same runs give 0.81 and 5.5x.
+def test_fno_learns_periodic_poisson_from_solution_data():
+    n, problem = 16, PeriodicPoisson(modes=4, length_scale=0.3)
+    f_train, u_train = _poisson_data(problem, n, 64, seed=1)
+    f_test, u_test = _poisson_data(problem, n, 16, seed=2)
+    model = FNO(1, 1, (4, 4), width=8, depth=2, key=jax.random.key(0))
+    assert all(not jnp.iscomplexobj(leaf) for leaf in jax.tree_util.tree_leaves(model))
+
+    def sample(k):
+        i = jax.random.choice(k, 64, (8,), replace=False)
+        return f_train[i], u_train[i]
+
+    loss = lambda m, b: fno_poisson_data_loss(m, b[0], b[1], n)
+    result = train_operator(model, loss, sample, optax.adam(1e-2), key=jax.random.key(3), steps=200, chunk=50)
+    error = float(relative_l2(eqx.filter_jit(fno_poisson_solution)(result.model, f_test, n), u_test))
+    assert error < 0.2, error
+
+
+def test_fno_pinn_lowers_its_test_error_tenfold():
+    n, problem = 16, PeriodicPoisson(modes=4, length_scale=0.3)
+    f_test, u_test = _poisson_data(problem, n, 16, seed=2)
+    model = FNO(1, 1, (4, 4), width=8, depth=2, key=jax.random.key(0))
+    sample = lambda k: jax.vmap(problem.sample)(jax.random.split(k, 8))
+    loss = lambda m, f: fno_poisson_pinn_loss(m, f, n)
+    result = train_operator(model, loss, sample, optax.adam(1e-2), key=jax.random.key(3), steps=300, chunk=50)
+    solve = eqx.filter_jit(fno_poisson_solution)
+    before = float(relative_l2(solve(model, f_test, n), u_test))
+    after = float(relative_l2(solve(result.model, f_test, n), u_test))
+    assert after < before / 10, (before, after)
+
+
+def test_train_operator_descends_on_complex_leaves():
+    # jax.grad of a real loss returns the conjugate of the ascent direction for a complex
+    # leaf; train_operator conjugates it, so Adam converges to the minimizer 1 + 2i.
+    target = jnp.asarray(1.0 + 2.0j, jnp.complex64)
+    loss = lambda z, _: jnp.abs(z - target) ** 2
+    result = train_operator(jnp.zeros((), jnp.complex64), loss, lambda k: None, optax.adam(5e-2),
+                            key=jax.random.key(0), steps=400, chunk=100)
+    assert abs(complex(result.model) - complex(target)) < 1e-2, result.model

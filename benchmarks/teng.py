@@ -2,22 +2,35 @@
 
     python benchmarks/teng.py [--quick] [--json PATH] [--problems heat allen_cahn burgers]
            [--grid N] [--net EMBED WIDTH DEPTH] [--dt DT] [--T T] [--plot PATH]
+           [--sweep [--sweep-T T] [--sweep-teng-damping D...] [--sweep-teng-iterations I...]
+            [--sweep-tdvp-damping D...] [--sweep-obti-lr LR...]]
 
 For each problem (jaxsci.pde.evolution: heat, Allen-Cahn, Burgers on [0, 2pi)^2) one
 PeriodicMLP is fitted to the initial condition (Levenberg-Marquardt with variable
 projection) on an N x N grid; every method then starts from that same network and the
 same points and is evolved to T. TENG-Euler and TENG-Heun (and TENG-RK4 with --rk4) run at
-the given dt and Gauss-Newton iterations; the baselines then get the wall time TENG-Heun
-took: TDVP-RK4 the step size that spends it, OBTI-Adam (Heun targets at the TENG dt) as
-many Adam iterations per fit as it allows (both calibrated by timing a few steps).
+the given dt and Gauss-Newton iterations; the baselines then get TENG-Heun's compute: its
+seconds per step times its number of steps, every method's seconds per step taken as the
+minimum of interleaved timing probes (robust to other load on a shared machine): TDVP-RK4
+the step size that spends it, OBTI-Adam (Heun targets at the TENG dt) as many Adam
+iterations per fit as it allows.
 Reported: relative L2 error against the reference (exact for heat, float64 ETDRK4 on 128^2
 modes otherwise) on an off-grid evaluation grid at t = T/8, 2T/8, ..., T and the cumulative
 wall time (compilation excluded, measured apart).
-JSON: ``{"rows": [{"problem", "method", "t", "rel_l2", "wall_s"}], "settings", ...}``.
+With ``--sweep`` the settings are chosen first, per problem and method, on the held-out
+initial condition (``problem.held_out()``, not the one reported) evolved to ``--sweep-T``:
+TENG-Heun over damping x Gauss-Newton iterations, then TDVP-RK4 over its damping and
+OBTI-Adam over its learning rate, each baseline at the wall time of the chosen TENG-Heun
+and with as many configurations as TENG had (checked). The lowest error at ``--sweep-T``
+wins (a failed run counts as infinite error); the reported run on the evaluation initial
+condition then uses the chosen settings (TENG-Euler and TENG-RK4 share TENG-Heun's).
+JSON: ``{"rows": [{"problem", "method", "t", "rel_l2", "wall_s"}], "settings", "sweep",
+"picked", ...}``.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 import time
@@ -32,7 +45,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import (  # noqa: E402
     machine,
     markdown_table,
-    median_seconds,
     parser,
     versions,
     write_json,
@@ -87,37 +99,68 @@ def block_runner(problem, points, stepper, dt, kw, num_steps):
     return eqx.filter_jit(lambda m: evolve(stepper, m, problem, points, dt, num_steps, **kw))
 
 
-def seconds_per_step(problem, points, net, stepper, dt, kw, probe_steps: int = 4) -> float:
-    """Wall seconds of one step (compilation excluded): the median of three probe blocks."""
-    run = block_runner(problem, points, stepper, dt, kw, probe_steps)
-    return median_seconds(run, net, repeats=3, min_time=0.0) / probe_steps
+def probe_seconds_per_step(problem, points, net, specs: dict, probe_steps: int = 4,
+                           rounds: int = 5) -> dict:
+    """Seconds of one step of each ``name -> (stepper, dt, kw)`` (compilation excluded).
 
-
-def equal_wall_baselines(problem, points, net, args, target_wall: float, wanted) -> dict:
-    """TDVP-RK4 and OBTI-Adam tuned to take about ``target_wall`` seconds to reach T.
-
-    TDVP gets the step size that spends the time (its error does not improve with more
-    work per step); OBTI keeps the TENG step size and gets as many Adam iterations per fit
-    as the time allows. Both are calibrated by timing a few steps first.
+    The probes of all methods are timed in turn, ``rounds`` times, and the minimum is kept:
+    on a shared machine other load only ever adds time, so the minimum of interleaved probes
+    is the least disturbed estimate and treats every method alike.
     """
+    runs = {k: block_runner(problem, points, *v, probe_steps) for k, v in specs.items()}
+    for run in runs.values():
+        jax.block_until_ready(run(net))
+    best = {k: math.inf for k in runs}
+    for _ in range(rounds):
+        for k, run in runs.items():
+            start = time.perf_counter()
+            jax.block_until_ready(run(net))
+            best[k] = min(best[k], (time.perf_counter() - start) / probe_steps)
+    return best
+
+
+def equal_cost_baselines(problem, points, net, args, wanted, times=None, heun=None,
+                         budget: float | None = None) -> tuple[dict, float]:
+    """TDVP-RK4 and OBTI-Adam given the compute of TENG-Heun (``heun = (stepper, dt, kw)``)
+    to reach ``times[-1]``, or ``budget`` seconds when given.
+
+    The budget is ``(TENG-Heun seconds per step) x (its number of steps)``, every per-step
+    cost from :func:`probe_seconds_per_step` in one interleaved session. TDVP gets the step
+    size that spends it (its error does not improve with more work per step); OBTI keeps
+    the TENG step size and gets as many Adam iterations per fit as the budget allows.
+    ``times`` are the output times (default ``T/8, ..., T``); TDVP's step divides the first.
+
+    Returns the baselines ``name -> (stepper, dt, kw)`` and the budget in seconds.
+    """
+    times = times or [args.T * (i + 1) / 8 for i in range(8)]
+    probe = 20
+    specs = {}
+    if budget is None:
+        specs["TENG-Heun"] = heun
+    if "TDVP-RK4" in wanted:
+        specs["TDVP-RK4"] = tdvp_at(args.dt, args)
+    if "OBTI-Adam" in wanted:
+        specs["OBTI-Adam"] = obti_at(probe, args)
+    per = probe_seconds_per_step(problem, points, net, specs)
+    if budget is None:
+        budget = per["TENG-Heun"] * round(times[-1] / heun[1])
+    print("  seconds per step (min of interleaved probes): "
+          + ", ".join(f"{k} {v:.4f}" for k, v in per.items())
+          + f"; budget {budget:.1f} s", flush=True)
     out = {}
     if "TDVP-RK4" in wanted:
-        per_tdvp = seconds_per_step(problem, points, net, *tdvp_at(args.dt, args))
-        blocks = max(1, round(target_wall / per_tdvp / 8))
-        out["TDVP-RK4"] = tdvp_at(args.T / 8 / blocks, args)
+        blocks = max(1, round(budget / per["TDVP-RK4"] / len(times)))
+        out["TDVP-RK4"] = tdvp_at(times[0] / blocks, args)
     if "OBTI-Adam" in wanted:
-        probe = 20
-        per_obti = seconds_per_step(problem, points, net, *obti_at(probe, args))
-        steps = max(1, round(probe * target_wall / (per_obti * round(args.T / args.dt))))
+        steps = max(1, round(probe * budget / (per["OBTI-Adam"] * round(times[-1] / args.dt))))
         out["OBTI-Adam"] = obti_at(steps, args)
-    return out
+    return out, budget
 
 
-def run_problem(name, args, table_rows, curves):
-    problem = PROBLEMS[name]
+def setup(name, problem, args, times):
+    """Points, evaluation points, the reference at ``times`` and the fitted initial network."""
     points = grid_points(args.grid)
     eval_points = (grid_points(args.grid + 5) + 0.37) % (2 * np.pi)
-    times = [args.T * (i + 1) / 8 for i in range(8)]
     start = time.perf_counter()
     ref = reference_at(problem, times)
     ref_u = {t: ref(eval_points, t) for t in times}
@@ -132,22 +175,28 @@ def run_problem(name, args, table_rows, curves):
     e0 = float(rel_l2(jax.vmap(net)(eval_points), problem.initial(eval_points)))
     print(f"## {name}: reference {ref_s:.1f} s; initial fit rel L2 {e0:.2e} (at the grid "
           f"{float(fit_err):.2e}) in {fit_s:.1f} s", flush=True)
+    return points, eval_points, ref_u, net, e0, fit_s
+
+
+def run_problem(name, args, table_rows, curves):
+    problem = PROBLEMS[name]
+    times = [args.T * (i + 1) / 8 for i in range(8)]
+    points, eval_points, ref_u, net, e0, fit_s = setup(name, problem, args, times)
     table_rows.append(dict(problem=name, method="initial fit (LM + VarPro)", t=0.0,
                            rel_l2=e0, wall_s=fit_s))
 
-    walls = {}
-    for method, (stepper, dt, kw) in methods(args).items():
-        walls[method] = run_method(name, method, problem, points, net, stepper, dt, kw, times,
-                                   eval_points, ref_u, table_rows, curves)
-    target_wall = args.wall if args.wall is not None else walls.get("TENG-Heun")
-    if target_wall is None:
+    own = methods(args)
+    for method, (stepper, dt, kw) in own.items():
+        run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_points,
+                   ref_u, table_rows, curves)
+    wanted = [m for m in (args.only or METHOD_NAMES) if m in ("TDVP-RK4", "OBTI-Adam")]
+    if not wanted or (args.wall is None and "TENG-Heun" not in own):
         return
-    wanted = args.only or METHOD_NAMES
-    baselines = equal_wall_baselines(problem, points, net, args, target_wall, wanted)
+    baselines, budget = equal_cost_baselines(problem, points, net, args, wanted, times,
+                                             heun=own.get("TENG-Heun"), budget=args.wall)
     for method, (stepper, dt, kw) in baselines.items():
         setting = f"dt = {dt:g}" if method.startswith("TDVP") else f"{kw['steps']} Adam steps per fit"
-        print(f"  {method} at {target_wall:.0f} s (the TENG-Heun wall time): {setting}",
-              flush=True)
+        print(f"  {method} at {budget:.0f} s (TENG-Heun's compute): {setting}", flush=True)
         run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_points,
                    ref_u, table_rows, curves, note=setting)
 
@@ -156,27 +205,99 @@ def run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_
                table_rows, curves, note=""):
     """Evolve ``net`` to every time in ``times``, recording error and cumulative wall time."""
     per_block = round(times[0] / dt)
-    if abs(per_block * dt - times[0]) > 1e-9:
-        raise SystemExit(f"T/8 = {times[0]} must be a multiple of dt = {dt} ({method}).")
+    if abs(per_block * dt - times[0]) > 1e-9 or any(
+            abs(round(t / times[0]) * times[0] - t) > 1e-9 for t in times):
+        raise SystemExit(f"the times {times} must be multiples of {times[0]}, a multiple of "
+                         f"dt = {dt} ({method}).")
     run_block = block_runner(problem, points, stepper, dt, kw, per_block)
     start = time.perf_counter()
     run_block.lower(net).compile()
     compile_s = time.perf_counter() - start
-    model, wall, t_now, errs = net, 0.0, 0.0, []
+    model, wall, cpu, t_now, errs, failed = net, 0.0, 0.0, 0.0, [], False
     for t in times:
-        while t_now < t - 1e-9:
-            start = time.perf_counter()
-            model = jax.block_until_ready(run_block(model))
+        while t_now < t - 1e-9 and not failed:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            try:
+                model = jax.block_until_ready(run_block(model))
+            except Exception as err:  # noqa: BLE001 - a diverged run is a result, counted
+                print(f"  {method} failed at t = {t_now:g}: {str(err).splitlines()[0][:200]}",
+                      flush=True)
+                failed = True
             wall += time.perf_counter() - start
+            cpu += time.process_time() - start_cpu
             t_now += per_block * dt
-        err = float(rel_l2(jax.vmap(model)(eval_points), ref_u[t]))
+        err = math.inf if failed else float(rel_l2(jax.vmap(model)(eval_points), ref_u[t]))
+        if not math.isfinite(err):
+            failed = True
         errs.append(err)
         table_rows.append(dict(problem=name, method=method, t=t, rel_l2=err,
-                               wall_s=wall, dt=dt, note=note))
+                               wall_s=wall, cpu_s=cpu, dt=dt, note=note))
         print(f"  {method:11s} t={t:<5g} rel L2 {err:.3e}  wall {wall:7.1f} s", flush=True)
     curves.append(dict(problem=name, method=method, times=times, errors=errs,
                        wall_s=wall, compile_s=compile_s, dt=dt, note=note))
     return wall
+
+
+def sweep_problem(name, args, sweep_rows) -> dict:
+    """Choose each method's settings on the held-out initial condition (see the module doc).
+
+    Returns the chosen ``damping``, ``iterations``, ``tdvp_damping`` and ``obti_lr``."""
+    problem = PROBLEMS[name].held_out()
+    T = args.sweep_T
+    times = [T / 2, T]
+    sub = copy.copy(args)
+    sub.T = T
+    points, eval_points, ref_u, net, e0, _ = setup(f"{name} (held-out initial condition)",
+                                                  problem, sub, times)
+
+    def run(method, stepper, dt, kw, setting, extra):
+        curves: list = []
+        rows: list = []
+        wall = run_method(name, method, problem, points, net, stepper, dt, kw, times,
+                          eval_points, ref_u, rows, curves, note=setting)
+        err = rows[-1]["rel_l2"]
+        sweep_rows.append(dict(problem=name, method=method, setting=setting, t=T, rel_l2=err,
+                               wall_s=wall, initial_fit=e0, **extra))
+        return err, wall
+
+    picked = {}
+    results = []
+    for damping in args.sweep_teng_damping:
+        for iterations in args.sweep_teng_iterations:
+            gn = dict(iterations=iterations, method="normal_cholesky", damping=damping)
+            setting = f"damping {damping:g}, {iterations} GN iterations"
+            err, wall = run("TENG-Heun", teng_rk_step, args.dt, dict(tableau=HEUN, **gn),
+                            setting, dict(damping=damping, iterations=iterations))
+            results.append((err, wall, damping, iterations))
+    err, wall, picked["damping"], picked["iterations"] = min(results, key=lambda r: r[0])
+    if not math.isfinite(err):
+        raise SystemExit(f"every TENG-Heun configuration failed on held-out {name}.")
+    print(f"  picked TENG: damping {picked['damping']:g}, {picked['iterations']} iterations "
+          f"(rel L2 {err:.3e}, {wall:.0f} s wall)", flush=True)
+    gn = dict(iterations=picked["iterations"], method="normal_cholesky",
+              damping=picked["damping"])
+    base, _ = equal_cost_baselines(problem, points, net, sub, ["TDVP-RK4", "OBTI-Adam"], times,
+                                   heun=(teng_rk_step, args.dt, dict(tableau=HEUN, **gn)))
+    tdvp_dt = base["TDVP-RK4"][1]
+    obti_steps = base["OBTI-Adam"][2]["steps"]
+    results = []
+    for damping in args.sweep_tdvp_damping:
+        sub.tdvp_damping = damping
+        stepper, dt, kw = tdvp_at(tdvp_dt, sub)
+        err, _ = run("TDVP-RK4", stepper, dt, kw, f"damping {damping:g}, dt = {dt:g}",
+                     dict(tdvp_damping=damping))
+        results.append((err, damping))
+    err, picked["tdvp_damping"] = min(results, key=lambda r: r[0])
+    results = []
+    for lr in args.sweep_obti_lr:
+        sub.obti_lr = lr
+        stepper, dt, kw = obti_at(obti_steps, sub)
+        err, _ = run("OBTI-Adam", stepper, dt, kw, f"learning rate {lr:g}, {obti_steps} Adam "
+                     "steps per fit", dict(obti_lr=lr))
+        results.append((err, lr))
+    err, picked["obti_lr"] = min(results, key=lambda r: r[0])
+    print(f"  picked {name}: {picked}", flush=True)
+    return picked
 
 
 def reference_at(problem, times):
@@ -229,28 +350,58 @@ def main():
     p.add_argument("--only", nargs="+", default=None, choices=METHOD_NAMES,
                    help="run only these methods (e.g. TENG-Heun alone for a long run)")
     p.add_argument("--wall", type=float, default=None,
-                   help="wall seconds for the baselines when TENG-Heun is not run (its time "
-                        "from an earlier run with the same settings)")
+                   help="the baselines' budget in seconds instead of TENG-Heun's probed "
+                        "compute (e.g. when TENG-Heun is not run)")
     p.add_argument("--rk4-dt", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", type=Path, default=Path("benchmarks/teng_error_vs_time.png"))
+    p.add_argument("--sweep", action="store_true",
+                   help="choose every method's settings on the held-out initial condition "
+                        "first (per problem), then report with them")
+    p.add_argument("--sweep-T", type=float, default=None, help="horizon of the sweep runs")
+    p.add_argument("--sweep-teng-damping", type=float, nargs="+", default=[1e-10, 1e-12])
+    p.add_argument("--sweep-teng-iterations", type=int, nargs="+", default=[5, 20])
+    p.add_argument("--sweep-tdvp-damping", type=float, nargs="+",
+                   default=[1e-8, 1e-10, 1e-12, 1e-14])
+    p.add_argument("--sweep-obti-lr", type=float, nargs="+", default=[1e-4, 1e-3, 1e-2, 1e-1])
     args = p.parse_args()
-    quick = dict(grid=20, net=[4, 10, 2], dt=0.03125, T=0.5, fit_iterations=150, iterations=4)
-    full = dict(grid=24, net=[6, 12, 2], dt=0.01, T=4.0, fit_iterations=400, iterations=20)
+    quick = dict(grid=20, net=[4, 10, 2], dt=0.03125, T=0.5, fit_iterations=150, iterations=4,
+                 sweep_T=0.25)
+    full = dict(grid=24, net=[6, 12, 2], dt=0.01, T=4.0, fit_iterations=400, iterations=20,
+                sweep_T=0.5)
     for k, v in (quick if args.quick else full).items():
         if getattr(args, k) is None:
             setattr(args, k, v)
     if args.rk4_dt is None:
         args.rk4_dt = 5 * args.dt
+    budgets = {"TENG-Heun": len(args.sweep_teng_damping) * len(args.sweep_teng_iterations),
+               "TDVP-RK4": len(args.sweep_tdvp_damping), "OBTI-Adam": len(args.sweep_obti_lr)}
+    if args.sweep and len(set(budgets.values())) != 1:
+        raise SystemExit(f"unequal tuning budgets (configurations per method): {budgets}; "
+                         "give every method as many configurations as TENG.")
     settings = {k: v for k, v in vars(args).items() if k not in ("json", "plot")}
     print("settings:", settings, flush=True)
-    rows, curves = [], []
+    rows, curves, sweep_rows, picked = [], [], [], {}
     for name in args.problems:
-        run_problem(name, args, rows, curves)
+        run_args = args
+        if args.sweep:
+            picked[name] = sweep_problem(name, args, sweep_rows)
+            run_args = copy.copy(args)
+            for k, v in picked[name].items():
+                setattr(run_args, k, v)
+        run_problem(name, run_args, rows, curves)
+        write_json(args.json, {"rows": rows, "curves": curves, "settings": settings,
+                               "sweep": sweep_rows, "picked": picked, "budgets": budgets,
+                               "machine": machine(), "versions": versions(), "partial": True})
     print()
+    if sweep_rows:
+        print(markdown_table(sweep_rows, ["problem", "method", "setting", "rel_l2", "wall_s"]))
+        print("picked:", picked)
+        print()
     print(markdown_table(rows, ["problem", "method", "t", "rel_l2", "wall_s"]))
     plot(curves, args.plot)
     write_json(args.json, {"rows": rows, "curves": curves, "settings": settings,
+                           "sweep": sweep_rows, "picked": picked, "budgets": budgets,
                            "machine": machine(), "versions": versions()})
 
 

@@ -8,7 +8,8 @@ Every experiment of ``jaxsci.nde.experiments`` (digits classifier, spiral fit, O
 SDE) is trained with every method that applies to it (unregularized, R_E, R_S, local
 unbiased/biased, TayNODE, STEER, RNODE) with the same data, network, optimizer and
 tolerances, for every seed (default 5), all in one process on one code version (the git
-commit is recorded). Reported per method: how many runs succeeded and how many failed
+commit is recorded); each (experiment, method) compiles its training step once and
+reuses it for every seed. Reported per method: how many runs succeeded and how many failed
 (an exception, e.g. a solve past max_steps, or a non-finite test metric or final loss;
 every failure is listed in the JSON with its reason), and over the successful runs the
 medians of the test metric, NFE per test prediction, training wall time (compilation
@@ -60,11 +61,11 @@ def settings_for(experiment: str, seed: int, quick: bool, steps_factor: float) -
     return dataclasses.replace(base, seed=seed, steps=steps)
 
 
-def run_one(experiment: str, method: str, settings: ex.Settings) -> tuple[dict | None, dict | None]:
+def run_one(trainer: ex.Trainer, seed: int) -> tuple[dict | None, dict | None]:
     """(row, None) for a successful run, (None, failure) otherwise."""
     start = time.perf_counter()
     try:
-        row = ex.run(experiment, method, settings)
+        row = trainer.run(seed)
     except Exception as error:  # noqa: BLE001 - every failure is recorded, never dropped
         message = str(error).strip().splitlines()
         message = message[0] if message else type(error).__name__
@@ -101,23 +102,24 @@ def main():
                          for e in experiments})
     print(f"git {header['git']}", flush=True)
     rows, failed = [], []
-    # Seed outermost, so that a stopped run still holds whole seeds of every method.
-    for seed in range(seeds):
-        for experiment in experiments:
-            settings = settings_for(experiment, seed, args.quick, args.steps_factor)
-            for method in [m for m in ex.METHODS[experiment] if wanted is None or m in wanted]:
-                row, failure = run_one(experiment, method, settings)
+    # One trainer per (experiment, method): its step is compiled once for all seeds.
+    for experiment in experiments:
+        settings = settings_for(experiment, 0, args.quick, args.steps_factor)
+        for method in [m for m in ex.METHODS[experiment] if wanted is None or m in wanted]:
+            trainer = ex.Trainer(experiment, method, settings)
+            for seed in range(seeds):
+                row, failure = run_one(trainer, seed)
                 if failure is not None:
                     failure.update(experiment=experiment, method=method, seed=seed)
                     failed.append(failure)
                     print(f"{experiment:7s} {method:15s} seed {seed}: FAILED ({failure['reason']}) "
                           f"{failure['error']}", flush=True)
                 else:
-                    row["seed"] = seed
                     rows.append(row)
                     print(f"{experiment:7s} {method:15s} seed {seed}: {row['metric_name']} "
                           f"{row['metric']:.4g}, train {row['train_s']:.2f} s, NFE "
-                          f"{row['test_nfe']:.1f} (wall {row['wall_s']:.1f} s)", flush=True)
+                          f"{row['test_nfe']:.1f} (first step {row['first_step_s']:.1f} s, "
+                          f"wall {row['wall_s']:.1f} s)", flush=True)
                 if args.json:  # keep what is finished if a later run dies
                     write_json(args.json, {**header, "rows": rows, "failed": failed, "partial": True})
     summary = summarize(rows, failed, seeds)

@@ -4,6 +4,9 @@ import diffrax
 import jax.numpy as jnp
 from jaxtyping import Array, Int
 
+# diffrax's explicit Runge-Kutta solvers with an embedded error estimate (adaptive steps).
+EXPLICIT_RK = "Tsit5, Dopri5, Dopri8, Bosh3, Heun, Midpoint, Ralston"
+
 
 def evals_per_step(solver: diffrax.AbstractSolver) -> int:
     """Vector-field evaluations one step costs, accepted or rejected: the number of
@@ -14,8 +17,14 @@ def evals_per_step(solver: diffrax.AbstractSolver) -> int:
         return 1
     if not isinstance(solver, diffrax.AbstractERK):
         raise ValueError(
-            f"NFE counting supports explicit Runge-Kutta solvers (Tsit5, Dopri5, Heun, "
-            f"Bosh3, Euler, ...); got {type(solver).__name__}. Pick one of those."
+            f"jaxsci.nde supports diffrax's explicit Runge-Kutta solvers only ({EXPLICIT_RK}; "
+            f"Euler with a constant step), whose tableau gives the true NFE; got "
+            f"{type(solver).__name__}. Implicit and IMEX solvers (ImplicitEuler, Kvaerno*, "
+            f"KenCarp*), reversible solvers (ReversibleHeun, LeapfrogMidpoint) and the SDE "
+            f"solvers (SRK, Milstein, EulerHeun, ...) are not supported: use an explicit "
+            f"solver (e.g. diffrax.Tsit5(); BacksolveAdjoint for O(1) memory), or call "
+            f"diffrax.diffeqsolve directly if you need that solver (without jaxsci's NFE "
+            f"count and heuristics)."
         )
     stages = len(solver.tableau.c) + 1
     return stages - 1 if solver.tableau.fsal else stages

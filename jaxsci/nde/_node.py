@@ -1,4 +1,4 @@
-"""Neural ODE on diffrax: any solver, controller and adjoint; true NFE; solver heuristics."""
+"""Neural ODE on diffrax with explicit Runge-Kutta solvers: true NFE; solver heuristics."""
 
 from collections.abc import Callable
 
@@ -13,7 +13,7 @@ from jaxsci.nde._heuristics import (
     scaled_error,
     stability_boundary,
 )
-from jaxsci.nde._nfe import FirstAcceptCounter, evals_per_step, is_fsal, nfe_count
+from jaxsci.nde._nfe import EXPLICIT_RK, FirstAcceptCounter, evals_per_step, is_fsal, nfe_count
 from jaxsci.nde._solver import Heuristics, HeuristicsSolver
 
 
@@ -71,11 +71,43 @@ def controller_tolerances(controller: diffrax.AbstractStepSizeController) -> tup
     inner = getattr(controller, "controller", controller)
     if not isinstance(inner, diffrax.PIDController):
         raise ValueError(
-            f"solver heuristics need an adaptive diffrax.PIDController (its rtol/atol scale "
-            f"the error estimate); got {type(controller).__name__}. Pass "
+            f"solver heuristics, the local regularizer and the automatic first step (dt0=None) "
+            f"need a diffrax.PIDController, alone or inside diffrax.ClipStepSizeController "
+            f"(its rtol/atol scale the error estimate); got {type(controller).__name__}. Pass "
             f"stepsize_controller=diffrax.PIDController(rtol=..., atol=...)."
         )
     return inner.rtol, inner.atol
+
+
+def check_solver_and_controller(solver, controller) -> None:
+    """A clear error for controllers NeuralODE/NeuralSDE do not support, and for adaptive
+    steps with a solver that has no error estimate."""
+    if not isinstance(
+        controller, (diffrax.ConstantStepSize, diffrax.AbstractAdaptiveStepSizeController)
+    ):
+        raise ValueError(
+            f"stepsize_controller must be diffrax.ConstantStepSize() (with dt0) or an adaptive "
+            f"controller such as diffrax.PIDController; got {type(controller).__name__}."
+        )
+    adaptive = isinstance(controller, diffrax.AbstractAdaptiveStepSizeController)
+    if adaptive and not isinstance(solver, diffrax.AbstractAdaptiveSolver):
+        raise ValueError(
+            f"{type(solver).__name__} has no embedded error estimate, so it cannot take "
+            f"adaptive steps: pass stepsize_controller=diffrax.ConstantStepSize() and a dt0, "
+            f"or an adaptive explicit Runge-Kutta solver ({EXPLICIT_RK})."
+        )
+
+
+def check_heuristics_adjoint(adjoint: diffrax.AbstractAdjoint) -> None:
+    """The heuristics' totals are differentiated only through RecursiveCheckpointAdjoint."""
+    if not isinstance(adjoint, diffrax.RecursiveCheckpointAdjoint):
+        raise ValueError(
+            f"solver heuristics (heuristics=True, stiffness=True) are differentiable only "
+            f"under diffrax.RecursiveCheckpointAdjoint (the default); with "
+            f"{type(adjoint).__name__} their gradient would be lost (BacksolveAdjoint drops "
+            f"it) or the solve fails. Use adjoint=diffrax.RecursiveCheckpointAdjoint(), or "
+            f"local_regularization, which works with any adjoint."
+        )
 
 
 def _field_from_args(t, y, field):
@@ -85,15 +117,31 @@ def _field_from_args(t, y, field):
 
 
 class NeuralODE(eqx.Module):
-    """dy/dt = f(t, y) solved by diffrax with any solver, controller and adjoint.
+    """dy/dt = f(t, y) solved by diffrax with an explicit Runge-Kutta solver.
 
     Chen et al., "Neural Ordinary Differential Equations", NeurIPS 2018. With an
     adaptive controller and no ``dt0`` the first step is chosen by Hairer's algorithm
     (Solving ODEs I, Sec. II.4; two evaluations, counted in the NFE).
 
+    Supported (checked here, with an error that says what to use otherwise):
+
+    - solvers: diffrax's explicit Runge-Kutta solvers, whose tableau gives the true NFE:
+      Tsit5, Dopri5, Dopri8, Bosh3, Heun, Midpoint, Ralston (embedded error estimate,
+      adaptive or constant steps) and Euler (constant steps only). Implicit, IMEX,
+      reversible and SDE-specific solvers are rejected.
+    - controllers: ``diffrax.PIDController`` (alone or inside
+      ``ClipStepSizeController``), or ``diffrax.ConstantStepSize()`` with ``dt0``;
+      other adaptive controllers need ``dt0``.
+    - heuristics (``heuristics``/``stiffness``/``sample_key``): an adaptive solver with a
+      PID controller; ``stiffness`` needs a tableau whose last two stages lie at the end
+      of the step (Tsit5, Dopri5, Dopri8); R_E and R_S are differentiated under
+      RecursiveCheckpointAdjoint only.
+    - adjoints without heuristics: RecursiveCheckpointAdjoint, BacksolveAdjoint,
+      DirectAdjoint (not ImplicitAdjoint: the solve saves at ``ts``).
+
     Args:
         vector_field: callable ``f(t, y)`` (usually an ``equinox`` module).
-        solver: a diffrax solver (default Tsit5).
+        solver: an explicit Runge-Kutta diffrax solver (default Tsit5).
         stepsize_controller: a diffrax controller (default PID, rtol=atol=1e-3).
         adjoint: a diffrax adjoint (default RecursiveCheckpointAdjoint).
         max_steps: positive int, the cap on solver steps. Required: it sets the memory
@@ -131,6 +179,7 @@ class NeuralODE(eqx.Module):
             if stepsize_controller is None
             else stepsize_controller
         )
+        check_solver_and_controller(self.solver, self.stepsize_controller)
         self.adjoint = diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint
         self.max_steps = max_steps
 
@@ -185,6 +234,8 @@ class NeuralODE(eqx.Module):
                 "solver heuristics need an error estimate from an adaptive solve; pass an "
                 "adaptive solver (Tsit5, Dopri5, ...) with diffrax.PIDController."
             )
+        if heuristics or stiffness:
+            check_heuristics_adjoint(self.adjoint)
         ts = jnp.asarray(ts)
         initial_evals = 0
         if dt0 is None:

@@ -17,7 +17,14 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from jaxsci.core import check_key, check_positive
 from jaxsci.nde._nfe import evals_per_step, is_fsal
-from jaxsci.nde._node import ODESolution, check_max_steps, controller_tolerances, solution_from
+from jaxsci.nde._node import (
+    ODESolution,
+    check_heuristics_adjoint,
+    check_max_steps,
+    check_solver_and_controller,
+    controller_tolerances,
+    solution_from,
+)
 from jaxsci.nde._solver import HeuristicsSolver
 
 
@@ -74,14 +81,19 @@ class NeuralSDE(eqx.Module):
         self.solver = diffrax.Heun() if solver is None else solver
         if is_fsal(self.solver) or not isinstance(self.solver, diffrax.AbstractERK):
             raise ValueError(
-                f"NeuralSDE needs an explicit Runge-Kutta solver without FSAL that converges "
-                f"for Stratonovich SDEs (Heun, Midpoint, Ralston); got {type(self.solver).__name__}."
+                f"NeuralSDE supports the explicit Runge-Kutta solvers without FSAL that "
+                f"converge for Stratonovich SDEs and carry an error estimate: diffrax.Heun(), "
+                f"Midpoint() or Ralston(); got {type(self.solver).__name__}. FSAL tableaus "
+                f"(Tsit5, Dopri5, Bosh3), Euler (no error estimate), implicit, reversible "
+                f"and SDE-specific solvers (SRK, Milstein, EulerHeun, ReversibleHeun) are "
+                f"not supported; call diffrax.diffeqsolve directly for those."
             )
         self.stepsize_controller = (
             diffrax.PIDController(rtol=1e-2, atol=1e-2)
             if stepsize_controller is None
             else stepsize_controller
         )
+        check_solver_and_controller(self.solver, self.stepsize_controller)
         controller_tolerances(self.stepsize_controller)
         self.adjoint = diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint
         self.max_steps = max_steps
@@ -114,6 +126,7 @@ class NeuralSDE(eqx.Module):
         terms = diffrax.MultiTerm(diffrax.ODETerm(_drift), diffrax.ControlTerm(_diffusion, bm))
         solver = self.solver
         if heuristics:
+            check_heuristics_adjoint(self.adjoint)
             rtol, atol = controller_tolerances(self.stepsize_controller)
             solver = HeuristicsSolver(self.solver, rtol, atol, False)
         sol = diffrax.diffeqsolve(

@@ -17,6 +17,7 @@ Methods: ``unregularized``, ``error`` (R_E), ``stiffness`` (R_S), ``local-unbias
 """
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 
@@ -142,10 +143,8 @@ def digits_data(seed: int = 0):
 SPIRAL_A = np.array([[-0.1, 2.0], [-2.0, -0.1]], np.float32)
 
 
-def spiral_data(seed: int = 0, n_train: int = 100, t_end: float = 5.0, noise: float = 0.01):
-    """The cubic spiral dy/dt = A y^3, y0 = (2, 0), on a fine grid of 3 n_train + 1 times
-    in [0, t_end] by a tight diffrax solve: (t_fine, y_fine clean, train indices (every
-    third), y_train = noisy observations at them)."""
+@functools.lru_cache(maxsize=4)
+def _spiral_clean(n_train: int, t_end: float):
     f = lambda t, y, args: (y**3) @ jnp.asarray(SPIRAL_A, y.dtype)
     t_fine = np.linspace(0.0, t_end, 3 * n_train + 1, dtype=np.float32)
     sol = diffrax.diffeqsolve(
@@ -153,11 +152,18 @@ def spiral_data(seed: int = 0, n_train: int = 100, t_end: float = 5.0, noise: fl
         saveat=diffrax.SaveAt(ts=jnp.asarray(t_fine)),
         stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-6), max_steps=100_000,
     )
-    y_fine = np.asarray(sol.ys)
+    return t_fine, np.asarray(sol.ys)
+
+
+def spiral_data(seed: int = 0, n_train: int = 100, t_end: float = 5.0, noise: float = 0.01):
+    """The cubic spiral dy/dt = A y^3, y0 = (2, 0), on a fine grid of 3 n_train + 1 times
+    in [0, t_end] by a tight diffrax solve: (t_fine, y_fine clean, train indices (every
+    third), y_train = noisy observations at them)."""
+    t_fine, y_fine = _spiral_clean(n_train, float(t_end))
     train_idx = np.arange(0, len(t_fine), 3)
     rng = np.random.default_rng(seed)
     y_train = y_fine[train_idx] + noise * rng.standard_normal((len(train_idx), 2)).astype(np.float32)
-    return t_fine, y_fine, train_idx, y_train
+    return t_fine.copy(), y_fine.copy(), train_idx, y_train
 
 
 def ou_data(seed: int = 0, paths: int = 512, theta: float = 2.0, mu: float = 1.0, sigma: float = 0.5):
@@ -202,17 +208,22 @@ class SDEModel(eqx.Module):
 
 @dataclasses.dataclass
 class Task:
+    """One experiment. The seed-dependent data travel as an argument (``data(seed)``), so
+    that one compiled training step and test prediction serve every seed."""
+
     init: Callable  # key -> model
-    loss: Callable  # (model, key, method) -> scalar
-    evaluate: Callable  # model -> (metric, nfe), jit-able
+    data: Callable  # seed -> pytree of arrays (same shapes for every seed)
+    loss: Callable  # (model, data, key, method) -> scalar
+    evaluate: Callable  # (model, data) -> (metric, nfe), jit-able
     metric: str
 
 
 def _digits_task(s: Settings) -> Task:
-    x_tr, y_tr, x_te, y_te = (jnp.asarray(a) for a in digits_data(s.seed))
     ts = jnp.array([0.0, 1.0])
+    data = lambda seed: tuple(jnp.asarray(a) for a in digits_data(seed))
 
-    def loss(model, key, method):
+    def loss(model, data, key, method):
+        x_tr, y_tr, _, _ = data
         k_batch, k_method = jax.random.split(key)
         idx = jax.random.choice(k_batch, x_tr.shape[0], (s.batch,), replace=False)
         h0 = jax.vmap(model.encoder)(x_tr[idx])
@@ -220,24 +231,27 @@ def _digits_task(s: Settings) -> Task:
         logits = jax.vmap(model.decoder)(ys[-1])
         return optax.softmax_cross_entropy_with_integer_labels(logits, y_tr[idx]).mean() + penalty
 
-    def evaluate(model):
+    def evaluate(model, data):
+        _, _, x_te, y_te = data
         sol = _node(model.field, s)(jax.vmap(model.encoder)(x_te), ts)
         acc = jnp.mean(jnp.argmax(jax.vmap(model.decoder)(sol.ys[-1]), -1) == y_te)
         return acc, sol.nfe
 
-    return Task(DigitsModel, loss, evaluate, "test accuracy")
+    return Task(DigitsModel, data, loss, evaluate, "test accuracy")
 
 
 def _spiral_task(s: Settings, windows: int = 16, window: int = 10) -> Task:
-    t_fine, y_fine, train_idx, y_obs = spiral_data(s.seed)
-    y_tr, y_fine = jnp.asarray(y_obs), jnp.asarray(y_fine)
+    # The clean trajectory and the test windows do not depend on the seed; the noise does.
+    t_fine, y_fine, train_idx, _ = spiral_data(0)
+    y_fine = jnp.asarray(y_fine)
     ts_window = jnp.asarray(t_fine[: 3 * window : 3])  # observations every third fine time
     init = lambda key: Field(2, 32, key=key, cube=True)
+    data = lambda seed: jnp.asarray(spiral_data(seed)[3])
     # Test windows start at the fine times between observations, from the clean state.
     test_start = np.setdiff1d(np.arange(len(t_fine) - 3 * (window - 1)), train_idx)
     test_targets = y_fine[test_start[:, None] + 3 * np.arange(window)[None]]
 
-    def loss(model, key, method):
+    def loss(model, y_tr, key, method):
         # Windows of consecutive observations, each started from its first (noisy) point,
         # as in the spiral example of Chen et al. (NeurIPS 2018).
         k_batch, k_method = jax.random.split(key)
@@ -246,16 +260,17 @@ def _spiral_task(s: Settings, windows: int = 16, window: int = 10) -> Task:
         ys, penalty = regularized_solve(model, y_tr[start], ts_window, method, k_method, s)
         return jnp.mean((jnp.swapaxes(ys, 0, 1) - targets) ** 2) + penalty
 
-    def evaluate(model):
+    def evaluate(model, y_tr):
         sol = _node(model, s)(y_fine[test_start], ts_window)
         return jnp.mean((jnp.swapaxes(sol.ys, 0, 1) - test_targets) ** 2), sol.nfe
 
-    return Task(init, loss, evaluate, "test MSE")
+    return Task(init, data, loss, evaluate, "test MSE")
 
 
 def _sde_task(s: Settings, paths: int = 128) -> Task:
-    ts_obs, mean_obs, std_obs, mean_exact, std_exact = ou_data(s.seed)
+    ts_obs, _, _, mean_exact, std_exact = ou_data(0)
     ts = jnp.concatenate([jnp.zeros(1), jnp.asarray(ts_obs)])
+    data = lambda seed: tuple(jnp.asarray(a) for a in ou_data(seed)[1:3])  # observed moments
 
     def sample_paths(model, key, heuristics):
         sde = NeuralSDE(
@@ -270,16 +285,17 @@ def _sde_task(s: Settings, paths: int = 128) -> Task:
         ys = ys[:, 1:, 0]
         return jnp.mean((ys.mean(0) - mean) ** 2) + jnp.mean((ys.std(0) - std) ** 2)
 
-    def loss(model, key, method):
+    def loss(model, data, key, method):
+        mean_obs, std_obs = data
         sol = sample_paths(model, key, method == "error")
         penalty = s.weight_error_sde * sol.heuristics.error.mean() if method == "error" else 0.0
         return moments_loss(sol.ys, mean_obs, std_obs) + penalty
 
-    def evaluate(model):
+    def evaluate(model, data):
         sol = sample_paths(model, jax.random.key(12345), False)
         return moments_loss(sol.ys, mean_exact, std_exact), sol.nfe.mean()
 
-    return Task(SDEModel, loss, evaluate, "test moment MSE")
+    return Task(SDEModel, data, loss, evaluate, "test moment MSE")
 
 
 TASKS = {"digits": _digits_task, "spiral": _spiral_task, "sde": _sde_task}
@@ -296,57 +312,93 @@ DEFAULTS = {
 }
 
 
-def run(experiment: str, method: str, settings: Settings | None = None, repeats: int = 50) -> dict:
-    """Train one (experiment, method) pair; returns the benchmark row.
-
-    ``train_s`` excludes the first step (compilation, reported as ``compile_s``); ``predict_s`` is the median of
-    ``repeats`` jitted test predictions.
-    """
+def _check_names(experiment: str, method: str) -> None:
     if experiment not in TASKS:
         raise ValueError(f"unknown experiment {experiment!r}; pick one of {EXPERIMENTS}.")
     if method not in METHODS[experiment]:
         raise ValueError(
             f"method {method!r} does not apply to {experiment!r}; pick one of {METHODS[experiment]}."
         )
-    settings = DEFAULTS[experiment] if settings is None else settings
-    task = TASKS[experiment](settings)
-    key = jax.random.key(settings.seed)
-    model = task.init(jax.random.fold_in(key, 1))
-    opt = optax.adam(settings.lr)
-    opt_state = opt.init(eqx.filter(model, eqx.is_inexact_array))
 
-    @eqx.filter_jit
-    def step(model, opt_state, key):
-        value, grads = eqx.filter_value_and_grad(task.loss)(model, key, method)
-        updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
-        return eqx.apply_updates(model, updates), opt_state, value
 
-    start = time.perf_counter()
-    model, opt_state, value = step(model, opt_state, jax.random.fold_in(key, 2))
-    jax.block_until_ready(value)
-    compile_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for i in range(1, settings.steps):
-        model, opt_state, value = step(model, opt_state, jax.random.fold_in(key, i + 2))
-    jax.block_until_ready(value)
-    train_s = time.perf_counter() - start
+class Trainer:
+    """Trains one (experiment, method) pair, one seed after another.
 
-    evaluate = eqx.filter_jit(task.evaluate)
-    jax.block_until_ready(evaluate(model))
-    times = []
-    for _ in range(repeats):
+    The training step and the test prediction are compiled once and reused for every
+    seed (the data are arguments, not constants), so extra seeds cost training time only.
+
+    Args:
+        experiment: one of ``EXPERIMENTS``.
+        method: one of ``METHODS[experiment]``.
+        settings: the experiment's settings (default ``DEFAULTS[experiment]``); their
+            ``seed`` is ignored, ``run(seed)`` picks it.
+        repeats: jitted test predictions timed per seed (their median is ``predict_s``).
+    """
+
+    def __init__(self, experiment: str, method: str, settings: Settings | None = None,
+                 repeats: int = 50):
+        _check_names(experiment, method)
+        self.experiment, self.method, self.repeats = experiment, method, repeats
+        self.settings = DEFAULTS[experiment] if settings is None else settings
+        self.task = TASKS[experiment](self.settings)
+        self.opt = optax.adam(self.settings.lr)
+        task, opt = self.task, self.opt
+
+        @eqx.filter_jit
+        def step(model, opt_state, data, key):
+            value, grads = eqx.filter_value_and_grad(task.loss)(model, data, key, method)
+            updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
+            return eqx.apply_updates(model, updates), opt_state, value
+
+        self.step = step
+        self.evaluate = eqx.filter_jit(task.evaluate)
+
+    def run(self, seed: int) -> dict:
+        """Train with this seed (data, initialization, batches); returns the benchmark row.
+
+        ``train_s`` excludes the first step (``first_step_s``: compilation, for the first
+        seed of this trainer); ``predict_s`` is the median of ``repeats`` jitted test
+        predictions.
+        """
+        settings, task = self.settings, self.task
+        data = task.data(seed)
+        key = jax.random.key(seed)
+        model = task.init(jax.random.fold_in(key, 1))
+        opt_state = self.opt.init(eqx.filter(model, eqx.is_inexact_array))
         start = time.perf_counter()
-        metric, nfe = jax.block_until_ready(evaluate(model))
-        times.append(time.perf_counter() - start)
-    return dict(
-        experiment=experiment,
-        method=method,
-        metric=float(metric),
-        metric_name=task.metric,
-        train_s=train_s,
-        compile_s=compile_s,
-        test_nfe=float(nfe),
-        predict_s=float(np.median(times)),
-        final_loss=float(value),
-        steps=settings.steps,
-    )
+        model, opt_state, value = self.step(model, opt_state, data, jax.random.fold_in(key, 2))
+        jax.block_until_ready(value)
+        first_step_s = time.perf_counter() - start
+        start = time.perf_counter()
+        for i in range(1, settings.steps):
+            model, opt_state, value = self.step(model, opt_state, data, jax.random.fold_in(key, i + 2))
+        jax.block_until_ready(value)
+        train_s = time.perf_counter() - start
+
+        jax.block_until_ready(self.evaluate(model, data))
+        times = []
+        for _ in range(self.repeats):
+            start = time.perf_counter()
+            metric, nfe = jax.block_until_ready(self.evaluate(model, data))
+            times.append(time.perf_counter() - start)
+        return dict(
+            experiment=self.experiment,
+            method=self.method,
+            metric=float(metric),
+            metric_name=task.metric,
+            train_s=train_s,
+            first_step_s=first_step_s,
+            test_nfe=float(nfe),
+            predict_s=float(np.median(times)),
+            final_loss=float(value),
+            steps=settings.steps,
+            seed=seed,
+        )
+
+
+def run(experiment: str, method: str, settings: Settings | None = None, repeats: int = 50) -> dict:
+    """Train one (experiment, method) pair with ``settings.seed``; returns the benchmark row
+    (see ``Trainer.run``)."""
+    _check_names(experiment, method)
+    settings = DEFAULTS[experiment] if settings is None else settings
+    return Trainer(experiment, method, settings, repeats).run(settings.seed)

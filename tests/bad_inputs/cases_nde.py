@@ -82,4 +82,31 @@ CASES = [
         ValueError,
         "PIDController",
     ),
+    BadInput("node-euler-adaptive", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Euler(), max_steps=8), ValueError, "ConstantStepSize"),
+    BadInput("node-reversible-solver", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.ReversibleHeun(), max_steps=8), ValueError, "reversible"),
+    BadInput("node-implicit-solver-says-what-instead", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Kvaerno5(), max_steps=8), ValueError, "use an explicit solver"),
+    BadInput(
+        "node-stepto-controller",
+        lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Tsit5(), diffrax.StepTo(ts=jnp.linspace(0, 1, 5)), max_steps=8),
+        ValueError,
+        "ConstantStepSize",
+    ),
+    BadInput(
+        "heuristics-backsolve-adjoint",
+        lambda: nde.NeuralODE(lambda t, y: -y, adjoint=diffrax.BacksolveAdjoint(), max_steps=64)(
+            jnp.ones(2), jnp.array([0.0, 1.0]), heuristics=True
+        ),
+        ValueError,
+        "RecursiveCheckpointAdjoint",
+    ),
+    BadInput(
+        "sde-heuristics-backsolve-adjoint",
+        lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, adjoint=diffrax.BacksolveAdjoint(), max_steps=8)(
+            jnp.ones(2), jnp.array([0.0, 1.0]), jax.random.key(0), dt0=0.1, heuristics=True
+        ),
+        ValueError,
+        "RecursiveCheckpointAdjoint",
+    ),
+    BadInput("sde-euler-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.Euler(), max_steps=8), ValueError, "Heun"),
+    BadInput("sde-srk-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.ShARK(), max_steps=8), ValueError, "not supported"),
 ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+import functools
+import warnings
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -19,19 +20,60 @@ def default_float_dtype() -> jnp.dtype:
     return jnp.dtype(jnp.float64 if x64_enabled() else jnp.float32)
 
 
-@contextlib.contextmanager
-def enable_x64(enabled: bool = True) -> Iterator[None]:
+class enable_x64:  # noqa: N801  (used like a function: ``with enable_x64():``)
     """Context manager that turns JAX's x64 mode on (or off) and restores it afterwards.
+
+    Use it in a ``with`` statement (or as a decorator); a bare call ``enable_x64()``
+    changes nothing and warns when the unused object is discarded. To turn float64 on
+    for the whole program, call ``jax.config.update("jax_enable_x64", True)`` at start-up.
 
     Arrays created inside keep their dtype after the block ends, but functions traced
     inside are traced with the dtype policy in force at that time.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxsci.core import enable_x64
+        >>> with enable_x64():
+        ...     x = jnp.ones(2)
+        >>> str(x.dtype)
+        'float64'
     """
-    previous = x64_enabled()
-    jax.config.update("jax_enable_x64", enabled)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", previous)
+
+    def __init__(self, enabled: bool = True):
+        if not isinstance(enabled, bool):
+            raise TypeError(f"enable_x64(enabled) takes a bool, got {enabled!r}.")
+        self.enabled = enabled
+        self._previous: list[bool] = []
+        self._used = False
+
+    def __enter__(self) -> None:
+        self._used = True
+        self._previous.append(x64_enabled())
+        jax.config.update("jax_enable_x64", self.enabled)
+
+    def __exit__(self, *exc) -> None:
+        jax.config.update("jax_enable_x64", self._previous.pop())
+
+    def __call__(self, fn: Callable) -> Callable:
+        """As a decorator: ``fn`` runs with x64 set as asked, the setting restored after."""
+        self._used = True
+
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with enable_x64(self.enabled):
+                return fn(*args, **kwargs)
+
+        return wrapped
+
+    def __del__(self) -> None:
+        if not getattr(self, "_used", True):
+            warnings.warn(
+                "jaxsci.core.enable_x64() was called but not used: it is a context manager "
+                "and changes nothing on its own. Write `with enable_x64(): ...`, or call "
+                '`jax.config.update("jax_enable_x64", True)` to turn float64 on for the program.',
+                UserWarning,
+                stacklevel=2,
+            )
 
 
 def as_float_array(x, dtype=None) -> jax.Array:

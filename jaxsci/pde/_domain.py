@@ -39,7 +39,11 @@ class AbstractDomain(eqx.Module):
 
 
 class Box(AbstractDomain):
-    """The box ``[lower_i, upper_i]`` in R^dim."""
+    """The box ``[lower_i, upper_i]`` in R^dim.
+
+    The bounds may be traced (a ``Box`` built inside ``jax.jit`` or ``jax.vmap``); then
+    ``upper > lower`` is checked when the computation runs (``equinox.error_if``).
+    """
 
     lower: Float[Array, " d"]
     upper: Float[Array, " d"]
@@ -49,7 +53,10 @@ class Box(AbstractDomain):
         lower, upper = jnp.atleast_1d(jnp.asarray(lower, float)), jnp.atleast_1d(jnp.asarray(upper, float))
         if lower.shape != upper.shape or lower.ndim != 1:
             raise ValueError(f"Box needs lower and upper of equal shape (d,), got {lower.shape} and {upper.shape}.")
-        if not bool(jnp.all(upper > lower)):
+        ordered = jnp.all(upper > lower)
+        if isinstance(ordered, jax.core.Tracer):  # traced bounds (under jit/vmap): checked at run time
+            upper = eqx.error_if(upper, ~ordered, "Box needs upper > lower in every coordinate.")
+        elif not bool(ordered):
             raise ValueError("Box needs upper > lower in every coordinate.")
         self.lower, self.upper, self.dim = lower, upper, int(lower.shape[0])
 

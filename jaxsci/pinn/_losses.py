@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
@@ -105,10 +106,45 @@ def data_loss(u: Callable, points: Float[Array, "n d"], values: Float[Array, " n
 
 
 def relative_l2(u: Callable, reference: Callable | Float[Array, " n"], points: Float[Array, "n d"]) -> Float[Array, ""]:
-    """``|u - u*|_2 / |u*|_2`` over ``points`` (``reference`` a function or its values)."""
+    """``|u - u*|_2 / |u*|_2`` over ``points``.
+
+    ``reference`` is a function ``u*(x)`` of one point or its values at ``points`` (a JAX
+    or NumPy array, or a list, of shape ``(n,)``, or the shape ``jax.vmap(u)`` returns). A
+    reference that is zero at every point makes the relative error undefined: a
+    ``ValueError`` (``equinox.error_if`` when traced under ``jax.jit``); use the absolute
+    error ``jnp.linalg.norm(pred - ref)`` for such a solution.
+
+    Example:
+        >>> import jax.numpy as jnp, numpy as np
+        >>> from jaxsci import pinn
+        >>> x = jnp.linspace(0.0, 1.0, 5)[:, None]
+        >>> float(pinn.relative_l2(lambda p: 2 * p[0], np.asarray(2 * x[:, 0]), x))
+        0.0
+    """
+    if not callable(u):
+        raise TypeError(f"`u` must be a function of one point, got {type(u).__name__}.")
     pred = jax.vmap(u)(points)
-    ref = reference if isinstance(reference, jax.Array) else jax.vmap(reference)(points)
-    return jnp.linalg.norm(pred - ref) / jnp.linalg.norm(ref)
+    if callable(reference):
+        ref = jax.vmap(reference)(points)
+    else:
+        ref = jnp.asarray(reference)
+    dtype = jnp.promote_types(pred.dtype, ref.dtype)  # e.g. float64 NumPy values, float32 u
+    if not jnp.issubdtype(dtype, jnp.inexact):
+        dtype = jnp.zeros(()).dtype
+    pred, ref = pred.astype(dtype), ref.astype(dtype)
+    if ref.shape != pred.shape:
+        raise ValueError(
+            f"relative_l2: the reference has shape {ref.shape} but u at the {points.shape[0]} "
+            f"points gives {pred.shape}; pass one reference value per point (or a function)."
+        )
+    norm = jnp.linalg.norm(ref)
+    message = ("relative_l2: the reference is zero at every point, so the relative error is "
+               "undefined; use the absolute error jnp.linalg.norm(pred - ref) instead.")
+    if isinstance(norm, jax.core.Tracer):
+        norm = eqx.error_if(norm, norm == 0, message)
+    elif float(norm) == 0.0:
+        raise ValueError(message)
+    return jnp.linalg.norm(pred - ref) / norm
 
 
 def hard_constrained(problem: PDEProblem, net: Callable) -> Callable:

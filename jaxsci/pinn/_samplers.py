@@ -35,10 +35,13 @@ def halton(domain: AbstractDomain, n: int, start: int = 0, key: jax.Array | None
 
     The radical-inverse sequence in bases 2, 3, 5, ... (Halton 1960); with ``key`` a random
     shift modulo 1 (Cranley-Patterson rotation) randomizes it. Up to 30 dimensions; needs a
-    domain with a map from the unit cube (boxes and space-time boxes).
+    domain with a map from the unit cube (boxes and space-time boxes). jit-able in the
+    domain's bounds and the key; ``n`` and ``start`` must be Python ints.
     """
     _check_domain(domain)
     check_positive_int(n, "n")
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
+        raise TypeError(f"`start` must be a non-negative Python int (it sets the number of digits), got {start!r}.")
     d = domain.dim
     if d > len(_PRIMES):
         raise ValueError(
@@ -68,17 +71,45 @@ def halton(domain: AbstractDomain, n: int, start: int = 0, key: jax.Array | None
     return domain.to_unit_cube(unit)
 
 
-def sobol(domain: AbstractDomain, n: int, seed: int = 0) -> Float[Array, "n d"]:
-    """``n`` scrambled Sobol points (Owen scrambling, via SciPy on the host; not jit-able).
+def sobol(domain: AbstractDomain, n: int, seed: int | jax.Array = 0) -> Float[Array, "n d"]:
+    """``n`` scrambled Sobol points (Owen scrambling, computed by SciPy on the host).
 
-    ``n`` should be a power of two for the balance properties of the sequence.
+    ``n`` should be a power of two for the balance properties of the sequence. ``n`` (and
+    the domain's dimension) must be concrete Python ints; ``seed`` may be an int or an
+    integer array, traced too: under ``jax.jit`` and ``jax.vmap`` the points are computed
+    on the host through ``jax.pure_callback`` (one SciPy call per seed), so they are not
+    differentiable with respect to anything but the domain's bounds.
+
+    Example:
+        >>> import jax
+        >>> from jaxsci import pde, pinn
+        >>> box = pde.Box([0.0, 0.0], [1.0, 2.0])
+        >>> jax.jit(lambda s: pinn.sobol(box, 8, s))(3).shape
+        (8, 2)
     """
     _check_domain(domain)
     check_positive_int(n, "n")
+    if isinstance(seed, bool) or not (
+        isinstance(seed, (int, np.integer))
+        or (isinstance(seed, (jax.Array, np.ndarray)) and jnp.issubdtype(seed.dtype, jnp.integer)
+            and seed.shape == ())
+    ):
+        raise TypeError(f"`seed` must be an integer (Python int or integer scalar array), got {seed!r}.")
+    dim = domain.dim
+    dtype = jnp.zeros(()).dtype  # the default float dtype (float64 under x64)
+
+    def host(s):
+        unit = qmc.Sobol(dim, scramble=True, seed=int(s)).random(n)
+        return unit.astype(dtype)
+
     from scipy.stats import qmc
 
-    unit = qmc.Sobol(domain.dim, scramble=True, seed=seed).random(n)
-    return domain.to_unit_cube(jnp.asarray(unit))
+    if isinstance(seed, (int, np.integer)):
+        unit = jnp.asarray(host(seed))
+    else:
+        shape = jax.ShapeDtypeStruct((n, dim), dtype)
+        unit = jax.pure_callback(host, shape, seed, vmap_method="sequential")
+    return domain.to_unit_cube(unit)
 
 
 def r3_resample(

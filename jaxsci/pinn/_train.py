@@ -100,7 +100,8 @@ def train(
     done = 0
     while done < num_steps:
         length = min(eval_every, num_steps - done)
-        params, opt_state, key, loss = run_chunk(params, opt_state, key, done, length)
+        # the step counter is traced (a Python int would be static and recompile every chunk)
+        params, opt_state, key, loss = run_chunk(params, opt_state, key, jnp.asarray(done), length)
         done += length
         model_now = eqx.combine(params, static)
         error = float(eval_fn(model_now)) if eval_fn is not None else float("nan")

@@ -9,6 +9,8 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float
 
+from ..core import check_positive_int
+
 
 def weighted_sum(losses: Sequence[Float[Array, ""]], weights: Sequence[float] | Float[Array, " k"]):
     """``sum_i w_i L_i`` (fixed weights)."""
@@ -57,6 +59,9 @@ def causal_residual_loss(
     falls in slice ``k`` of ``[t0, t1]`` and ``w_k`` the :func:`causal_weights`."""
     if residuals.shape != times.shape:
         raise ValueError(f"residuals {residuals.shape} and times {times.shape} must have the same shape.")
+    check_positive_int(num_slices, "num_slices")
+    if not isinstance(t1 - t0, jax.core.Tracer) and not float(t1) > float(t0):
+        raise ValueError(f"causal_residual_loss needs t1 > t0 (the time interval), got t0={t0}, t1={t1}.")
     slice_index = jnp.clip(((times - t0) / (t1 - t0) * num_slices).astype(jnp.int32), 0, num_slices - 1)
     sums = jnp.zeros(num_slices, residuals.dtype).at[slice_index].add(residuals**2)
     counts = jnp.zeros(num_slices, residuals.dtype).at[slice_index].add(1.0)

@@ -49,3 +49,7 @@ CASES = [
         "must return a scalar",
     ),
 ]
+
+CASES += [
+    BadInput("enable-x64-flag", lambda: core.enable_x64("yes"), TypeError, "takes a bool"),
+]

@@ -1,6 +1,7 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from _case import BadInput
 
 from jaxsci import pde, pinn, taylor
@@ -47,4 +48,39 @@ CASES += [
     BadInput("pde-burgers-viscosity", lambda: Burgers1D(nu=-0.1), ValueError, "positive number"),
     BadInput("pde-kdv-speed", lambda: KdVSoliton(speed=0.0), ValueError, "positive number"),
     BadInput("pde-ball-radial", lambda: pde.Ball(3, radial="gaussian"), ValueError, "'volume' or 'uniform'"),
+]
+
+_X = jnp.linspace(0.0, 1.0, 5)[:, None]
+_U = lambda p: 2.0 * p[0]  # noqa: E731
+
+
+def _traced_box():
+    return eqx.filter_jit(lambda hi: pde.Box(jnp.ones(2), hi).sample(KEY, 3))(jnp.zeros(2)).block_until_ready()
+
+
+def _traced_zero_reference():
+    return eqx.filter_jit(lambda ref: pinn.relative_l2(_U, ref, _X))(jnp.zeros(5)).block_until_ready()
+
+
+CASES += [
+    # traced bounds are allowed; the order is then checked when the computation runs
+    BadInput("pde-box-order-traced", _traced_box, RuntimeError, "upper > lower"),
+    BadInput("pinn-sobol-seed-type", lambda: pinn.sobol(pde.Box([0.0], [1.0]), 8, seed=0.5),
+             TypeError, "`seed` must be an integer"),
+    BadInput("pinn-relative-l2-zero-reference", lambda: pinn.relative_l2(_U, np.zeros(5), _X),
+             ValueError, "reference is zero at every point"),
+    BadInput("pinn-relative-l2-zero-reference-traced", _traced_zero_reference,
+             RuntimeError, "reference is zero at every point"),
+    BadInput("pinn-relative-l2-reference-shape", lambda: pinn.relative_l2(_U, np.ones(4), _X),
+             ValueError, "one reference value per point"),
+    BadInput("pinn-causal-zero-slices",
+             lambda: pinn.causal_residual_loss(jnp.ones(4), jnp.linspace(0.0, 1.0, 4), 0, 0.0, 1.0),
+             ValueError, "`num_slices` must be a positive integer"),
+    BadInput("pinn-causal-empty-interval",
+             lambda: pinn.causal_residual_loss(jnp.ones(4), jnp.linspace(0.0, 1.0, 4), 2, 1.0, 1.0),
+             ValueError, "t1 > t0"),
+]
+CASES += [
+    BadInput("pinn-halton-start", lambda: pinn.halton(pde.Box([0.0], [1.0]), 8, start=jnp.array(2)),
+             TypeError, "`start` must be a non-negative Python int"),
 ]

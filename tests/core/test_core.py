@@ -135,6 +135,24 @@ def test_enable_x64_restores_setting():
     assert core.x64_enabled() == before
 
 
+def test_enable_x64_bare_call_warns_and_changes_nothing():
+    before = core.x64_enabled()
+    with pytest.warns(UserWarning, match="is a context manager"):
+        core.enable_x64()  # the mistake: a call without `with`
+    assert core.x64_enabled() == before
+    with core.enable_x64(not before):  # nested blocks restore in order
+        with core.enable_x64(before):
+            assert core.x64_enabled() == before
+        assert core.x64_enabled() == (not before)
+    assert core.x64_enabled() == before
+
+    @core.enable_x64()
+    def dtype():
+        return jnp.ones(1).dtype
+
+    assert dtype() == jnp.float64 and core.x64_enabled() == before
+
+
 def test_progress_bar_reports_from_inside_jit():
     stream = io.StringIO()
     bar = core.ProgressBar(total=100, desc="t", every=25, file=stream)

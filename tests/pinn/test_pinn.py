@@ -25,6 +25,37 @@ def test_samplers_stay_inside_their_domains(domain):
         assert bool(jnp.all(domain.contains(pinn.sobol(domain, 256))))
 
 
+def test_box_and_sobol_accept_traced_arguments():
+    key = jax.random.key(0)
+
+    def sample(lower, width):
+        box = pde.Box(lower, lower + width)
+        return box.sample(key, 64), pinn.sobol(box, 16, 3)
+
+    lower, width = jnp.array([[0.0, -1.0], [2.0, 5.0]]), jnp.array([[1.0, 2.0], [0.5, 0.25]])
+    batched = jax.jit(jax.vmap(sample))(lower, width)
+    for i in range(2):  # each member equals the concrete construction, inside its own box
+        box = pde.Box(lower[i], lower[i] + width[i])
+        assert all(bool(jnp.all(box.contains(points[i]))) for points in batched)
+        np.testing.assert_allclose(batched[0][i], box.sample(key, 64), rtol=1e-6)
+        np.testing.assert_allclose(batched[1][i], pinn.sobol(box, 16, 3), rtol=1e-6)
+    # a traced seed: one SciPy call per seed, the same points as the concrete seed
+    seeds = jax.vmap(lambda s: pinn.sobol(pde.Box([0.0], [1.0]), 8, s))(jnp.arange(3))
+    for s in range(3):
+        np.testing.assert_allclose(seeds[s], pinn.sobol(pde.Box([0.0], [1.0]), 8, s))
+    assert not np.allclose(seeds[0], seeds[1])
+
+
+def test_relative_l2_takes_numpy_values_and_functions():
+    x = jnp.linspace(0.0, 1.0, 7)[:, None]
+    u = lambda p: jnp.sin(p[0])  # noqa: E731
+    ref = np.sin(np.asarray(x[:, 0], dtype=np.float64)) + 0.1  # NumPy float64 reference values
+    want = np.linalg.norm(np.sin(np.asarray(x[:, 0])) - ref) / np.linalg.norm(ref)
+    for reference in (ref, list(ref), jnp.asarray(ref), lambda p: jnp.sin(p[0]) + 0.1):
+        np.testing.assert_allclose(float(pinn.relative_l2(u, reference, x)), want, rtol=1e-5)
+    np.testing.assert_allclose(float(jax.jit(lambda r: pinn.relative_l2(u, r, x))(jnp.asarray(ref))), want, rtol=1e-5)
+
+
 def test_ball_sampler_is_uniform_in_radius():
     x = pde.Ball(4).sample(jax.random.key(1), 40000)
     r = np.linalg.norm(np.asarray(x), axis=1)
@@ -134,3 +165,28 @@ def test_causal_and_grad_norm_weights():
     loss = pinn.causal_residual_loss(res, times, num_slices=2, t0=0.0, t1=1.0, epsilon=1.0)
     slices = np.array([0.5, 9.0])
     np.testing.assert_allclose(loss, np.mean(np.exp(-np.array([0.0, 0.5])) * slices), rtol=1e-6)
+
+
+def test_train_compiles_one_chunk_per_chunk_length():
+    # the step counter is data: 7 steps in chunks of 2 compile two programs (lengths 2 and 1),
+    # not one per chunk
+    import logging
+
+    messages = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    handler, logger = Collect(), logging.getLogger("jax")
+    logger.addHandler(handler)
+    try:
+        net = eqx.nn.MLP(1, "scalar", 4, 1, key=jax.random.key(0))
+        with jax.log_compiles():
+            result = pinn.train(net, lambda m, p, k: jnp.mean(jax.vmap(m)(p) ** 2), optax.adam(1e-3), 7,
+                                key=jax.random.key(1), sample_points=lambda k: jax.random.uniform(k, (4, 1)),
+                                eval_every=2, progress=False)
+    finally:
+        logger.removeHandler(handler)
+    assert sum("Compiling jit(run_chunk)" in m for m in messages) == 2
+    assert list(result.steps) == [2, 4, 6, 7]

@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -42,6 +43,21 @@ def versions() -> dict:
         except Exception:  # noqa: BLE001 - optional packages
             out[name] = None
     return out
+
+
+def git_state(*paths: str) -> dict:
+    """The commit a run used, and which of the package's files and ``paths`` differ from it."""
+    root = Path(__file__).parents[1]
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+    dirty = git("status", "--porcelain", "--", "jaxsci", "benchmarks/_common.py", *paths)
+    return {"commit": git("rev-parse", "HEAD"),
+            "dirty_files": dirty.splitlines() if dirty else ([] if dirty is not None else None)}
 
 
 def median_seconds(fn, *args, repeats: int = 5, min_time: float = 0.2) -> float:

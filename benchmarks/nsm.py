@@ -1,28 +1,42 @@
-"""Neural Spectral Methods against FNO + grid-PINN loss, and against the classical solver.
+"""Neural Spectral Methods against two FNO baselines, and against the classical solver.
 
-    python benchmarks/nsm.py [--quick] [--json PATH] [--seconds S] [--tests N]
+    python benchmarks/nsm.py [--quick] [--json PATH] [--seconds S] [--tests N] [--problems ...]
 
 Problems (jaxsci.pde.parametric): periodic Poisson with GP sources (16 modes per axis,
-31 x 31 coefficients) and reaction-diffusion (rho = 5, nu = 0.01; NSM basis 16 Chebyshev
-modes in t x 16 Fourier wavenumbers in x). Every method gets the same wall-time budget
-(after compilation) with fresh PDE parameters at every step (batch 16, no solution
-data): NSM with the spectral loss; FNO with the finite-difference PINN loss on a 64 and a
-128 grid (``--quick``: 64 only). Sizes reduced for a shared 2-core CPU: width 16, depth 4, FNO 8 x 8 modes.
-Errors: relative L2 over the test instances against the exact solution (Poisson) or a
-float64 ETDRK4 reference (reaction-diffusion), on each method's grid.
-Inference: NSM forward pass + evaluation on output grids 64..512 for a batch of 16.
-Navier-Stokes (nu = 1e-3, T = 3, 8 modes per axis, 8 Chebyshev modes in t, at most 32
-test instances): NSM only, against the pseudo-spectral reference at t = 1, 2, 3.
+31 x 31 coefficients) and reaction-diffusion (rho = 5, nu = 0.01); Navier-Stokes
+(nu = 1e-3, T = 3) for NSM alone.
+
+Methods, one architecture size for all (width 16, depth 4, 16 modes per axis):
+* NSM with the spectral loss and fresh PDE parameters every step (no solution data);
+* FNO + PINN: FNO with the finite-difference residual loss on a 64^2 grid, fresh PDE
+  parameters every step (no solution data);
+* FNO trained on solution data (512 training instances with float64 references on the
+  64^2 grid, relative L2 loss), the paper's second baseline.
+
+Protocol (benchmarks/README.md): every method gets the same learning-rate sweep (Adam,
+``LEARNING_RATES``, each halved every 250 steps) and the same training time. The time is
+turned into a step count per method by timing its compiled training step, all methods
+interleaved in one calibration, so a change of machine load during the long runs does not
+change anyone's budget. Each method's learning rate is chosen on validation instances
+(keys disjoint from the test instances) and only the chosen run is scored on the test
+instances. Failed runs (non-finite loss) are counted and shown.
+Errors: relative L2 per instance, averaged, against the exact solution (Poisson), a
+float64 ETDRK4 reference (reaction-diffusion) or the pseudo-spectral reference
+(Navier-Stokes), on each method's grid.
+Inference: the chosen NSM's forward pass + evaluation on output grids 64..512 (batch 16).
 Classical: the ETDRK4 configuration (n_x, steps) cheapest to reach NSM's error at
 t = 0, 1/4, ..., 1 on 64 points, timed per instance (host NumPy, float64).
-JSON: ``{"rows": [{"problem", "method", "rel_l2", "train_s", "infer_s", "resolution"}], ...}``.
+JSON: ``{"sweep": [...], "rows": [...], "inference": [...], "classical": {...}, ...}``.
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import equinox as eqx
 import jax
@@ -31,96 +45,240 @@ import numpy as np
 import optax
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, markdown_table, median_seconds, parser, versions, write_json  # noqa: E402
+from _common import git_state, machine, markdown_table, median_seconds, parser, versions, write_json  # noqa: E402
 
 from jaxsci import spectral as sp  # noqa: E402
 from jaxsci.pde import _spectral_solvers as solvers  # noqa: E402
 from jaxsci.pde.parametric import NavierStokes, PeriodicPoisson, ReactionDiffusion  # noqa: E402
 
-WIDTH, DEPTH, BATCH, FNO_MODES = 16, 4, 16, 8
+WIDTH, DEPTH, BATCH, MODES, GRID = 16, 4, 16, 16, 64
 NU, RHO = 0.01, 5.0
+LEARNING_RATES = (1e-3, 3e-3, 1e-2)
+CHUNK = 10
+TEST_KEY, VALIDATION_KEY, TRAIN_DATA_KEY = 1234, 999, 77
 
 
-def _schedule(lr):
-    return optax.exponential_decay(lr, transition_steps=250, decay_rate=0.5, end_value=lr / 100)
+def _optimizer(lr):
+    return optax.adam(optax.exponential_decay(lr, transition_steps=250, decay_rate=0.5, end_value=lr / 100))
 
 
-def _batches(problem):
-    return lambda k: jax.vmap(problem.sample)(jax.random.split(k, BATCH))
+@dataclass
+class Method:
+    """One model to train: ``loss(model, batch)``, ``sample(key) -> batch`` and
+    ``predict(model, inputs) -> values`` on the grid of ``refs``."""
+
+    problem: str
+    name: str
+    make: Callable
+    loss: Callable
+    sample: Callable
+    predict: Callable
+    validation: tuple  # (inputs, refs)
+    test: tuple
 
 
-def _train(model, loss, sample, lr, seconds):
-    result = sp.train_operator(model, loss, sample, optax.adam(_schedule(lr)),
-                               key=jax.random.key(1), seconds=seconds, chunk=10,
-                               compile_first=True)
-    return result
+def _instances(problem, key, count):
+    return jax.vmap(problem.sample)(jax.random.split(jax.random.key(key), count))
 
 
-def poisson(seconds, n_test, rows, grids):
+def _fresh(problem):
+    return lambda k: _instances_from_key(problem, k)
+
+
+def _instances_from_key(problem, k):
+    return jax.vmap(problem.sample)(jax.random.split(k, BATCH))
+
+
+def _from_dataset(inputs, refs):
+    count = inputs.shape[0]
+
+    def sample(k):
+        i = jax.random.choice(k, count, (BATCH,), replace=False)
+        return inputs[i], refs[i]
+
+    return sample
+
+
+def step_seconds(method: Method) -> Callable[[], float]:
+    """A timer of one compiled chunk of training steps for ``method``."""
+    model = method.make()
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    opt = _optimizer(1e-3)
+    state = opt.init(params)
+
+    @eqx.filter_jit
+    def chunk(params, state, key):
+        def step(carry, k):
+            p, s = carry
+            g = jax.grad(lambda p: method.loss(eqx.combine(p, static), method.sample(k)))(p)
+            u, s = opt.update(g, s, p)
+            return (optax.apply_updates(p, u), s), None
+
+        return jax.lax.scan(step, (params, state), jax.random.split(key, CHUNK))[0]
+
+    jax.block_until_ready(chunk(params, state, jax.random.key(0)))
+
+    def timer():
+        start = time.perf_counter()
+        jax.block_until_ready(chunk(params, state, jax.random.key(1)))
+        return (time.perf_counter() - start) / CHUNK
+
+    return timer
+
+
+def calibrate(methods: list[Method], seconds: float, rounds: int = 5) -> dict[str, tuple[int, float]]:
+    """Steps per method that take ``seconds`` of training, and the median seconds per step
+    (all methods' steps timed interleaved)."""
+    timers = {m.name: step_seconds(m) for m in methods}
+    samples = {name: [] for name in timers}
+    for _ in range(rounds):
+        for name, timer in timers.items():
+            samples[name].append(timer())
+    out = {}
+    for name, s in samples.items():
+        per_step = statistics.median(s)
+        steps = max(CHUNK, int(round(seconds / per_step / CHUNK)) * CHUNK)
+        out[name] = (steps, per_step)
+        print(f"  {name}: {per_step * 1e3:.1f} ms per step -> {steps} steps", flush=True)
+    return out
+
+
+def error(method: Method, model, split) -> float:
+    inputs, refs = split
+    return float(sp.relative_l2(method.predict(model, inputs), refs))
+
+
+def sweep_and_select(methods: list[Method], budget: dict[str, tuple[int, float]], sweep_rows: list, rows: list):
+    """Train every method at every learning rate; score the validation-chosen run on the test set.
+
+    ``train_s`` is the calibrated training time (steps x median step time); ``wall_s`` the
+    measured wall time of the run, compilation and the machine's load included.
+    """
+    chosen = {}
+    for m in methods:
+        runs = []
+        steps = {m.name: budget[m.name][0]}
+        train_s = budget[m.name][0] * budget[m.name][1]
+        for lr in LEARNING_RATES:
+            start = time.perf_counter()
+            try:
+                res = sp.train_operator(m.make(), m.loss, m.sample, _optimizer(lr), key=jax.random.key(1),
+                                        steps=steps[m.name], chunk=CHUNK)
+                val = error(m, res.model, m.validation)
+                failed = not np.isfinite(val)
+            except FloatingPointError:
+                res, val, failed = None, float("nan"), True
+            seconds = time.perf_counter() - start
+            sweep_rows.append(dict(problem=m.problem, method=m.name, lr=lr, steps=steps[m.name],
+                                   validation_rel_l2=val, train_s=train_s, wall_s=seconds, failed=failed))
+            print(f"  {m.name} lr={lr:g}: validation {val:.3e} ({seconds:.0f} s, {steps[m.name]} steps)"
+                  + (" FAILED" if failed else ""), flush=True)
+            if not failed:
+                runs.append((val, lr, res, seconds))
+        if not runs:
+            rows.append(dict(problem=m.problem, method=m.name, lr=None, rel_l2=None, failed_runs=len(LEARNING_RATES)))
+            continue
+        val, lr, res, seconds = min(runs, key=lambda r: r[0])
+        test_err = error(m, res.model, m.test)
+        inputs = m.test[0][:16]
+        rows.append(dict(problem=m.problem, method=m.name, lr=lr, steps=res.steps, train_s=train_s, wall_s=seconds,
+                         validation_rel_l2=val, rel_l2=test_err,
+                         failed_runs=len(LEARNING_RATES) - len(runs),
+                         infer_s=median_seconds(lambda mod, x: m.predict(mod, x), res.model, inputs, repeats=3)))
+        chosen[m.name] = res.model
+    return chosen
+
+
+# ---------------------------------------------------------------- problems
+def poisson_methods(n_val, n_test, n_train):
     problem = PeriodicPoisson(modes=16)
-    basis = sp.poisson_basis(16)
-    sample = _batches(problem)
-    f_test = jax.vmap(problem.sample)(jax.random.split(jax.random.key(1234), n_test))
-    refs = {n: np.stack([problem.solve(f, n) for f in np.asarray(f_test)]) for n in (64, 128)}
+    basis = sp.poisson_basis(MODES)
+    val, test = _instances(problem, VALIDATION_KEY, n_val), _instances(problem, TEST_KEY, n_test)
 
-    nsm = sp.NSM(basis, 1, 1, WIDTH, DEPTH, out_scale=0.01, key=jax.random.key(0))
-    res = _train(nsm, lambda m, f: sp.nsm_poisson_loss(m, f, basis), sample, 3e-3, seconds)
-    solve = eqx.filter_jit(lambda m, f, n: basis.to_grid(sp.nsm_poisson_solution(m, f, basis), n))
-    for n in (64, 128):
-        err = float(sp.relative_l2(solve(res.model, f_test, n), refs[n]))
-        rows.append(dict(problem="poisson", method="NSM (spectral loss)", rel_l2=err,
-                         train_s=res.seconds, steps=res.steps, resolution=n,
-                         infer_s=median_seconds(solve, res.model, f_test[:16], n, repeats=3)))
-    for grid in grids:
-        fno = sp.FNO(1, 1, (FNO_MODES, FNO_MODES), WIDTH, DEPTH, out_scale=0.01, key=jax.random.key(0))
-        r = _train(fno, lambda m, f: sp.fno_poisson_pinn_loss(m, f, grid), sample, 1e-3, seconds)
-        pred = eqx.filter_jit(sp.fno_poisson_solution)
-        err = float(sp.relative_l2(pred(r.model, f_test, grid), refs[grid]))
-        rows.append(dict(problem="poisson", method=f"FNO + PINN (FD, grid {grid})", rel_l2=err,
-                         train_s=r.seconds, steps=r.steps, resolution=grid,
-                         infer_s=median_seconds(pred, r.model, f_test[:16], grid, repeats=3)))
-    t0 = time.perf_counter()
-    for f in np.asarray(f_test):
-        problem.solve(f, 64)
-    rows.append(dict(problem="poisson", method="classical: exact FFT solve (float64)", rel_l2=0.0,
-                     train_s=None, steps=None, resolution=64,
-                     infer_s=(time.perf_counter() - t0) / n_test * 16))
-    return res.model, basis, f_test
+    def exact(f):
+        return jnp.asarray(np.stack([problem.solve(x, GRID) for x in np.asarray(f)]), jnp.float32)
+
+    f_train = _instances(problem, TRAIN_DATA_KEY, n_train)
+    u_train = exact(f_train)
+    nsm_predict = eqx.filter_jit(lambda m, f: basis.to_grid(sp.nsm_poisson_solution(m, f, basis), GRID))
+    fno_predict = eqx.filter_jit(lambda m, f: sp.fno_poisson_solution(m, f, GRID))
+    splits = dict(validation=(val, exact(val)), test=(test, exact(test)))
+
+    def fno():
+        return sp.FNO(1, 1, (MODES, MODES), WIDTH, DEPTH, out_scale=0.01, key=jax.random.key(0))
+
+    return problem, basis, [
+        Method("poisson", "NSM (spectral loss)",
+               lambda: sp.NSM(basis, 1, 1, WIDTH, DEPTH, out_scale=0.01, key=jax.random.key(0)),
+               lambda m, f: sp.nsm_poisson_loss(m, f, basis), _fresh(problem), nsm_predict, **splits),
+        Method("poisson", f"FNO + PINN (FD, grid {GRID})", fno,
+               lambda m, f: sp.fno_poisson_pinn_loss(m, f, GRID), _fresh(problem), fno_predict, **splits),
+        Method("poisson", f"FNO (solution data, {n_train} instances)", fno,
+               lambda m, b: sp.fno_poisson_data_loss(m, b[0], b[1], GRID), _from_dataset(f_train, u_train),
+               fno_predict, **splits),
+    ]
 
 
-def reaction_diffusion(seconds, n_test, rows, grids):
+def rd_methods(n_val, n_test, n_train):
     problem = ReactionDiffusion(nu=NU, rho=RHO, modes=16)
-    basis = sp.reaction_diffusion_basis(16, 16)
-    sample = _batches(problem)
-    u_test = jax.vmap(problem.sample)(jax.random.split(jax.random.key(1234), n_test))
+    basis = sp.reaction_diffusion_basis(MODES, MODES)
+    val, test = _instances(problem, VALIDATION_KEY, n_val), _instances(problem, TEST_KEY, n_test)
+
+    def reference(u0):
+        return jnp.asarray(np.stack([problem.solve(u, GRID, GRID, (GRID - 1) * 16) for u in np.asarray(u0)]),
+                           jnp.float32)
+
+    start = time.perf_counter()
+    u_train0 = _instances(problem, TRAIN_DATA_KEY, n_train)
+    u_train = reference(u_train0)
+    splits = dict(validation=(val, reference(val)), test=(test, reference(test)))
+    print(f"  references: {time.perf_counter() - start:.1f} s", flush=True)
+    t = jnp.linspace(0, 1, GRID)
+    nsm_predict = eqx.filter_jit(lambda m, u: sp.nsm_rd_values(m, u, basis, t, GRID))
+    fno_predict = eqx.filter_jit(lambda m, u: sp.fno_rd_values(m, u, GRID))
+
+    def fno():
+        return sp.FNO(1, 1, (MODES, MODES), WIDTH, DEPTH, key=jax.random.key(0))
+
+    return problem, basis, [
+        Method("reaction-diffusion", "NSM (spectral loss)",
+               lambda: sp.NSM(basis, 1, 1, WIDTH, DEPTH, key=jax.random.key(0)),
+               lambda m, u: sp.nsm_rd_loss(m, u, basis, NU, RHO), _fresh(problem), nsm_predict, **splits),
+        Method("reaction-diffusion", f"FNO + PINN (FD, grid {GRID})", fno,
+               lambda m, u: sp.fno_rd_pinn_loss(m, u, GRID, NU, RHO), _fresh(problem), fno_predict, **splits),
+        Method("reaction-diffusion", f"FNO (solution data, {n_train} instances)", fno,
+               lambda m, b: sp.fno_rd_data_loss(m, b[0], b[1], GRID), _from_dataset(u_train0, u_train),
+               fno_predict, **splits),
+    ]
+
+
+def ns_methods(n_val, n_test):
+    """NSM only (the FNO baselines here are 2D; a 3D space-time FNO is not implemented)."""
+    problem = NavierStokes(nu=1e-3, T=3.0, modes=8)
+    basis = sp.navier_stokes_basis(8, 8, 3.0)
+
+    def reference(w0):  # t = 1, 2, 3 on 32^2
+        return jnp.asarray(np.stack([problem.solve(w, 32, 4, 600)[1:] for w in np.asarray(w0)]), jnp.float32)
+
+    val, test = _instances(problem, VALIDATION_KEY, n_val), _instances(problem, TEST_KEY, n_test)
+    predict = eqx.filter_jit(lambda m, w: sp.nsm_ns_values(m, w, basis, jnp.linspace(0, 3, 4), 32)[:, 1:])
+    return problem, [
+        Method("navier-stokes nu=1e-3", "NSM (spectral loss)",
+               lambda: sp.NSM(basis, 1, 1, WIDTH, DEPTH, key=jax.random.key(0)),
+               lambda m, w: sp.nsm_ns_loss(m, w, basis, problem.nu), _fresh(problem), predict,
+               validation=(val, reference(val)), test=(test, reference(test))),
+    ]
+
+
+# ---------------------------------------------------------------- classical comparisons
+def classical_rd(problem, basis, model, u_test, rows):
+    """The cheapest ETDRK4 configuration at or below NSM's error (t = 0, 1/4, ..., 1)."""
     u_np = np.asarray(u_test, dtype=np.float64)
-    t0 = time.perf_counter()
-    refs = {n: np.stack([problem.solve(u, n, n, (n - 1) * 16) for u in u_np]) for n in (64, 128)}
     ref5 = np.stack([problem.solve(u, 64, 5, 1024) for u in u_np])
-    print(f"  references: {time.perf_counter() - t0:.1f} s", flush=True)
-
-    nsm = sp.NSM(basis, 1, 1, WIDTH, DEPTH, key=jax.random.key(0))
-    res = _train(nsm, lambda m, u: sp.nsm_rd_loss(m, u, basis, NU, RHO), sample, 3e-3, seconds)
-    values = eqx.filter_jit(lambda m, u, n: sp.nsm_rd_values(m, u, basis, jnp.linspace(0, 1, n), n))
-    for n in (64, 128):
-        err = float(sp.relative_l2(values(res.model, u_test, n), refs[n]))
-        rows.append(dict(problem="reaction-diffusion", method="NSM (spectral loss)", rel_l2=err,
-                         train_s=res.seconds, steps=res.steps, resolution=n,
-                         infer_s=median_seconds(values, res.model, u_test[:16], n, repeats=3)))
-    for grid in grids:
-        fno = sp.FNO(1, 1, (FNO_MODES, FNO_MODES), WIDTH, DEPTH, key=jax.random.key(0))
-        r = _train(fno, lambda m, u: sp.fno_rd_pinn_loss(m, u, grid, NU, RHO), sample, 1e-3, seconds)
-        pred = eqx.filter_jit(sp.fno_rd_values)
-        err = float(sp.relative_l2(pred(r.model, u_test, grid), refs[grid]))
-        rows.append(dict(problem="reaction-diffusion", method=f"FNO + PINN (FD, grid {grid})", rel_l2=err,
-                         train_s=r.seconds, steps=r.steps, resolution=grid,
-                         infer_s=median_seconds(pred, r.model, u_test[:16], grid, repeats=3)))
-
-    # classical solver at equal accuracy (t = 0, 1/4, ..., 1 on 64 points)
     t5 = jnp.linspace(0, 1, 5)
     pts = eqx.filter_jit(lambda m, u: sp.nsm_rd_values(m, u, basis, t5, 64))
-    nsm_err = float(sp.relative_l2(pts(res.model, u_test), ref5))
-    nsm_time = median_seconds(pts, res.model, u_test[:16], repeats=3) / 16
+    nsm_err = float(sp.relative_l2(pts(model, u_test), ref5))
+    nsm_time = median_seconds(pts, model, u_test[:16], repeats=3) / 16
     best = None
     for n_x in (8, 12, 16, 24, 32):
         for steps in (4, 8, 16, 32, 64, 128):
@@ -134,47 +292,29 @@ def reaction_diffusion(seconds, n_test, rows, grids):
                 per = (time.perf_counter() - start) / 48
                 if best is None or per < best[0]:
                     best = (per, n_x, steps, err)
-    classical = dict(nsm_rel_l2=nsm_err, nsm_s_per_instance=nsm_time)
+    out = dict(nsm_rel_l2=nsm_err, nsm_s_per_instance=nsm_time)
     if best is not None:
-        classical.update(solver_s_per_instance=best[0], n_x=best[1], steps=best[2], solver_rel_l2=best[3])
-        rows.append(dict(problem="reaction-diffusion",
-                         method=f"classical: ETDRK4 n_x={best[1]}, {best[2]} steps", rel_l2=best[3],
-                         train_s=None, steps=None, resolution=64, infer_s=best[0] * 16))
-    return res.model, basis, u_test, classical
+        out.update(solver_s_per_instance=best[0], n_x=best[1], steps=best[2], solver_rel_l2=best[3])
+        rows.append(dict(problem="reaction-diffusion", method=f"classical: ETDRK4 n_x={best[1]}, {best[2]} steps",
+                         rel_l2=best[3], infer_s=best[0] * 16))
+    return out
 
 
-def navier_stokes(seconds, n_test, rows):
-    """NSM only (the FNO baseline here is 2D; a 3D space-time FNO is not implemented)."""
-    problem = NavierStokes(nu=1e-3, T=3.0, modes=8)
-    basis = sp.navier_stokes_basis(8, 8, 3.0)
-    sample = _batches(problem)
-    w_test = jax.vmap(problem.sample)(jax.random.split(jax.random.key(1234), n_test))
+def classical_ns(problem, nsm_err, w_test, rows):
     w_np = np.asarray(w_test, dtype=np.float64)
-    t0 = time.perf_counter()
-    ref = np.stack([problem.solve(w, 32, 4, 600) for w in w_np])  # t = 0, 1, 2, 3
-    ref_s = (time.perf_counter() - t0) / n_test
-    nsm = sp.NSM(basis, 1, 1, WIDTH, DEPTH, key=jax.random.key(0))
-    res = _train(nsm, lambda m, w: sp.nsm_ns_loss(m, w, basis, problem.nu), sample, 3e-3, seconds)
-    values = eqx.filter_jit(lambda m, w: sp.nsm_ns_values(m, w, basis, jnp.linspace(0, 3, 4), 32))
-    err = float(sp.relative_l2(values(res.model, w_test)[:, 1:], ref[:, 1:]))
-    rows.append(dict(problem="navier-stokes nu=1e-3", method="NSM (spectral loss)", rel_l2=err,
-                     train_s=res.seconds, steps=res.steps, resolution=32,
-                     infer_s=median_seconds(values, res.model, w_test[:16], repeats=3)))
+    ref = np.stack([problem.solve(w, 32, 4, 600) for w in w_np[:8]])
     best = None
     for n in (16, 24, 32):
         for steps in (6, 12, 24, 48, 96):
             start = time.perf_counter()
             sol = np.stack([problem.solve(w, n, 4, steps) for w in w_np[:8]])
             per = (time.perf_counter() - start) / 8
-            e = float(sp.relative_l2(solvers.resample_periodic(sol, 32, (-2, -1))[:, 1:], ref[:8, 1:]))
-            if np.isfinite(e) and e <= err and (best is None or per < best[0]):
+            e = float(sp.relative_l2(solvers.resample_periodic(sol, 32, (-2, -1))[:, 1:], ref[:, 1:]))
+            if np.isfinite(e) and e <= nsm_err and (best is None or per < best[0]):
                 best = (per, n, steps, e)
     if best is not None:
-        rows.append(dict(problem="navier-stokes nu=1e-3",
-                         method=f"classical: IF-RK4 n={best[1]}, {best[2]} steps", rel_l2=best[3],
-                         train_s=None, steps=None, resolution=32, infer_s=best[0] * 16))
-    rows.append(dict(problem="navier-stokes nu=1e-3", method="reference: IF-RK4 n=32, 600 steps",
-                     rel_l2=0.0, train_s=None, steps=None, resolution=32, infer_s=ref_s * 16))
+        rows.append(dict(problem="navier-stokes nu=1e-3", method=f"classical: IF-RK4 n={best[1]}, {best[2]} steps",
+                         rel_l2=best[3], infer_s=best[0] * 16))
 
 
 def inference_scaling(model, basis, inputs, kind):
@@ -193,36 +333,51 @@ def inference_scaling(model, basis, inputs, kind):
 
 def main():
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--seconds", type=float, default=None, help="training budget per method")
-    p.add_argument("--tests", type=int, default=None, help="number of test instances")
+    p.add_argument("--seconds", type=float, default=None, help="training time per run (default 40; quick 3)")
+    p.add_argument("--tests", type=int, default=None, help="number of test instances (default 128; quick 16)")
     p.add_argument("--problems", default="poisson,rd,ns", help="comma-separated subset of poisson,rd,ns")
     args = p.parse_args()
-    seconds = args.seconds or (5.0 if args.quick else 90.0)
+    seconds = args.seconds or (3.0 if args.quick else 40.0)
     n_test = args.tests or (16 if args.quick else 128)
+    n_val = 8 if args.quick else 32
+    n_train = 64 if args.quick else 512
     problems = args.problems.split(",")
-    rows, scaling, classical = [], [], None
-    print(f"# NSM vs FNO + PINN ({seconds:.0f} s of training per method, {n_test} test instances)", flush=True)
-    grids = (64,) if args.quick else (64, 128)
+    sweep, rows, scaling, classical = [], [], [], None
+    print(f"# NSM vs FNO + PINN vs FNO on data ({seconds:g} s of training per run, learning rates "
+          f"{LEARNING_RATES}, {n_val} validation / {n_test} test instances)", flush=True)
     if "poisson" in problems:
         print("poisson ...", flush=True)
-        pm, pb, pf = poisson(seconds, n_test, rows, grids)
-        scaling += inference_scaling(pm, pb, pf, "poisson")
+        _, basis, methods = poisson_methods(n_val, n_test, n_train)
+        chosen = sweep_and_select(methods, calibrate(methods, seconds), sweep, rows)
+        if methods[0].name in chosen:
+            scaling += inference_scaling(chosen[methods[0].name], basis, methods[0].test[0], "poisson")
     if "rd" in problems:
         print("reaction-diffusion ...", flush=True)
-        rm, rb, ru, classical = reaction_diffusion(seconds, n_test, rows, grids)
-        scaling += inference_scaling(rm, rb, ru, "reaction-diffusion")
+        problem, basis, methods = rd_methods(n_val, n_test, n_train)
+        chosen = sweep_and_select(methods, calibrate(methods, seconds), sweep, rows)
+        if methods[0].name in chosen:
+            nsm = chosen[methods[0].name]
+            scaling += inference_scaling(nsm, basis, methods[0].test[0], "reaction-diffusion")
+            classical = classical_rd(problem, basis, nsm, methods[0].test[0], rows)
     if "ns" in problems:
         print("navier-stokes ...", flush=True)
-        navier_stokes(seconds, min(n_test, 32), rows)
-    cols = ["problem", "method", "resolution", "rel_l2", "train_s", "steps", "infer_s"]
-    print(markdown_table(rows, cols))
+        problem, methods = ns_methods(n_val // 2, min(n_test, 32))
+        chosen = sweep_and_select(methods, calibrate(methods, seconds), sweep, rows)
+        if chosen:
+            classical_ns(problem, rows[-1]["rel_l2"], methods[0].test[0], rows)
+    print("\nLearning-rate sweep (validation instances)")
+    print(markdown_table(sweep, ["problem", "method", "lr", "steps", "validation_rel_l2", "train_s", "wall_s", "failed"]))
+    print("\nChosen configuration per method, scored on the test instances")
+    print(markdown_table(rows, ["problem", "method", "lr", "steps", "train_s", "validation_rel_l2", "rel_l2",
+                                "failed_runs", "infer_s"]))
     print("\nNSM inference (batch of 16) vs output resolution")
     print(markdown_table(scaling, ["problem", "resolution", "infer_s", "ratio_to_64"]))
     print("\nreaction-diffusion, classical solver at NSM's accuracy:", classical)
-    write_json(args.json, dict(rows=rows, inference=scaling, classical=classical,
-                               settings=dict(seconds=seconds, tests=n_test, width=WIDTH, depth=DEPTH,
-                                             batch=BATCH, fno_modes=FNO_MODES, quick=args.quick),
-                               machine=machine(), versions=versions()))
+    write_json(args.json, dict(sweep=sweep, rows=rows, inference=scaling, classical=classical,
+                               settings=dict(seconds=seconds, tests=n_test, validation=n_val, train_data=n_train,
+                                             learning_rates=LEARNING_RATES, width=WIDTH, depth=DEPTH,
+                                             batch=BATCH, modes=MODES, grid=GRID, quick=args.quick),
+                               git=git_state("benchmarks/nsm.py"), machine=machine(), versions=versions()))
 
 
 if __name__ == "__main__":

@@ -129,6 +129,7 @@ axes[0].set_ylabel("x")
 fig.tight_layout()
 
 # %% [markdown]
-# The benchmark `benchmarks/nsm.py` trains NSM and an FNO with a finite-difference PINN
-# loss for the same wall time on Poisson, reaction-diffusion and Navier-Stokes; its
-# figures are in `benchmarks/RESULTS.md`.
+# The benchmark `benchmarks/nsm.py` trains NSM, an FNO with a finite-difference PINN
+# loss and an FNO on solution data for the same wall time, each with the same
+# learning-rate sweep chosen on validation instances, on Poisson and reaction-diffusion
+# (NSM alone on Navier-Stokes); its figures are in `benchmarks/RESULTS.md`.

@@ -3,8 +3,8 @@
 Pal, Edelman & Rackauckas, "Locally Regularized Neural Differential Equations: Some
 Black Boxes Were Meant to Remain Closed!", ICML 2023, Sec. 3: draw t*, take y(t*) from
 the solve, take one solver step from it and penalize the step's scaled error estimate
-times its size. Only one step is differentiated besides the solve itself, so any diffrax
-adjoint works, BacksolveAdjoint included.
+times its size. Only one step is differentiated besides the solve itself, so it works
+under BacksolveAdjoint too (tested), and under DirectAdjoint with ``sampling="unbiased"``.
 """
 
 import equinox as eqx

@@ -106,7 +106,7 @@ def check_heuristics_adjoint(adjoint: diffrax.AbstractAdjoint) -> None:
             f"under diffrax.RecursiveCheckpointAdjoint (the default); with "
             f"{type(adjoint).__name__} their gradient would be lost (BacksolveAdjoint drops "
             f"it) or the solve fails. Use adjoint=diffrax.RecursiveCheckpointAdjoint(), or "
-            f"local_regularization, which works with any adjoint."
+            f"local_regularization, which also works under BacksolveAdjoint."
         )
 
 
@@ -137,7 +137,8 @@ class NeuralODE(eqx.Module):
       of the step (Tsit5, Dopri5, Dopri8); R_E and R_S are differentiated under
       RecursiveCheckpointAdjoint only.
     - adjoints without heuristics: RecursiveCheckpointAdjoint, BacksolveAdjoint,
-      DirectAdjoint (not ImplicitAdjoint: the solve saves at ``ts``).
+      DirectAdjoint (not ImplicitAdjoint: the solve saves at ``ts``); ``sample_key``
+      not with DirectAdjoint.
 
     Args:
         vector_field: callable ``f(t, y)`` (usually an ``equinox`` module).
@@ -236,6 +237,12 @@ class NeuralODE(eqx.Module):
             )
         if heuristics or stiffness:
             check_heuristics_adjoint(self.adjoint)
+        if sample_key is not None and isinstance(self.adjoint, diffrax.DirectAdjoint):
+            raise ValueError(
+                "sample_key (the biased local draw) wraps the solver, which DirectAdjoint "
+                "cannot handle: use RecursiveCheckpointAdjoint or BacksolveAdjoint, or "
+                "local_regularization(..., sampling='unbiased')."
+            )
         ts = jnp.asarray(ts)
         initial_evals = 0
         if dt0 is None:

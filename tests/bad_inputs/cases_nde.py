@@ -109,4 +109,13 @@ CASES = [
     ),
     BadInput("sde-euler-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.Euler(), max_steps=8), ValueError, "Heun"),
     BadInput("sde-srk-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.ShARK(), max_steps=8), ValueError, "not supported"),
+    BadInput(
+        "local-biased-direct-adjoint",
+        lambda: nde.local_regularization(
+            nde.NeuralODE(lambda t, y: -y, adjoint=diffrax.DirectAdjoint(), max_steps=64), jnp.ones(2), jnp.array([0.0, 1.0]),
+            jax.random.key(0), sampling="biased",
+        ),
+        ValueError,
+        "DirectAdjoint",
+    ),
 ]

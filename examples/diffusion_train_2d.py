@@ -97,6 +97,9 @@ def main(steps: int = 4000, num_samples: int = 2000, out: str | None = None, see
         samples[name] = jax.jit(jax.vmap(lambda x, f=sampler: f(model, schedule, x, grid)))(x_T)
         results[name] = float(sliced_wasserstein(samples[name], reference, k_proj))
     results["noise (x_T)"] = float(sliced_wasserstein(x_T, reference, k_proj))
+    # the floor: fresh samples of the data itself are this far from the reference set
+    fresh = data.sample(jax.random.fold_in(k_ref, 1), num_samples)
+    results["data (fresh samples)"] = float(sliced_wasserstein(fresh, reference, k_proj))
     for name, value in results.items():
         print(f"{name:22s} {value:.4f}" + ("" if name.startswith("final") else "  (sliced W1 to data)"))
     if out:

@@ -27,6 +27,16 @@ def main(dim: int = 200) -> dict:
     heat = taylor.time_derivative(dim) - 0.1 * taylor.laplacian(dim, time_index=dim - 1)
     results["u_t - 0.1 Lap_x u"] = taylor.apply(heat, net, x)
 
+    # independent references by nested reverse/forward-mode AD (jax.hessian, jax.jacfwd)
+    hessian = jax.hessian(net)(x)
+    results["reference Laplacian (Hessian trace)"] = jnp.trace(hessian)
+    along01 = lambda a, b: net(x.at[0].set(a).at[1].set(b))  # noqa: E731  (u in x0, x1 only)
+    d_xxxy = jax.grad(jax.grad(jax.grad(jax.grad(along01, 0), 0), 0), 1)
+    results["reference u_xxxy (nested jax.grad)"] = d_xxxy(x[0], x[1])
+    results["reference heat (jax.grad, jax.hessian)"] = (
+        jax.grad(net)(x)[dim - 1] - 0.1 * (jnp.trace(hessian) - hessian[dim - 1, dim - 1])
+    )
+
     # gradients with respect to the network's parameters flow through every backend
     grads = eqx.filter_grad(lambda m: taylor.SparseSTDE(16)(lap, m, x, key)[1])(net)
     results["|grad of STDE Laplacian|"] = jnp.sqrt(

@@ -1,4 +1,5 @@
-"""The examples run (with small settings) and do what they say."""
+"""The examples run (with small settings) and reach their stated accuracy against an
+independent reference (exact solutions, nested autodiff)."""
 
 import importlib.util
 from pathlib import Path
@@ -16,12 +17,19 @@ def load(name):
 
 
 def test_pinn_stde_user_pde_learns():
-    # the untrained network's error is 0.91; STDE training must cut it more than tenfold
-    error = load("pinn_stde_user_pde").main(dim=10, steps=1500, progress=False)
-    assert error < 0.05
+    # relative L2 against the manufactured solution: 0.91 untrained, 0.051 after 800 steps
+    # (0.015 after 1500); a wrong source term or sign leaves it near the untrained error
+    error = load("pinn_stde_user_pde").main(dim=10, steps=800, progress=False)
+    assert error < 0.1
 
 
 def test_taylor_operators_example():
-    results = load("taylor_operators").main(dim=20)
-    assert np.isfinite(float(results["exact Laplacian"]))
-    assert np.isfinite(float(results["|grad of STDE Laplacian|"]))
+    r = {k: float(v) for k, v in load("taylor_operators").main(dim=20).items()}
+    # exact Taylor-mode values against nested autodiff (float32: agree to ~1e-6 relative)
+    np.testing.assert_allclose(r["exact Laplacian"], r["reference Laplacian (Hessian trace)"], rtol=1e-4)
+    np.testing.assert_allclose(r["u_xxxy"], r["reference u_xxxy (nested jax.grad)"], rtol=1e-3)
+    np.testing.assert_allclose(r["u_t - 0.1 Lap_x u"], r["reference heat (jax.grad, jax.hessian)"], rtol=1e-4)
+    # the 16-direction estimates are unbiased but noisy: measured 10% (sparse) and 27% (dense) off
+    for name in ("sparse STDE (16)", "dense STDE (16)"):
+        assert abs(r[name] - r["exact Laplacian"]) < 0.5 * abs(r["exact Laplacian"]), (name, r)
+    assert 0.0 < r["|grad of STDE Laplacian|"] < np.inf

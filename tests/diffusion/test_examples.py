@@ -1,6 +1,5 @@
 import importlib.util
 import pathlib
-import runpy
 
 EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
 
@@ -12,12 +11,21 @@ def _load(name):
     return module
 
 
-def test_sampling_example_runs():
-    runpy.run_path(str(EXAMPLES / "diffusion_sampling.py"), run_name="__main__")
+def test_sampling_example_approaches_the_exact_flow():
+    r = _load("diffusion_sampling").main(num_samples=64)
+    # RMS error against the exact probability-flow endpoint at NFE 10, 64 samples: measured
+    # DDIM 0.23, DPM-Solver++(2M) 0.12, UniPC 0.092, DEIS 0.10, while the flow moves a sample
+    # by 1.05 (a wrong sign or a broken step lands far from the endpoint)
+    assert r["DDIM"] < 0.35
+    for name in ("DPM-Solver++(2M)", "UniPC-bh2, order 2", "DEIS-tAB3"):
+        assert r[name] < 0.18 and r[name] < 0.75 * r["DDIM"], r  # higher order beats DDIM
+    assert r["|x_T - exact|"] > 0.8
 
 
 def test_training_example_learns_the_data():
-    results = _load("diffusion_train_2d").main(steps=1500, num_samples=500, out=None)
-    # every sampler's samples are much closer to the data than the noise they start from
+    results = _load("diffusion_train_2d").main(steps=700, num_samples=500, out=None)
+    # sliced W1 to 500 data samples: measured 0.14-0.18 for every sampler after 700 steps,
+    # 0.49 for the start noise and 0.060 for fresh data samples (the finite-sample floor)
+    assert results["data (fresh samples)"] < 0.1
     for name in ("DDIM", "DPM-Solver++(2M)", "UniPC-bh2", "DEIS-tAB3"):
-        assert results[name] < results["noise (x_T)"] / 3, results
+        assert results[name] < 0.25 and results[name] < results["noise (x_T)"] / 2.5, results

@@ -1,25 +1,35 @@
 import importlib.util
 import math
 import pathlib
-import runpy
 
 import pytest
 
 EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
 
 
-def test_nfe_example_runs(capsys):
-    runpy.run_path(str(EXAMPLES / "nde_nfe.py"), run_name="__main__")
-    assert "NFE" in capsys.readouterr().out
-
-
-def test_regularize_diffrax_example_runs():
-    spec = importlib.util.spec_from_file_location("ex", EXAMPLES / "nde_regularize_diffrax.py")
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    results = module.main(steps=5)
-    for mse, num_steps in results.values():
-        assert math.isfinite(mse) and num_steps > 0
+    return module
+
+
+def test_nfe_example_matches_the_exact_solution():
+    result = _load("nde_nfe").main()
+    # exp(-t) on [0, 2] with rtol = atol = 1e-3: measured max error 9.7e-4 with 27 evaluations
+    assert result["max error"] < 2e-3
+    assert 6 <= result["nfe"] <= 100
+
+
+def test_regularize_diffrax_example_fits_the_target_map():
+    results = _load("nde_regularize_diffrax").main(steps=60)
+    # fit MSE against the target map x + sin(2x)/2: measured 0.18 untrained, 8.2e-3 after
+    # 60 Adam steps with and without R_E (the two differ by under 1%)
+    untrained, _ = results["untrained"]
+    for name in ("plain", "R_E"):
+        mse, num_steps = results[name]
+        assert mse < untrained / 5 and mse < 0.03, results
+        assert 0 < num_steps < 100
 
 
 def _run_briefly(name, methods):
@@ -35,7 +45,7 @@ def _run_briefly(name, methods):
 
 
 def test_experiments_run_briefly():
-    _run_briefly("digits", ["error"])
+    # digits with "error" runs in tests/test_demo.py (the quick demo)
     _run_briefly("spiral", ["local-biased"])
 
 

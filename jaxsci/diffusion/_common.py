@@ -56,5 +56,12 @@ def final_denoise(x, data_model, t_end, denoise_to_zero: bool):
     return data_model(x, t_end) if denoise_to_zero else x
 
 
+def gaussian_noise(key, like):
+    """Standard normal noise shaped and typed like ``like``, drawn in float32 and cast: the same
+    key gives the same noise (to rounding) in float32 and float64, so a stochastic sampler's
+    float32 and float64 runs follow the same path."""
+    return jax.random.normal(key, like.shape, jnp.float32).astype(like.dtype)
+
+
 def split_keys(key, n):
     return jax.random.split(key, n) if key is not None else jnp.zeros((n,), jnp.uint32)

@@ -27,7 +27,8 @@ GRID_KINDS = ("uniform", "logSNR", "quadratic", "karras")
 def time_grid(schedule, num_steps: int, kind: str = "logSNR", *, rho: float = 7.0,
               t_start: float | None = None, t_end: float | None = None) -> Float[Array, " n+1"]:
     """A decreasing grid of ``num_steps + 1`` times from ``t_start`` (default ``t_max``) to
-    ``t_end`` (default ``t_min``).
+    ``t_end`` (default ``t_min``). ``t_start`` and ``t_end`` may be traced (checked at run
+    time); ``num_steps``, ``kind`` and ``rho`` must be concrete.
 
     Example:
         >>> grid = time_grid(VPLinear(), 10, "logSNR")      # 11 times, 10 steps
@@ -36,7 +37,11 @@ def time_grid(schedule, num_steps: int, kind: str = "logSNR", *, rho: float = 7.
     check_one_of(kind, GRID_KINDS, "kind")
     T = schedule.t_max if t_start is None else t_start
     eps = schedule.t_min if t_end is None else t_end
-    if not (schedule.t_min <= eps < T <= schedule.t_max):
+    if isinstance(T, jax.core.Tracer) or isinstance(eps, jax.core.Tracer):  # checked at run time
+        T, eps = jnp.asarray(T), jnp.asarray(eps)
+        bad = ~((schedule.t_min <= eps) & (eps < T) & (T <= schedule.t_max))
+        T = eqx.error_if(T, bad, "time_grid needs t_min <= t_end < t_start <= t_max.")
+    elif not (schedule.t_min <= eps < T <= schedule.t_max):
         raise ValueError(
             f"time_grid needs t_min <= t_end < t_start <= t_max = [{schedule.t_min}, {schedule.t_max}], "
             f"got t_start={T}, t_end={eps}."

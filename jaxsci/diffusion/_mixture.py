@@ -36,6 +36,10 @@ class GaussianMixture(eqx.Module):
         means: (K, d).
         stds: (K,) non-negative per-component standard deviations (0 gives a point mass).
 
+    The arrays may be traced (a mixture built inside ``jit``, or ``vmap`` over weights, means
+    or stds): concrete values are checked at once (``ValueError``), traced ones at run time
+    (``equinox.error_if``). Only the shapes, hence ``K`` and ``d``, must be static.
+
     Example:
         >>> gm = GaussianMixture.random(jax.random.key(0), num_components=8, dim=64, std=0.05)
         >>> eps = gm.noise_model(VPLinear())                  # (x, t) -> exact eps
@@ -53,7 +57,10 @@ class GaussianMixture(eqx.Module):
                 f"GaussianMixture needs weights (K,), means (K, d) and stds (K,), got "
                 f"{weights.shape}, {means.shape} and {stds.shape}."
             )
-        if bool(jnp.any(weights <= 0)) or bool(jnp.any(stds < 0)):
+        if isinstance(weights, jax.core.Tracer) or isinstance(stds, jax.core.Tracer):  # checked at run time
+            weights = eqx.error_if(weights, jnp.any(weights <= 0), "GaussianMixture needs positive weights.")
+            stds = eqx.error_if(stds, jnp.any(stds < 0), "GaussianMixture needs non-negative stds.")
+        elif bool(jnp.any(weights <= 0)) or bool(jnp.any(stds < 0)):
             raise ValueError("GaussianMixture needs positive weights and non-negative stds.")
         self.log_weights = jnp.log(weights / jnp.sum(weights))
         self.means, self.stds = means, stds

@@ -24,7 +24,15 @@ from jaxtyping import Array, Float
 
 from jaxsci.core import check_one_of
 
-from ._common import check_order, check_stochastic_key, final_denoise, prepare, split_keys, step_orders
+from ._common import (
+    check_order,
+    check_stochastic_key,
+    final_denoise,
+    gaussian_noise,
+    prepare,
+    split_keys,
+    step_orders,
+)
 
 
 def ddim(model: Callable, schedule, x_T: Float[Array, "..."], grid, key=None, *, eta: float = 0.0,
@@ -52,7 +60,7 @@ def ddim(model: Callable, schedule, x_T: Float[Array, "..."], grid, key=None, *,
             return schedule.alpha(s) * x0 + schedule.sigma(s) * eps, None
         h = lam[i + 1] - lam[i]
         c = eta * schedule.sigma(s) * jnp.sqrt(-jnp.expm1(-2.0 * h))
-        z = jax.random.normal(k, x.shape, x.dtype)
+        z = gaussian_noise(k, x)
         x_s = schedule.alpha(s) * x0 + jnp.sqrt(schedule.sigma(s) ** 2 - c**2) * eps + c * z
         return x_s, None
 
@@ -144,7 +152,7 @@ def _multistep(model, schedule, x_T, grid, *, order, data_prediction, parametriz
         hist = (predict(x, t),) + hist[:-1]
         lams = jnp.concatenate([lam[i][None], lams[:-1]])
         if stochastic:
-            z = jax.random.normal(z_key, x.shape, x.dtype)
+            z = gaussian_noise(z_key, x)
             branches = [lambda a, q=q: _sde_data_update(q, *a, schedule, z) for q in (1, 2)]
         else:
             update = _data_update if data_prediction else _noise_update

@@ -70,3 +70,22 @@ def test_restart_keeps_the_marginals(x64):
     # the restarts really changed the samples (they are not the plain ODE map of x_T)
     plain = jax.vmap(lambda x: model.exact_flow(x, s.t_max, s.t_min))(x_T)
     assert float(jnp.mean(jnp.abs(out - plain))) > 0.05
+
+
+def test_restart_with_traced_interval_under_jit_and_vmap(x64):
+    """t_lo and t_hi may be traced (here vmap over t_lo) once the split of the main steps is
+    given; the vmapped result equals the call with concrete values, and a traced interval
+    without the split, or outside the schedule, is refused."""
+    s = D.VPLinear()
+    gm = D.GaussianMixture(jnp.array([0.3, 0.7]), jnp.array([[1.0, -0.5], [-1.0, 0.8]]), jnp.array([0.5, 0.4]))
+    model, key, x_T = gm.noise_model(s), jax.random.key(0), jnp.array([[0.3, -1.1]])
+    run = lambda lo, hi: D.restart(model, s, x_T[0], key, main_steps=6, t_lo=lo, t_hi=hi,  # noqa: E731
+                                   main_steps_above=3, num_restarts=1, restart_steps=2)
+    los = jnp.array([0.05, 0.1, 0.2])
+    got = jax.jit(jax.vmap(run, in_axes=(0, None)))(los, 0.4)
+    np.testing.assert_allclose(got[1], run(0.1, 0.4), rtol=1e-10)  # concrete t_lo, t_hi
+    assert float(jnp.max(jnp.abs(got[0] - got[2]))) > 1e-3  # t_lo really changes the sample
+    with pytest.raises(TypeError, match="main_steps_above"):
+        jax.jit(lambda lo: D.restart(model, s, x_T[0], key, main_steps=6, t_lo=lo, t_hi=0.4))(0.1)
+    with pytest.raises(Exception, match="t_lo < t_hi"):
+        jax.block_until_ready(jax.jit(run)(0.5, 0.4))

@@ -3,7 +3,9 @@ endpoint from a tight diffrax solve), exactness for polynomial models, point-mas
 float32 robustness at small NFE, jit/vmap, and the stochastic samplers' marginals."""
 
 import functools as ft
+import inspect
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -145,6 +147,30 @@ def test_flow_endpoint_against_closed_form_and_schedule_independence(x64):
     np.testing.assert_allclose(y_lin, y_cos, rtol=1e-7)
 
 
+def test_mixture_with_traced_arrays_under_jit_and_vmap(x64):
+    """GaussianMixture built inside jit, vmapped over weights, means or stds, equals the mixture
+    built from concrete arrays; traced invalid weights raise at run time."""
+    s = D.VPLinear()
+    means, stds = jnp.array([[1.0, -0.5], [-1.0, 0.8]]), jnp.array([0.5, 0.4])
+    weights = jnp.array([[0.3, 0.7], [0.5, 0.5], [0.9, 0.1]])
+    x, t = jnp.array([0.2, -0.4]), 0.3
+    eps = lambda w, m, sd: D.GaussianMixture(w, m, sd).noise_model(s)(x, t)  # noqa: E731
+    got = jax.jit(jax.vmap(eps, in_axes=(0, None, None)))(weights, means, stds)
+    want = jnp.stack([eps(w, means, stds) for w in weights])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert float(jnp.max(jnp.abs(got[0] - got[2]))) > 1e-2  # the weights matter
+    got = jax.jit(jax.vmap(eps, in_axes=(None, 0, 0)))(weights[0], jnp.stack([means, -means]), jnp.stack([stds, 2 * stds]))
+    np.testing.assert_allclose(got[1], eps(weights[0], -means, 2 * stds), rtol=1e-12)
+    # the exact flow of a mixture passed into jit as an argument
+    gm = D.GaussianMixture(weights[0], means, stds)
+    flow = jax.jit(lambda g, y: g.flow_endpoint(s, y, s.t_max, s.t_min))(gm, x)
+    np.testing.assert_allclose(flow, gm.flow_endpoint(s, x, s.t_max, s.t_min), rtol=1e-9)
+    with pytest.raises(ValueError, match="positive weights"):
+        D.GaussianMixture(jnp.array([-0.3, 0.7]), means, stds)
+    with pytest.raises(Exception, match="positive weights"):
+        jax.block_until_ready(jax.jit(eps)(jnp.array([-0.3, 0.7]), means, stds))
+
+
 def test_mixture_eps_is_scaled_score(x64):
     s = D.VPLinear()
     gm = D.GaussianMixture.random(jax.random.key(0), 3, 4, std=0.2)
@@ -159,21 +185,151 @@ def test_mixture_eps_is_scaled_score(x64):
     np.testing.assert_allclose(gm.noise_model(s)(x, t), -sig * jax.grad(log_p)(x), rtol=1e-10)
 
 
-SCHEDULE_CASES = {
-    "vp_linear": D.VPLinear(),
-    "vp_cosine": D.VPCosine(),
-    "vp_discrete": D.VPDiscrete.linear(),
-    "ve": D.VE(),
-    "edm": D.EDM(),
+
+
+# every configuration of every public sampler: options that change the algorithm (order,
+# solver type, UniPC variant, noise); `test_every_public_sampler_is_covered` keeps this
+# complete when a sampler is added
+_ORDERS_TYPES = [dict(order=q, solver_type=st) for q in (1, 2, 3) for st in ("midpoint", "taylor")]
+SAMPLER_CONFIGS = {
+    "ddim": [dict(), dict(eta=0.5, key=True), dict(eta=1.0, key=True)],
+    "dpm_solver_pp": _ORDERS_TYPES,
+    "dpm_solver_pp_2m": [dict()],
+    "dpm_solver_pp_3m": [dict()],
+    "dpm_solver_multistep": _ORDERS_TYPES,
+    "dpm_solver_singlestep": [dict(order=q) for q in (1, 2, 3)],
+    "dpm_solver_pp_2s": [dict()],
+    "sde_dpm_solver_pp_2m": [dict(key=True)],
+    "unipc": [dict(order=q, variant=v) for q in (1, 2, 3) for v in ("bh1", "bh2")],
+    "deis": [dict(order=q) for q in (1, 2, 3)],
+    "dpm_solver_adaptive": [dict(order=q) for q in (2, 3)],
+    "restart": [dict(num_restarts=1, sampler=f) for f in (D.dpm_solver_pp_2m, D.unipc)],
 }
 
 
-@pytest.mark.parametrize("schedule_name", sorted(SCHEDULE_CASES))
+def _public_samplers():
+    """Every public callable of jaxsci.diffusion with the sampler signature (model, schedule, x_T, ...)."""
+    out = {}
+    for name in dir(D):
+        obj = getattr(D, name)
+        if name.startswith("_") or not inspect.isfunction(obj):
+            continue
+        if list(inspect.signature(obj).parameters)[:3] == ["model", "schedule", "x_T"]:
+            out[name] = obj
+    return out
+
+
+def test_every_public_sampler_is_covered():
+    public = _public_samplers()
+    assert len(public) >= 12, sorted(public)
+    assert set(public) == set(SAMPLER_CONFIGS), set(public) ^ set(SAMPLER_CONFIGS)
+
+
+SCHEDULE_FACTORIES = {
+    "vp_linear": D.VPLinear,
+    "vp_cosine": D.VPCosine,
+    "vp_discrete": D.VPDiscrete.linear,
+    "ve": D.VE,
+    "edm": D.EDM,
+}
+
+
+# the same mixture in float32 and float64 (random draws differ between the two dtypes)
+_MEANS = np.asarray(jax.random.normal(jax.random.key(2), (4, 3), jnp.float32))
+_WEIGHTS = np.array([0.1, 0.2, 0.3, 0.4], np.float32)
+
+
+@eqx.filter_jit
+def _jit_grid(schedule):
+    return D.time_grid(schedule, 3)
+
+
+def _grid(schedule):
+    """The NFE-3 logSNR grid, compiled (one compile per schedule and dtype): the bisection
+    of VPDiscrete's inverse log-SNR is slow eagerly."""
+    with jax.disable_jit(False):
+        return _jit_grid(schedule)
+
+
+def _run_config(name, opts, schedule, x_T, key):
+    """One sampler configuration at NFE ~3, on a 4-component mixture in d = 3."""
+    sampler = getattr(D, name)
+    opts = dict(opts)
+    dtype = x_T.dtype
+    gm = D.GaussianMixture(jnp.asarray(_WEIGHTS, dtype), jnp.asarray(_MEANS, dtype), jnp.full(4, 0.3, dtype))
+    model = gm.noise_model(schedule)
+    if opts.pop("key", False):
+        opts["key"] = key
+    if name == "dpm_solver_adaptive":
+        x, _ = sampler(model, schedule, x_T, order=opts["order"], rtol=1e-2, atol=1e-2)
+        return x
+    if name == "restart":
+        t_lo, t_hi = (schedule.t_min + (schedule.t_max - schedule.t_min) * f for f in (0.2, 0.5))
+        return sampler(model, schedule, x_T, key, main_steps=3, t_lo=float(t_lo), t_hi=float(t_hi),
+                       restart_steps=2, **opts)
+    return sampler(model, schedule, x_T, _grid(schedule), **opts)
+
+
+def _check_float32_matches_float64_on(name, schedule_names):
+    """Run configuration j of sampler ``name`` on schedule ``schedule_names[j]`` in float32
+    and in float64 from the same x_T and key; both finite, of the requested dtype, and equal
+    to float32 round-off. Eager (jax.disable_jit): compiling some 80 small programs would
+    cost minutes."""
+    key = jax.random.key(3)
+    z = np.asarray(jax.random.normal(jax.random.key(0), (2, 3), jnp.float32))
+    worst = 0.0
+    with jax.disable_jit():
+        for opts, schedule_name in zip(SAMPLER_CONFIGS[name], schedule_names, strict=True):
+            make = SCHEDULE_FACTORIES[schedule_name]
+            outs = {}
+            for dtype, x64 in ((jnp.float32, False), (jnp.float64, True)):
+                with enable_x64(x64):
+                    s = make()
+                    x_T = jnp.asarray(z, dtype) * s.sigma(s.t_max).astype(dtype)
+                    outs[dtype] = jax.vmap(lambda x, s=s, opts=opts: _run_config(name, opts, s, x, key))(x_T)
+                    assert outs[dtype].dtype == dtype, (schedule_name, opts, outs[dtype].dtype)
+                    assert bool(jnp.all(jnp.isfinite(outs[dtype]))), (schedule_name, opts)
+            lo, hi = np.asarray(outs[jnp.float32], np.float64), np.asarray(outs[jnp.float64])
+            scale = max(1.0, float(np.abs(hi).max()))
+            # float32 round-off (eps 1.2e-7) amplified by a few steps; the worst measured is
+            # 2e-4 relative (singlestep order 2 on the cosine schedule, through its
+            # inverse log-SNR near t_max); a broken float32 path is off by far more
+            np.testing.assert_allclose(lo, hi, rtol=1e-3, atol=1e-3 * scale,
+                                       err_msg=f"{name} {opts} on {schedule_name}")
+            worst = max(worst, float(np.abs(lo - hi).max()) / scale)
+    print(f"{name}: largest float32 - float64 difference {worst:.2e} (relative to max(1, |x|))")
+
+
+def _rotated_schedules(name):
+    """One schedule per configuration, starting at a different schedule for each sampler
+    (the samplers that invert the log-SNR at every step skip VPDiscrete, whose bisection is
+    slow eagerly; the slow test runs them on it)."""
+    names = sorted(SCHEDULE_FACTORIES)
+    if name in ("dpm_solver_adaptive", "restart", "dpm_solver_singlestep", "dpm_solver_pp_2s"):
+        names.remove("vp_discrete")
+    start = sorted(SAMPLER_CONFIGS).index(name) % len(names)
+    return [names[(start + j) % len(names)] for j in range(len(SAMPLER_CONFIGS[name]))]
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLER_CONFIGS))
+def test_float32_small_nfe_matches_float64(name):
+    """Every configuration of every public sampler at NFE 3 in float32 and in float64 (each
+    configuration on one schedule, the schedules rotated; all pairs in the slow test below)."""
+    _check_float32_matches_float64_on(name, _rotated_schedules(name))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SAMPLER_CONFIGS))
+def test_float32_small_nfe_matches_float64_every_schedule(name):
+    for schedule_name in sorted(SCHEDULE_FACTORIES):
+        _check_float32_matches_float64_on(name, [schedule_name] * len(SAMPLER_CONFIGS[name]))
+
+
 @pytest.mark.parametrize("name", ["ddim", "dpm_solver_pp_2m", "dpm_solver_pp_3m_taylor", "unipc_bh2_2", "deis_3",
                                   "dpm_solver_3s", "dpm_solver_pp_2s"])
-def test_float32_small_nfe_is_finite_and_matches_float64(name, schedule_name, key):
+def test_jit_vmap_match_the_plain_call(name, key):
     sampler, _ = SAMPLERS[name]
-    s = SCHEDULE_CASES[schedule_name]
+    s = D.VPLinear()
     gm = D.GaussianMixture.random(jax.random.key(2), 4, 3, std=0.3)
     model = gm.noise_model(s)
     x_T = jax.random.normal(key, (16, 3)) * s.sigma(s.t_max)

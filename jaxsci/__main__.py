@@ -1,4 +1,4 @@
-"""Command line: ``python -m jaxsci demo [--out DIR] [--only FAMILY ...]`` and
+"""Command line: ``python -m jaxsci demo [--out DIR] [--only FAMILY ...] [--quick]`` and
 ``python -m jaxsci study run|status|report FILE``."""
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument(
         "--only", nargs="*", default=None, help="run only these families (module names)"
     )
+    demo.add_argument(
+        "--quick", action="store_true", help="tiny settings: a smoke test in well under a minute"
+    )
     from jaxsci.studies._cli import add_parser as add_study_parser
 
     add_study_parser(sub)
@@ -26,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from jaxsci._demo import run_demo
 
-        return run_demo(args.out, only=args.only)
+        return run_demo(args.out, only=args.only, quick=args.quick)
     return 2  # pragma: no cover
 
 

@@ -1,9 +1,12 @@
 """The demo behind ``make demo``: one small problem per method family.
 
 Each family contributes a module ``jaxsci/_demo/<family>.py`` that defines
-``run(out_dir: pathlib.Path) -> list[dict]``; every row has the keys ``family``,
+``run(out_dir: pathlib.Path, quick: bool = False) -> list[dict]``; every row has the keys ``family``,
 ``problem``, ``method``, ``error`` (against an exact or reference solution), ``seconds``
 and optionally ``note``. Modules are discovered automatically, in name order.
+``quick=True`` (``python -m jaxsci demo --quick``) runs every family with tiny settings
+(small dimensions, a few training steps) in well under a minute: a smoke test of the
+whole pipeline whose errors are larger than the full demo's.
 """
 
 from __future__ import annotations
@@ -35,8 +38,13 @@ def _format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_demo(out_dir: str | Path, only: list[str] | None = None) -> int:
-    """Run every family's demo, print the summary table, write it under ``out_dir``."""
+def run_demo(out_dir: str | Path, only: list[str] | None = None, quick: bool = False) -> int:
+    """Run every family's demo, print the summary table, write it under ``out_dir``.
+
+    ``only`` names the families to run (module names); ``quick`` uses tiny settings.
+    Writes ``summary.md``, ``summary.json`` and each family's plot; returns 1 if a family
+    failed (its traceback is printed, the others still run), else 0.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = _family_modules()
@@ -52,17 +60,18 @@ def run_demo(out_dir: str | Path, only: list[str] | None = None) -> int:
         print(f"== {name}", flush=True)
         try:
             module = importlib.import_module(f"{__name__}.{name}")
-            rows.extend(module.run(out))
+            rows.extend(module.run(out, quick=quick))
         except Exception:  # one family failing must not hide the others' results
             failures.append(name)
             traceback.print_exc()
     table = _format_table(rows)
     total = time.perf_counter() - start
-    summary = f"# jaxsci demo\n\n{table}\n\nTotal time: {total:.1f} s\n"
+    title = "# jaxsci demo (quick: tiny settings)" if quick else "# jaxsci demo"
+    summary = f"{title}\n\n{table}\n\nTotal time: {total:.1f} s\n"
     if failures:
         summary += f"\nFAILED families: {', '.join(failures)}\n"
     (out / "summary.md").write_text(summary)
-    (out / "summary.json").write_text(json.dumps({"rows": rows, "failed": failures}, indent=2))
+    (out / "summary.json").write_text(json.dumps({"rows": rows, "failed": failures, "quick": quick}, indent=2))
     print()
     print(summary)
     print(f"wrote {out / 'summary.md'} and the plots in {out}/")

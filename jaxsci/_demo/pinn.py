@@ -37,23 +37,27 @@ def _train(problem, backend, net, steps, batch, lr, test_points):
     return result, time.perf_counter() - start, float(error(net))
 
 
-def run(out_dir: Path) -> list[dict]:
+def run(out_dir: Path, quick: bool = False) -> list[dict]:
     rows, curves = [], {}
-    dim = 100
+    # quick: the same problems in dimension 10 with a smaller network and fewer steps
+    dim, width, steps, num_test = (10, 32, 400, 1000) if quick else (100, 128, 2000, 5000)
     problem = BallProblem(dim, "two_body", "allen_cahn")
-    net = eqx.nn.MLP(dim, "scalar", 128, 3, activation=jnp.tanh, key=jax.random.key(0))
-    test = problem.test_points(jax.random.key(9), 5000)
-    result, seconds, before = _train(problem, taylor.SparseSTDE(16), net, 2000, 100, 1e-3, test)
-    rows.append(dict(family="pinn", problem=f"two-body Allen-Cahn, d={dim}", method="SparseSTDE(16), 2000 Adam steps",
+    net = eqx.nn.MLP(dim, "scalar", width, 3, activation=jnp.tanh, key=jax.random.key(0))
+    test = problem.test_points(jax.random.key(9), num_test)
+    result, seconds, before = _train(problem, taylor.SparseSTDE(16 if not quick else 4), net, steps, 100,
+                                     1e-3 if not quick else 3e-3, test)
+    rows.append(dict(family="pinn", problem=f"two-body Allen-Cahn, d={dim}",
+                     method=f"SparseSTDE({4 if quick else 16}), {steps} Adam steps",
                      error=float(result.error[-1]), seconds=seconds,
-                     note=f"rel. L2 on 5000 points; untrained {before:.2f}; {2000 / seconds:.0f} it/s incl. compile"))
+                     note=f"rel. L2 on {num_test} points; untrained {before:.2f}; {steps / seconds:.0f} it/s incl. compile"))
     curves[problem.name + " (STDE)"] = result
 
     problem2 = Poisson2D()
     net2 = eqx.nn.MLP(2, "scalar", 32, 3, activation=jnp.tanh, key=jax.random.key(0))
     test2 = problem2.domain.sample(jax.random.key(9), 2000)
-    result2, seconds2, before2 = _train(problem2, taylor.Exact(), net2, 1500, 64, 3e-3, test2)
-    rows.append(dict(family="pinn", problem="2D Poisson (manufactured)", method="Exact (collapsed), 1500 Adam steps",
+    steps2 = 400 if quick else 1500
+    result2, seconds2, before2 = _train(problem2, taylor.Exact(), net2, steps2, 64, 3e-3, test2)
+    rows.append(dict(family="pinn", problem="2D Poisson (manufactured)", method=f"Exact (collapsed), {steps2} Adam steps",
                      error=float(result2.error[-1]), seconds=seconds2,
                      note=f"rel. L2 on 2000 points; untrained {before2:.2f}"))
     curves[problem2.name] = result2

@@ -27,16 +27,19 @@ from jaxsci.teng import (  # noqa: E402
 )
 
 T, DT, BLOCKS = 0.5, 0.05, 2
+QUICK = dict(T=0.1, BLOCKS=1, obti_steps=20)  # quick: two steps of dt, one error check
 
 
-def run(out_dir: pathlib.Path) -> list[dict]:
+def run(out_dir: pathlib.Path, quick: bool = False) -> list[dict]:
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with enable_x64(True):
-        return _run(out_dir)
+        if quick:
+            return _run(out_dir, QUICK["T"], QUICK["BLOCKS"], QUICK["obti_steps"], quick=True)
+        return _run(out_dir, T, BLOCKS, 100)
 
 
-def _run(out_dir):
+def _run(out_dir, T, BLOCKS, obti_steps, quick=False):
     p = Heat2D()
     pts = grid_points(12)
     x = (grid_points(21) + 0.37) % (2 * jnp.pi)
@@ -51,8 +54,10 @@ def _run(out_dir):
         "TENG-Euler": (teng_rk_step, dict(tableau=EULER, iterations=2)),
         "TENG-Heun": (teng_rk_step, dict(tableau=HEUN, iterations=2)),
         "TDVP-RK4": (tdvp_step, {}),
-        "OBTI-Adam": (obti_step, dict(steps=100, learning_rate=1e-4)),
+        "OBTI-Adam": (obti_step, dict(steps=obti_steps, learning_rate=1e-4)),
     }
+    if quick:  # the method and one baseline
+        methods = {k: v for k, v in methods.items() if k in ("TENG-Heun", "TDVP-RK4")}
     n_block = round(T / BLOCKS / DT)
     ts = [T * (i + 1) / BLOCKS for i in range(BLOCKS)]
     fig, ax = plt.subplots(figsize=(4.5, 3.2))

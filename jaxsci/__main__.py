@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only", nargs="*", default=None, help="run only these families (module names)"
     )
     demo.add_argument(
-        "--quick", action="store_true", help="tiny settings: a smoke test in well under a minute"
+        "--quick", action="store_true", help="tiny settings: a smoke test of every family (small sizes, few steps)"
     )
     from jaxsci.studies._cli import add_parser as add_study_parser
 

@@ -5,8 +5,8 @@ Each family contributes a module ``jaxsci/_demo/<family>.py`` that defines
 ``problem``, ``method``, ``error`` (against an exact or reference solution), ``seconds``
 and optionally ``note``. Modules are discovered automatically, in name order.
 ``quick=True`` (``python -m jaxsci demo --quick``) runs every family with tiny settings
-(small dimensions, a few training steps) in well under a minute: a smoke test of the
-whole pipeline whose errors are larger than the full demo's.
+(small dimensions, a few training steps, fewer methods): a smoke test of the whole
+pipeline, run by ``tests/test_demo.py``, whose errors are larger than the full demo's.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 from jaxsci._demo import run_demo
 
 # (family, start of the method name) -> bound on the row's error in quick mode. Each bound
-# leaves a margin of about 3x or more over the measured quick figure (in the comment) and
+# leaves a margin of 2x or more over the measured quick figure (in the comment) and
 # sits well below what a broken method gives (the untrained or start value, in brackets).
 BOUNDS = {
     ("taylor", "Exact"): 1e-4,                # ~1e-6 (float32 round-off)

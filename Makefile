@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(PY) -m jaxsci demo --out demo_output
 
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q
+	$(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q --durations=30
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q

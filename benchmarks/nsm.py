@@ -341,6 +341,7 @@ def main():
     p.add_argument("--learning-rates", type=float, nargs="+", default=list(LEARNING_RATES),
                    help="the Adam learning rates every method is trained with")
     args = p.parse_args()
+    git = git_state("benchmarks/nsm.py")  # the code this run starts with
     lrs = tuple(args.learning_rates)
     seconds = args.seconds or (3.0 if args.quick else 40.0)
     n_test = args.tests or (16 if args.quick else 128)
@@ -382,7 +383,7 @@ def main():
                                settings=dict(seconds=seconds, tests=n_test, validation=n_val, train_data=n_train,
                                              learning_rates=lrs, width=WIDTH, depth=DEPTH,
                                              batch=BATCH, modes=MODES, grid=GRID, quick=args.quick),
-                               git=git_state("benchmarks/nsm.py"), machine=machine(), versions=versions()))
+                               git=git, machine=machine(), versions=versions()))
 
 
 if __name__ == "__main__":

@@ -117,6 +117,7 @@ def runner_overhead(steps):
 
 def main(argv=None):
     args = parser(__doc__).parse_args(argv)
+    git = git_state("benchmarks/studies.py")  # the code this run starts with
     members, steps = (16, 100) if args.quick else (64, 300)
     rows = ensemble_vs_sequential(members, steps)
     rows += devices_rows(members, steps)
@@ -125,7 +126,7 @@ def main(argv=None):
     print(f"\nensemble / sequential: {rows[0]['steps_per_s'] / rows[1]['steps_per_s']:.1f}x")
     print(f"runner overhead at eval/checkpoint every 500 steps: {100 * overhead['overhead']:.1f}% "
           f"({overhead['io_s']:.3f} s of results, checkpoints and logging vs {overhead['train_s']:.2f} s of training)")
-    write_json(args.json, {"rows": rows, "runner_overhead": overhead, "git": git_state("benchmarks/studies.py"),
+    write_json(args.json, {"rows": rows, "runner_overhead": overhead, "git": git,
                            "machine": machine(), "versions": versions()})
     return rows
 

@@ -15,12 +15,12 @@ Methods, one architecture size for all (width 16, depth 4, 16 modes per axis):
   64^2 grid, relative L2 loss), the paper's second baseline.
 
 Protocol (benchmarks/README.md): every method gets the same learning-rate sweep (Adam,
-``--learning-rates``, default 3e-3 to 3e-1, each halved every 250 steps) and the same training time. The time is
-turned into a step count per method by timing its compiled training step, all methods
-interleaved in one calibration, so a change of machine load during the long runs does not
-change anyone's budget. Each method's learning rate is chosen on validation instances
-(keys disjoint from the test instances) and only the chosen run is scored on the test
-instances. Failed runs (non-finite loss) are counted and shown.
+``--learning-rates``, default 3e-3 to 3e-1, each halved every 250 steps) and the same
+training time. The time is turned into a step count per method by timing its compiled
+training step, all methods interleaved in one calibration, so a change of machine load
+during the long runs does not change anyone's budget. Each method's learning rate is
+chosen on validation instances (keys disjoint from the test instances) and only the chosen
+run is scored on the test instances. Failed runs (non-finite loss) are counted and shown.
 Errors: relative L2 per instance, averaged, against the exact solution (Poisson), a
 float64 ETDRK4 reference (reaction-diffusion) or the pseudo-spectral reference
 (Navier-Stokes), on each method's grid.

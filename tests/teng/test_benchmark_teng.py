@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).parent.parent.parent / "benchmarks" / "teng.py"
 
 
+@pytest.mark.slow  # 70-170 s on 2 cores; the steppers themselves are tested in test_teng.py
 def test_quick_benchmark_writes_rows_for_every_method(tmp_path):
     out = tmp_path / "teng.json"
     proc = subprocess.run(

@@ -26,33 +26,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, markdown_table, parser, versions, write_json  # noqa: E402
+from _common import git_state, machine, markdown_table, parser, versions, write_json  # noqa: E402
 
 from jaxsci.nde import experiments as ex  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ["experiment", "method", "runs_ok_failed", "metric", "metric_vs_unreg", "nfe",
            "nfe_ratio", "nfe_ratio_range", "train_s", "train_ratio", "predict_ratio"]
-
-
-def git_state() -> dict:
-    """The commit the run used and whether the files it runs differ from it."""
-    def git(*args):
-        try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                                  check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return None
-    dirty = git("status", "--porcelain", "--", "jaxsci", "benchmarks/nde_regularization.py",
-                "benchmarks/_common.py")
-    return {"commit": git("rev-parse", "HEAD"),
-            "dirty_files": dirty.splitlines() if dirty else ([] if dirty is not None else None)}
 
 
 def settings_for(experiment: str, seed: int, quick: bool, steps_factor: float) -> ex.Settings:
@@ -95,7 +79,8 @@ def main():
         wanted = ["unregularized", "error", "local-biased"]
     else:
         wanted = args.methods.split(",") if args.methods else None
-    header = dict(command=" ".join([Path(sys.executable).name, *sys.argv]), git=git_state(),
+    header = dict(command=" ".join([Path(sys.executable).name, *sys.argv]),
+                  git=git_state("benchmarks/nde_regularization.py"),
                   machine=machine(), versions=versions(), quick=args.quick, seeds=seeds,
                   steps_factor=args.steps_factor,
                   steps={e: settings_for(e, 0, args.quick, args.steps_factor).steps

@@ -78,16 +78,18 @@ class Method:
     test: tuple
 
 
-def _instances(problem, key, count):
-    return jax.vmap(problem.sample)(jax.random.split(jax.random.key(key), count))
+def _draw(problem, key, count):
+    return jax.vmap(problem.sample)(jax.random.split(key, count))
+
+
+def _instances(problem, seed, count):
+    """``count`` fixed instances from the integer ``seed`` (validation, test, training data)."""
+    return _draw(problem, jax.random.key(seed), count)
 
 
 def _fresh(problem):
-    return lambda k: _instances_from_key(problem, k)
-
-
-def _instances_from_key(problem, k):
-    return jax.vmap(problem.sample)(jax.random.split(k, BATCH))
+    """A batch of fresh PDE parameters from each training step's key."""
+    return lambda k: _draw(problem, k, BATCH)
 
 
 def _from_dataset(inputs, refs):

@@ -32,14 +32,27 @@ def is_prng_key(key: Any) -> bool:
     return key.dtype == jnp.uint32 and tuple(key.shape) == (2,)
 
 
-def check_key(key: Any, name: str = "key") -> None:
-    """Raise ``TypeError`` unless ``key`` is a single PRNG key."""
+def check_key(key: Any, name: str = "key") -> jax.Array:
+    """Validate a PRNG key and return it as a typed key.
+
+    The one key policy of jaxsci: typed keys (``jax.random.key(seed)``) and legacy
+    ``uint32[2]`` keys (``jax.random.PRNGKey(seed)``) are both accepted; a legacy key is
+    wrapped into a typed one, so every family sees the same kind. Anything else (``None``,
+    an integer seed, a batch of keys) raises ``TypeError`` naming the argument.
+    """
+    if key is None:
+        raise TypeError(
+            f"`{name}` is required: pass `{name}=jax.random.key(seed)` (a keyword argument)."
+        )
     if not is_prng_key(key):
         raise TypeError(
             f"`{name}` must be a single JAX PRNG key, got {_describe(key)}. "
             "Create one with `jax.random.key(seed)` (or `jax.random.PRNGKey(seed)`), and "
             "split it with `jax.random.split` for independent draws."
         )
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return key
+    return jax.random.wrap_key_data(key)
 
 
 def check_positive(value: Any, name: str) -> None:

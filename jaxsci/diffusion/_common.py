@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxsci.core import check_key, check_one_of
+from ..internal import check_key, check_one_of
 
 from ._grid import check_grid
 from ._model import PARAMETRIZATIONS, to_data, to_noise

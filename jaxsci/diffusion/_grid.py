@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from jaxsci.core import check_one_of, check_positive_int
+from ..internal import check_one_of, check_positive_int
 
 GRID_KINDS = ("uniform", "logSNR", "quadratic", "karras")
 

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from jaxsci.core import check_key, check_positive_int
+from ..internal import check_key, check_positive_int
 
 
 class GaussianMixture(eqx.Module):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import jax.numpy as jnp
 
-from jaxsci.core import check_one_of, check_positive
+from ..internal import check_one_of, check_positive
 
 PARAMETRIZATIONS = ("eps", "x0", "v", "score")
 

@@ -18,7 +18,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from jaxsci.core import check_positive_int
+from ..internal import check_positive_int
 
 from ._common import check_stochastic_key, gaussian_noise
 from ._grid import time_grid

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from jaxsci.core import check_one_of
+from ..internal import check_one_of
 
 from ._common import (
     check_order,

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from jaxsci.core import check_one_of
+from ..internal import check_one_of
 
 from ._common import check_order, final_denoise, prepare, step_orders
 

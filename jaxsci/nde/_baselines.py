@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from jax.experimental import jet
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from jaxsci.core import check_key, check_positive, check_positive_int
+from ..internal import check_key, check_positive, check_positive_int
 
 
 def total_derivative(

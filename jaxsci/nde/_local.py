@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
-from jaxsci.core import check_key, check_one_of
+from ..internal import check_key, check_one_of
 from jaxsci.nde._node import NeuralODE, ODESolution, controller_tolerances, one_step_error
 
 

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import lineax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from jaxsci.core import check_key, check_positive
+from ..internal import check_key, check_positive
 from jaxsci.nde._nfe import evals_per_step, is_fsal
 from jaxsci.nde._node import (
     ODESolution,

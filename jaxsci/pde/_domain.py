@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from ..core import check_key, check_positive_int
+from ..internal import check_key, check_positive_int
 
 
 def _check_n(n) -> int:

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .. import taylor
-from ..core import check_positive, check_positive_int
+from ..internal import check_positive, check_positive_int
 from ._domain import Box, SpaceTime
 from ._problem import PDEProblem
 

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ..core import check_positive, check_positive_int
+from ..internal import check_positive, check_positive_int
 from ._spectral2d import dealias_mask, etdrk4_2d, evaluate, grid, wavenumbers
 
 TWO_PI = 2.0 * np.pi

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .. import taylor
-from ..core import check_one_of
+from ..internal import check_one_of
 from ._domain import Ball
 from ._problem import PDEProblem
 

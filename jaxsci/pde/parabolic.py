@@ -32,7 +32,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .. import taylor
-from ..core import check_key, check_one_of, check_positive
+from ..internal import check_key, check_one_of, check_positive
 from ._domain import AbstractDomain, _check_n
 from ._problem import PDEProblem
 

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..core import check_key, check_positive, check_positive_int
+from ..internal import check_key, check_positive, check_positive_int
 from . import _spectral_solvers as solvers
 
 

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ..core import check_key
+from ..internal import check_key
 from ..pde import PDEProblem
 from ..taylor import AbstractBackend, Exact
 

@@ -12,7 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..core import ProgressBar, check_key, check_positive_int
+from ..core import ProgressBar
+from ..internal import check_key, check_positive_int
 
 
 class TrainResult(eqx.Module):

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float
 
-from ..core import check_positive_int
+from ..internal import check_positive_int
 
 
 def weighted_sum(losses: Sequence[Float[Array, ""]], weights: Sequence[float] | Float[Array, " k"]):

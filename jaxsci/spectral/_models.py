@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..core import check_key, check_positive_int
+from ..internal import check_key, check_positive_int
 from ._chebyshev import Chebyshev
 from ._tensor import TensorBasis, as_tensor_basis
 

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ..core import check_key, check_positive
+from ..internal import check_key, check_positive
 
 
 def _conjugate_complex(grads):

@@ -16,13 +16,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..core import (
-    check_key,
-    check_one_of,
-    check_positive_int,
-    check_scalar_function,
-    sample_without_replacement,
-)
+from ..core import sample_without_replacement
+from ..internal import check_key, check_one_of, check_positive_int, check_scalar_function
 from ._directions import (
     DenseDirections,
     Directions,

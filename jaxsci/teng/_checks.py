@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsci.core import check_positive
+from ..internal import check_positive
 
 _TWO_PI = 2.0 * np.pi
 _OUTSIDE = "`points` must lie in [0, 2pi)^2; wrap them with `points % (2 * jnp.pi)`."

@@ -8,7 +8,7 @@ import equinox as eqx
 import jax
 from jaxtyping import Array, Float
 
-from jaxsci.core import check_key, check_positive_int
+from ..internal import check_key, check_positive_int
 
 from ._checks import check_step_inputs
 

@@ -8,14 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from jaxsci.core import (
-    check_finite,
-    check_positive_int,
-    jacobian_wrt_params,
-    least_squares,
-    ravel_model,
-    sample_without_replacement,
-)
+from ..core import jacobian_wrt_params, least_squares, ravel_model, sample_without_replacement
+from ..internal import check_finite, check_positive_int
 
 
 def _check_fit_inputs(points, target) -> None:

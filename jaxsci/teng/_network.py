@@ -7,7 +7,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from jaxsci.core import check_key, check_positive_int, default_float_dtype
+from ..core import default_float_dtype
+from ..internal import check_key, check_positive_int
 
 
 class PeriodicMLP(eqx.Module):

@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float
 
-from jaxsci.core import check_finite, check_one_of, check_positive, check_positive_int, ravel_model
+from ..core import ravel_model
+from ..internal import check_finite, check_one_of, check_positive, check_positive_int
 
 from ._checks import check_step_inputs
 from ._step import rk_fit_step

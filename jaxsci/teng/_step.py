@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 from jaxtyping import Array, Float
 
-from jaxsci.core import check_key, check_positive_int
+from ..internal import check_key, check_positive_int
 
 from ._checks import check_step_inputs
 from ._fit import gauss_newton_fit

@@ -7,7 +7,8 @@ from __future__ import annotations
 import jax
 from jaxtyping import Array, Float
 
-from jaxsci.core import check_finite, jacobian_wrt_params, ravel_model
+from ..core import jacobian_wrt_params, ravel_model
+from ..internal import check_finite
 
 from ._fit import relative_lstsq
 

@@ -1,11 +1,11 @@
 import jax.numpy as jnp
 from _case import BadInput
 
-from jaxsci import core
+from jaxsci import core, internal
 
 CASES = [
-    BadInput("key-int", lambda: core.check_key(0), TypeError, "jax.random.key(seed)"),
-    BadInput("key-float-array", lambda: core.check_key(jnp.zeros(2)), TypeError, "PRNG key"),
+    BadInput("key-int", lambda: internal.check_key(0), TypeError, "jax.random.key(seed)"),
+    BadInput("key-float-array", lambda: internal.check_key(jnp.zeros(2)), TypeError, "PRNG key"),
     BadInput(
         "chunk-size-zero",
         lambda: core.chunked_vmap(lambda x: x, chunk_size=0),
@@ -20,9 +20,9 @@ CASES = [
     ),
     BadInput(
         "lstsq-method",
-        lambda: core.least_squares(jnp.ones((3, 2)), jnp.ones(3), method="lu"),
-        ValueError,
-        "must be one of",
+        lambda: core.least_squares(jnp.ones((3, 2)), jnp.ones(3), solver="lu"),
+        TypeError,
+        "lineax solver object",
     ),
     BadInput(
         "lstsq-negative-damping",
@@ -32,19 +32,19 @@ CASES = [
     ),
     BadInput(
         "tangents-distribution",
-        lambda: core.random_tangents(core.as_key(0), 4, 3, distribution="uniform"),
+        lambda: core.random_tangents(internal.as_key(0), 4, 3, distribution="uniform"),
         ValueError,
         "rademacher",
     ),
     BadInput(
         "without-replacement-too-many",
-        lambda: core.sample_without_replacement(core.as_key(0), 3, 5),
+        lambda: core.sample_without_replacement(internal.as_key(0), 3, 5),
         ValueError,
         "distinct",
     ),
     BadInput(
         "scalar-function-vector-output",
-        lambda: core.check_scalar_function(lambda x: x, jnp.ones(3)),
+        lambda: internal.check_scalar_function(lambda x: x, jnp.ones(3)),
         ValueError,
         "must return a scalar",
     ),

@@ -3,10 +3,12 @@ import io
 
 import jax
 import jax.numpy as jnp
+import lineax as lx
 import numpy as np
+import optax
 import pytest
 
-from jaxsci import core
+from jaxsci import core, internal
 
 
 @pytest.mark.parametrize("n, chunk", [(10, 3), (12, 4), (5, 8), (1, 1)])
@@ -48,13 +50,16 @@ def test_jacobian_wrt_params_matches_jacfwd():
     np.testing.assert_allclose(jac, ref, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("method", ["svd", "qr", "normal_cholesky"])
+SOLVERS = {"svd": lx.SVD(), "qr": lx.QR(), "normal_cholesky": lx.Normal(lx.Cholesky())}
+
+
+@pytest.mark.parametrize("method", sorted(SOLVERS))
 def test_least_squares_matches_numpy(x64, method):
     rng = np.random.default_rng(0)
     a = rng.normal(size=(40, 7))
     b = rng.normal(size=40)
     expected = np.linalg.lstsq(a, b, rcond=None)[0]
-    got = core.least_squares(jnp.asarray(a), jnp.asarray(b), method=method)
+    got = core.least_squares(jnp.asarray(a), jnp.asarray(b), solver=SOLVERS[method]).value
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-11)
 
 
@@ -62,15 +67,15 @@ def test_least_squares_damping_is_ridge(x64):
     rng = np.random.default_rng(1)
     a, b, lam = rng.normal(size=(20, 5)), rng.normal(size=20), 0.3
     ridge = np.linalg.solve(a.T @ a + lam * np.eye(5), a.T @ b)
-    for method in ("svd", "qr", "normal_cholesky"):
-        got = core.least_squares(jnp.asarray(a), jnp.asarray(b), damping=lam, method=method)
+    for solver in SOLVERS.values():
+        got = core.least_squares(jnp.asarray(a), jnp.asarray(b), damping=lam, solver=solver).value
         np.testing.assert_allclose(got, ridge, rtol=1e-9)
 
 
 def test_least_squares_minimum_norm_underdetermined(x64):
     rng = np.random.default_rng(2)
     a, b = rng.normal(size=(3, 8)), rng.normal(size=3)
-    got = core.least_squares(jnp.asarray(a), jnp.asarray(b))
+    got = core.least_squares(jnp.asarray(a), jnp.asarray(b)).value
     np.testing.assert_allclose(got, np.linalg.pinv(a) @ b, rtol=1e-9)
 
 
@@ -122,8 +127,8 @@ def test_random_tangents_have_identity_second_moment():
 
 
 def test_key_helpers():
-    k = core.as_key(3)
-    assert core.is_prng_key(k) and core.is_prng_key(jax.random.PRNGKey(0))
+    k = internal.as_key(3)
+    assert internal.is_prng_key(k) and internal.is_prng_key(jax.random.PRNGKey(0))
     keys = core.split_like(k, {"a": 1, "b": (2, 3)})
     assert len(jax.tree_util.tree_leaves(keys)) == 3
 
@@ -169,7 +174,101 @@ def test_progress_bar_reports_from_inside_jit():
 
 
 def test_check_finite_raises_inside_jit():
-    f = jax.jit(lambda x: core.check_finite(jnp.log(x), "log of a negative number"))
+    f = jax.jit(lambda x: internal.check_finite(jnp.log(x), "log of a negative number"))
     assert jnp.isfinite(f(1.0))
     with pytest.raises(Exception, match="log of a negative number"):
         jax.block_until_ready(f(-1.0))
+
+
+def test_least_squares_qr_flags_rank_deficiency():
+    # A rank-deficient matrix: QR is not the minimum-norm solution, so it must be refused.
+    a, b = jnp.ones((5, 3)), jnp.arange(5.0)
+    sol = core.least_squares(a, b, solver=lx.QR(), throw=False)
+    assert sol.result == core.RESULTS.rank_deficient
+    with pytest.raises(Exception, match="rank deficient"):
+        core.least_squares(a, b, solver=lx.QR())
+    svd = core.least_squares(a, b)
+    np.testing.assert_allclose(svd.value, np.linalg.lstsq(np.ones((5, 3)), np.arange(5.0), rcond=None)[0], rtol=1e-5)
+
+
+def test_relative_l2_matches_definition():
+    pred, ref = jnp.array([[1.0, 2.0], [3.0, 5.0]]), jnp.array([[1.0, 1.0], [3.0, 4.0]])
+    assert np.isclose(core.relative_l2(pred, ref), np.sqrt(2.0) / np.sqrt(27.0))
+    per_row = core.relative_l2(pred, ref, axis=1)
+    np.testing.assert_allclose(per_row, [1 / np.sqrt(2.0), 1 / 5.0], rtol=1e-6)
+    with pytest.raises(ValueError, match="same shape"):
+        core.relative_l2(pred, ref[0])
+
+
+def _quadratic(model, batch, key):
+    return jnp.sum((model - batch) ** 2)
+
+
+def test_fit_converges_and_records_history():
+    out = core.fit(_quadratic, jnp.zeros(3), optax.adam(0.05), steps=450, chunk=100,
+                   data=jnp.arange(3.0), key=jax.random.key(0), progress=False)
+    np.testing.assert_allclose(out.model, jnp.arange(3.0), atol=1e-3)
+    assert out.num_steps == 450 and out.losses.shape == (450,)
+    assert out.history_step.tolist() == [100, 200, 300, 400, 450]
+    assert out.result == core.RESULTS.successful
+
+
+def test_fit_resume_equals_uninterrupted_run():
+    def noisy(model, batch, key):
+        return jnp.sum((model - batch - 0.1 * jax.random.normal(key, model.shape)) ** 2)
+
+    sample = lambda k: jax.random.normal(k, (3,))  # noqa: E731
+    kw = dict(sample=sample, key=jax.random.key(1), progress=False, chunk=20)
+    full = core.fit(noisy, jnp.zeros(3), optax.adam(0.01), steps=100, **kw)
+    half = core.fit(noisy, jnp.zeros(3), optax.adam(0.01), steps=60, **kw)
+    rest = core.fit(noisy, half.model, optax.adam(0.01), steps=100, opt_state=half.opt_state,
+                    start_step=60, **kw)
+    np.testing.assert_allclose(rest.model, full.model, rtol=1e-6, atol=1e-7)
+
+
+def test_fit_nonfinite_gradient_with_finite_loss_is_caught():
+    # sqrt at 0 has an infinite derivative: the loss stays finite, the parameters do not.
+    def loss(model, batch, key):
+        return jnp.sum(jnp.sqrt(jnp.abs(model)))
+
+    with pytest.raises(FloatingPointError, match="NaN/inf"):
+        core.fit(loss, jnp.zeros(2), optax.sgd(0.1), steps=10, key=jax.random.key(0), progress=False)
+    out = core.fit(loss, jnp.zeros(2), optax.sgd(0.1), steps=10, key=jax.random.key(0),
+                   progress=False, throw=False)
+    assert out.result == core.RESULTS.nonfinite_values
+    assert np.all(np.isfinite(out.model))
+
+
+def test_fit_ensemble_isolates_a_failing_member():
+    def loss(model, batch, key):
+        return jnp.sum((model - batch) ** 2) + jnp.where(model[0] < -5.0, jnp.nan, 0.0)
+
+    start = jnp.zeros((3, 2)).at[1].set(-10.0)  # member 1 starts where its loss is NaN
+    out = core.fit(loss, start, optax.sgd(0.1), steps=100, chunk=50, data=jnp.ones(2),
+                   key=jax.random.key(0), progress=False, ensemble=True, throw=False)
+    failed = np.asarray(jax.vmap(lambda r: r == core.RESULTS.nonfinite_values)(out.result))
+    assert failed.tolist() == [False, True, False]
+    np.testing.assert_allclose(out.model[0], 1.0, atol=1e-4)
+    np.testing.assert_allclose(out.model[2], 1.0, atol=1e-4)
+
+
+def test_fit_wall_time_budget_and_bad_arguments():
+    out = core.fit(_quadratic, jnp.zeros(3), optax.sgd(0.1), steps=10**7, chunk=10,
+                   data=jnp.ones(3), key=jax.random.key(0), progress=False, seconds=0.2,
+                   compile_first=True)
+    assert out.num_steps < 10**7 and out.result == core.RESULTS.budget_exhausted
+    for bad, match in [(dict(steps=0), "steps"), (dict(chunk=0), "chunk"),
+                       (dict(steps=5, start_step=9), "start_step")]:
+        args = dict(steps=5, key=jax.random.key(0), progress=False) | bad
+        with pytest.raises((ValueError, TypeError), match=match):
+            core.fit(_quadratic, jnp.zeros(3), optax.sgd(0.1), data=jnp.ones(3), **args)
+    with pytest.raises(TypeError, match="optax"):
+        core.fit(_quadratic, jnp.zeros(3), "adam", steps=5, key=jax.random.key(0))
+
+
+def test_check_key_accepts_legacy_and_typed_keys():
+    typed = internal.check_key(jax.random.PRNGKey(3))
+    assert jax.dtypes.issubdtype(typed.dtype, jax.dtypes.prng_key)
+    np.testing.assert_array_equal(jax.random.key_data(typed), jax.random.PRNGKey(3))
+    with pytest.raises(TypeError, match="is required"):
+        internal.check_key(None)

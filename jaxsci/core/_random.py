@@ -20,22 +20,22 @@ def as_key(seed_or_key: Any) -> jax.Array:
     return seed_or_key
 
 
-def split_like(key: jax.Array, tree: PyTree) -> PyTree:
+def split_like(tree: PyTree, *, key: jax.Array) -> PyTree:
     """One independent key per leaf of ``tree``, in a tree of the same structure."""
-    check_key(key)
+    key = check_key(key)
     leaves, treedef = jax.tree_util.tree_flatten(tree)
     keys = jax.random.split(key, max(len(leaves), 1))
     return jax.tree_util.tree_unflatten(treedef, list(keys[: len(leaves)]))
 
 
 def random_tangents(
-    key: jax.Array, num: int, dim: int, distribution: str = "rademacher", dtype=None
+    num: int, dim: int, distribution: str = "rademacher", dtype=None, *, key: jax.Array
 ) -> jax.Array:
     """``num`` random vectors in R^dim with E[v v^T] = I.
 
     ``distribution`` is ``"rademacher"`` (entries +-1) or ``"gaussian"`` (N(0, 1) entries).
     """
-    check_key(key)
+    key = check_key(key)
     check_positive_int(num, "num")
     check_one_of(distribution, ("rademacher", "gaussian"), "distribution")
     dtype = dtype or jnp.result_type(float)
@@ -44,7 +44,7 @@ def random_tangents(
     return jax.random.normal(key, (num, dim), dtype=dtype)
 
 
-def sample_without_replacement(key: jax.Array, population: int, num: int) -> Int[Array, " num"]:
+def sample_without_replacement(population: int, num: int, *, key: jax.Array) -> Int[Array, " num"]:
     """``num`` distinct integers drawn uniformly from ``range(population)``.
 
     Every ``num``-subset is equally likely (simple random sampling). For small samples
@@ -54,7 +54,7 @@ def sample_without_replacement(key: jax.Array, population: int, num: int) -> Int
     population). Otherwise the Gumbel-top-k trick is used (O(population)). Both are much
     cheaper than a full permutation.
     """
-    check_key(key)
+    key = check_key(key)
     check_positive_int(num, "num")
     check_positive_int(population, "population")
     if num > population:

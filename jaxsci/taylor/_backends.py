@@ -129,7 +129,7 @@ def _sample_group(group, num: int, key, dim: int, dtype) -> Directions:
     if num >= n:
         sampled = group
     else:
-        pick = sample_without_replacement(key, n, num)
+        pick = sample_without_replacement(n, num, key=key)
         scale = n / num
         if isinstance(group, PartialTerms):
             sampled = PartialTerms(group.powers, group.dims[pick], group.coeffs[pick] * scale)

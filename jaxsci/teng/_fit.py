@@ -87,7 +87,7 @@ def gauss_newton_fit(
         jac = jacobian_wrt_params(lambda t, x: rebuild(t)(x), th, points)
         if num_columns is None:
             return th + relative_lstsq(jac, r, method=method, rcond=rcond, damping=damping)
-        cols = sample_without_replacement(jax.random.fold_in(key, i), th.size, num_columns)
+        cols = sample_without_replacement(th.size, num_columns, key=jax.random.fold_in(key, i))
         d = relative_lstsq(jac[:, cols], r, method=method, rcond=rcond, damping=damping)
         return th.at[cols].add(d)
 

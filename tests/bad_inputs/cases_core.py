@@ -32,13 +32,13 @@ CASES = [
     ),
     BadInput(
         "tangents-distribution",
-        lambda: core.random_tangents(internal.as_key(0), 4, 3, distribution="uniform"),
+        lambda: core.random_tangents(4, 3, distribution="uniform", key=internal.as_key(0)),
         ValueError,
         "rademacher",
     ),
     BadInput(
         "without-replacement-too-many",
-        lambda: core.sample_without_replacement(internal.as_key(0), 3, 5),
+        lambda: core.sample_without_replacement(3, 5, key=internal.as_key(0)),
         ValueError,
         "distinct",
     ),

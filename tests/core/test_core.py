@@ -99,7 +99,7 @@ def test_gauss_newton_converges_on_nonlinear_fit(x64):
 
 def test_sample_without_replacement_is_distinct_and_uniform():
     keys = jax.random.split(jax.random.key(0), 4000)
-    draws = jax.vmap(lambda k: core.sample_without_replacement(k, 10, 3))(keys)
+    draws = jax.vmap(lambda k: core.sample_without_replacement(10, 3, key=k))(keys)
     assert all(len(set(np.asarray(row).tolist())) == 3 for row in draws[:50])
     counts = np.bincount(np.asarray(draws).ravel(), minlength=10) / draws.size
     np.testing.assert_allclose(counts, 0.1, atol=0.01)
@@ -111,7 +111,7 @@ def test_sample_without_replacement_gives_uniform_subsets(population, num):
     import itertools
 
     keys = jax.random.split(jax.random.key(1), 30000)
-    draws = np.sort(np.asarray(jax.vmap(lambda k: core.sample_without_replacement(k, population, num))(keys)), axis=1)
+    draws = np.sort(np.asarray(jax.vmap(lambda k: core.sample_without_replacement(population, num, key=k))(keys)), axis=1)
     subsets = list(itertools.combinations(range(population), num))
     counts = np.array([np.all(draws == np.array(s), axis=1).sum() for s in subsets])
     assert counts.sum() == len(draws)
@@ -122,14 +122,14 @@ def test_sample_without_replacement_gives_uniform_subsets(population, num):
 
 def test_random_tangents_have_identity_second_moment():
     for dist in ("rademacher", "gaussian"):
-        v = core.random_tangents(jax.random.key(1), 20000, 4, dist)
+        v = core.random_tangents(20000, 4, dist, key=jax.random.key(1))
         np.testing.assert_allclose(v.T @ v / 20000, np.eye(4), atol=0.05)
 
 
 def test_key_helpers():
     k = internal.as_key(3)
     assert internal.is_prng_key(k) and internal.is_prng_key(jax.random.PRNGKey(0))
-    keys = core.split_like(k, {"a": 1, "b": (2, 3)})
+    keys = core.split_like({"a": 1, "b": (2, 3)}, key=k)
     assert len(jax.tree_util.tree_leaves(keys)) == 3
 
 

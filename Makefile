@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (Python >= 3.11 and pip):
 #   make demo   solve a small problem with each method family, write demo_output/
 #   make test   run the test suite (the `slow` tests are skipped; `make test-slow` runs them)
+#   make lint   ruff and pyright
 # Both create and then reuse the local virtual environment .venv.
 # `make docs` builds the documentation site into site/ (mkdocs, strict; adds the docs extra).
 
@@ -10,12 +11,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.jaxsci-installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install compare demo test test-slow bench bench-quick docs clean
+.PHONY: install compare demo test test-slow lint bench bench-quick docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,bench,notebooks,docs]"
+	$(PY) -m pip install --quiet -e ".[test,bench,notebooks,docs,lint]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,6 +30,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q --durations=30
+
+# ruff (style, imports, common bugs) and pyright (types), both configured in pyproject.toml
+lint: $(STAMP)
+	$(VENV)/bin/ruff check jaxsci tests benchmarks examples
+	$(VENV)/bin/pyright
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q

@@ -10,7 +10,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jax
@@ -31,7 +31,7 @@ def machine() -> dict:
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
         "python": sys.version.split()[0],
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -40,7 +40,7 @@ def versions() -> dict:
     for name in ("jax", "jaxlib", "equinox", "optax", "diffrax", "lineax", "folx"):
         try:
             out[name] = __import__(name).__version__
-        except Exception:  # noqa: BLE001 - optional packages
+        except Exception:
             out[name] = None
     return out
 
@@ -84,7 +84,7 @@ def compiled_memory_mb(jitted, *args) -> float | None:
     """Peak memory XLA plans for one call (arguments + outputs + temporaries), in MB."""
     try:
         stats = jitted.lower(*args).compile().memory_analysis()
-    except Exception:  # noqa: BLE001 - not every backend reports it
+    except Exception:
         return None
     if stats is None:
         return None

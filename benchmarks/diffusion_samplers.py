@@ -27,10 +27,10 @@ import jax
 import jax.numpy as jnp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, markdown_table, parser, versions, write_json  # noqa: E402
+from _common import machine, markdown_table, parser, versions, write_json
 
-from jaxsci import diffusion as D  # noqa: E402
-from jaxsci.core import enable_x64  # noqa: E402
+from jaxsci import diffusion as D
+from jaxsci.core import enable_x64
 
 # name -> (sampler, NFE per grid interval)
 SAMPLERS = {

@@ -49,10 +49,10 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, markdown_table, parser, versions, write_json  # noqa: E402
+from _common import machine, markdown_table, parser, versions, write_json
 
-from jaxsci import diffusion as D  # noqa: E402
-from jaxsci.core import enable_x64  # noqa: E402
+from jaxsci import diffusion as D
+from jaxsci.core import enable_x64
 
 # (mixture seed, start-noise seed): configurations are chosen on "selection", scored on "test"
 SETS = {"selection": (0, 1), "test": (10, 11)}
@@ -185,7 +185,7 @@ def main(argv=None):
                         out, _ = run_diffusers(schedulers[config], nfe, gm, x_T)
                     else:
                         out = run_jaxsci(config, nfe, gm, x_T)
-                except Exception as err:  # noqa: BLE001 - an option diffusers rejects
+                except Exception as err:
                     print(f"{lib} {config} NFE {nfe}: {err}")
                     return None
                 err = rmse(out, exact)

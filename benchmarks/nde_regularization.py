@@ -31,9 +31,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import git_state, machine, markdown_table, parser, versions, write_json  # noqa: E402
+from _common import git_state, machine, markdown_table, parser, versions, write_json
 
-from jaxsci.nde import experiments as ex  # noqa: E402
+from jaxsci.nde import experiments as ex
 
 COLUMNS = ["experiment", "method", "runs_ok_failed", "metric", "metric_vs_unreg", "nfe",
            "nfe_ratio", "nfe_ratio_range", "train_s", "train_ratio", "predict_ratio"]
@@ -50,7 +50,7 @@ def run_one(trainer: ex.Trainer, seed: int) -> tuple[dict | None, dict | None]:
     start = time.perf_counter()
     try:
         row = trainer.run(seed)
-    except Exception as error:  # noqa: BLE001 - every failure is recorded, never dropped
+    except Exception as error:
         message = str(error).strip().splitlines()
         message = message[0] if message else type(error).__name__
         reason = "max_steps" if "max_steps" in str(error) else "exception"

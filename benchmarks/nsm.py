@@ -35,9 +35,9 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import equinox as eqx
 import jax
@@ -46,11 +46,11 @@ import numpy as np
 import optax
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import git_state, machine, markdown_table, median_seconds, parser, versions, write_json  # noqa: E402
+from _common import git_state, machine, markdown_table, median_seconds, parser, versions, write_json
 
-from jaxsci import spectral as sp  # noqa: E402
-from jaxsci.pde import _spectral_solvers as solvers  # noqa: E402
-from jaxsci.pde.parametric import NavierStokes, PeriodicPoisson, ReactionDiffusion  # noqa: E402
+from jaxsci import spectral as sp
+from jaxsci.pde import _spectral_solvers as solvers
+from jaxsci.pde.parametric import NavierStokes, PeriodicPoisson, ReactionDiffusion
 
 WIDTH, DEPTH, BATCH, MODES, GRID = 16, 4, 16, 16, 64
 NU, RHO = 0.01, 5.0

@@ -26,14 +26,13 @@ from pathlib import Path
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import compiled_memory_mb, machine, markdown_table, parser, versions, write_json  # noqa: E402
+from _common import compiled_memory_mb, machine, markdown_table, parser, versions, write_json
 
-from jaxsci import pinn, taylor  # noqa: E402
-from jaxsci.pde.highdim import BallProblem  # noqa: E402
+from jaxsci import pinn, taylor
+from jaxsci.pde.highdim import BallProblem
 
 BATCH = 100
 TEST_POINTS = 20_000
@@ -147,7 +146,7 @@ def target_run(problem, backend_name, minutes, eval_every, num_steps, unbiased=F
     backend = all_backends(problem.dim)[backend_name]
     net = make_network(problem.dim, jax.random.key(seed))
     loss, optimizer = make_trainer(problem, backend, num_steps, unbiased, lr)
-    evaluate = lambda m: relative_l2_chunked(problem, m, jax.random.key(12345))  # noqa: E731
+    evaluate = lambda m: relative_l2_chunked(problem, m, jax.random.key(12345))
     history = []
     start = time.perf_counter()
     deadline = start + 60 * minutes

@@ -24,10 +24,10 @@ import jax.numpy as jnp
 import optax
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, markdown_table, parser, versions, write_json  # noqa: E402
+from _common import machine, markdown_table, parser, versions, write_json
 
-from jaxsci import pinn, taylor  # noqa: E402
-from jaxsci.pde.parabolic import SemilinearParabolic  # noqa: E402
+from jaxsci import pinn, taylor
+from jaxsci.pde.parabolic import SemilinearParabolic
 
 BATCH = 100
 TERMINAL_WEIGHT = 20.0

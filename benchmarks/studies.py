@@ -27,12 +27,12 @@ from pathlib import Path
 import jax
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import git_state, machine, markdown_table, parser, versions, write_json  # noqa: E402
+from _common import git_state, machine, markdown_table, parser, versions, write_json
 
-from jaxsci import studies  # noqa: E402
-from jaxsci.studies._ensemble import Ensemble  # noqa: E402
-from jaxsci.studies._runner import run_group  # noqa: E402
-from jaxsci.studies._results import ResultsTable  # noqa: E402
+from jaxsci import studies
+from jaxsci.studies._ensemble import Ensemble
+from jaxsci.studies._results import ResultsTable
+from jaxsci.studies._runner import run_group
 
 
 def make_study(seeds, steps, shard="none", every=500, output="unused"):

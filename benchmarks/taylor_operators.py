@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import (  # noqa: E402
+from _common import (
     compiled_memory_mb,
     machine,
     markdown_table,
@@ -26,7 +26,7 @@ from _common import (  # noqa: E402
     write_json,
 )
 
-from jaxsci import taylor  # noqa: E402
+from jaxsci import taylor
 
 NUM_POINTS = 100
 WIDTH = 128

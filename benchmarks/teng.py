@@ -38,11 +38,10 @@ from pathlib import Path
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import (  # noqa: E402
+from _common import (
     machine,
     markdown_table,
     parser,
@@ -219,7 +218,7 @@ def run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_
             start, start_cpu = time.perf_counter(), time.process_time()
             try:
                 model = jax.block_until_ready(run_block(model))
-            except Exception as err:  # noqa: BLE001 - a diverged run is a result, counted
+            except Exception as err:
                 print(f"  {method} failed at t = {t_now:g}: {str(err).splitlines()[0][:200]}",
                       flush=True)
                 failed = True

@@ -80,7 +80,7 @@ def main(steps: int = 4000, num_samples: int = 2000, out: str | None = None, see
         return eqx.combine(params, static), opt_state, losses
 
     net, opt_state, losses = train(net, opt_state, k_train)
-    model = lambda x, t: net(x, schedule.lambda_(t))  # noqa: E731  (the sampler's eps(x, t))
+    model = lambda x, t: net(x, schedule.lambda_(t))
 
     reference = data.sample(k_ref, num_samples)
     x_T = jax.random.normal(k_sample, (num_samples, 2))

@@ -32,7 +32,17 @@ _SUBPACKAGES = (
     "teng",
 )
 
-__all__ = [name for name in _SUBPACKAGES if name != "internal"]
+__all__ = [
+    "core",
+    "diffusion",
+    "nde",
+    "pde",
+    "pinn",
+    "spectral",
+    "studies",
+    "taylor",
+    "teng",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,10 +15,10 @@ import jax.numpy as jnp
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from jaxsci import diffusion as D  # noqa: E402
-from jaxsci.core import enable_x64  # noqa: E402
+from jaxsci import diffusion as D
+from jaxsci.core import enable_x64
 
 SAMPLERS = {
     "DDIM": D.ddim,

@@ -8,9 +8,9 @@ import time
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from jaxsci.nde import experiments  # noqa: E402
+from jaxsci.nde import experiments
 
 STEPS = 400  # benchmarks/nde_regularization.py trains 1000 steps with three seeds
 QUICK_STEPS = 40

@@ -16,7 +16,6 @@ import numpy as np
 
 from jaxsci import taylor
 
-
 QUICK_BACKENDS = ("Exact (collapsed Taylor mode)", "ForwardLaplacian (folx)", "SparseSTDE(16), collapsed",
                   "DenseSTDE(16), Rademacher")
 

@@ -10,11 +10,11 @@ import jax.numpy as jnp
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from jaxsci.core import enable_x64, num_params  # noqa: E402
-from jaxsci.pde.evolution import Heat2D, grid_points  # noqa: E402
-from jaxsci.teng import (  # noqa: E402
+from jaxsci.core import enable_x64, num_params
+from jaxsci.pde.evolution import Heat2D, grid_points
+from jaxsci.teng import (
     EULER,
     HEUN,
     PeriodicMLP,

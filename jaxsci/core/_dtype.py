@@ -20,7 +20,7 @@ def default_float_dtype() -> jnp.dtype:
     return jnp.dtype(jnp.float64 if x64_enabled() else jnp.float32)
 
 
-class enable_x64:  # noqa: N801  (used like a function: ``with enable_x64():``)
+class enable_x64:
     """Context manager that turns JAX's x64 mode on (or off) and restores it afterwards.
 
     Use it in a ``with`` statement (or as a decorator); a bare call ``enable_x64()``

@@ -18,6 +18,7 @@ from jaxtyping import Array, Float, PyTree
 from ._results import RESULTS, raise_if_failed
 from ._tree import ravel
 
+
 class LeastSquaresSolution(eqx.Module):
     """Solution of :func:`least_squares`: ``value`` (the ``x``), ``residual_norm``
     (``|A x - b|``) and a :class:`~jaxsci.core.RESULTS` code ``result``."""

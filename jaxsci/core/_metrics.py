@@ -13,7 +13,7 @@ def relative_l2(
     reference: ArrayLike,
     *,
     axis: int | Sequence[int] | None = None,
-) -> Float[Array, "..."]:
+) -> Float[Array, ...]:
     """Relative L2 error ``||prediction - reference||_2 / ||reference||_2``.
 
     The norms are taken over ``axis`` (all axes by default; e.g. ``axis=(1, 2)`` for one

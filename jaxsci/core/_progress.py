@@ -12,7 +12,6 @@ import time
 from typing import IO
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 

@@ -46,7 +46,7 @@ def _inexact_leaves(tree: PyTree) -> list:
 def result_where(pred: Bool[Array, "*batch"], failure: RESULTS, otherwise: RESULTS) -> RESULTS:
     """``failure`` where ``pred`` holds, else ``otherwise``, for a predicate of any shape."""
     pred = jnp.asarray(pred)
-    fn = lambda p: RESULTS.where(p, failure, otherwise)  # noqa: E731
+    fn = lambda p: RESULTS.where(p, failure, otherwise)
     for _ in range(pred.ndim):
         fn = jax.vmap(fn)
     return fn(pred)

@@ -30,7 +30,7 @@ def _batch_size(args: Sequence[Any], in_axes: Sequence[int | None]) -> int:
 
 
 def chunked_vmap(
-    fun: Callable, in_axes: int | None | Sequence[int | None] = 0, chunk_size: int | None = None
+    fun: Callable, in_axes: int | Sequence[int | None] | None = 0, chunk_size: int | None = None
 ) -> Callable:
     """Like ``jax.vmap(fun, in_axes)`` over axis 0, but at most ``chunk_size`` at a time.
 

@@ -7,7 +7,6 @@ import jax
 import jax.numpy as jnp
 
 from ..internal import check_key, check_one_of
-
 from ._grid import check_grid
 from ._model import PARAMETRIZATIONS, to_data, to_noise
 

@@ -46,7 +46,7 @@ def deis(model: Callable, schedule, x_T, grid, *, order: int = 3, parametrizatio
     """DEIS-tAB of ``order`` 1-3 (order 1 is DDIM). NFE = steps (+1 with ``denoise_to_zero``)."""
     check_order(order, (1, 2, 3), "deis")
     grid, lam, _, noise = prepare(model, schedule, x_T, grid, parametrization)
-    data = lambda x, t: (x - schedule.sigma(t) * noise(x, t)) / schedule.alpha(t)  # noqa: E731
+    data = lambda x, t: (x - schedule.sigma(t) * noise(x, t)) / schedule.alpha(t)
     n = grid.shape[0] - 1
     orders = step_orders(n + int(denoise_to_zero), order, lower_order_final)[:n]
 

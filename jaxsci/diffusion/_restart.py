@@ -19,7 +19,6 @@ import jax
 import jax.numpy as jnp
 
 from ..internal import check_positive_int
-
 from ._common import check_stochastic_key, gaussian_noise
 from ._grid import time_grid
 from ._samplers import dpm_solver_pp_2m
@@ -81,7 +80,7 @@ def restart(model: Callable, schedule, x_T, key, *, main_steps: int, t_lo: float
         before = min(main_steps - 1, max(1, round(main_steps * (lam_lo - lam_T) / (lam_end - lam_T))))
     else:
         before = main_steps_above
-    solve = lambda x, a, b, n: sampler(model, schedule, x, time_grid(schedule, n, t_start=a, t_end=b),  # noqa: E731
+    solve = lambda x, a, b, n: sampler(model, schedule, x, time_grid(schedule, n, t_start=a, t_end=b),
                                        parametrization=parametrization)
     x = solve(x_T, schedule.t_max, t_lo, before)
     ratio = schedule.alpha(t_hi) / schedule.alpha(t_lo)

@@ -23,7 +23,6 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ..internal import check_one_of
-
 from ._common import (
     check_order,
     check_stochastic_key,
@@ -35,8 +34,8 @@ from ._common import (
 )
 
 
-def ddim(model: Callable, schedule, x_T: Float[Array, "..."], grid, key=None, *, eta: float = 0.0,
-         parametrization: str = "eps", denoise_to_zero: bool = False) -> Float[Array, "..."]:
+def ddim(model: Callable, schedule, x_T: Float[Array, ...], grid, key=None, *, eta: float = 0.0,
+         parametrization: str = "eps", denoise_to_zero: bool = False) -> Float[Array, ...]:
     """DDIM (Song, Meng, Ermon, ICLR 2021, eq. 12): ``x_s = alpha_s x0 + sqrt(sigma_s^2 - c^2) eps + c z``
     with ``c = eta sigma_s sqrt(1 - e^{-2h})`` (eq. 16 written with ``h``); ``eta = 0`` is the
     deterministic sampler (= DPM-Solver-1), ``eta = 1`` ancestral DDPM sampling.

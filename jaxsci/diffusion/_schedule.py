@@ -31,20 +31,20 @@ class AbstractSchedule(eqx.Module):
     t_min: eqx.AbstractVar[float]
     t_max: eqx.AbstractVar[float]
 
-    def log_alpha(self, t: ArrayLike) -> Float[Array, "..."]:
+    def log_alpha(self, t: ArrayLike) -> Float[Array, ...]:
         raise NotImplementedError
 
-    def alpha(self, t: ArrayLike) -> Float[Array, "..."]:
+    def alpha(self, t: ArrayLike) -> Float[Array, ...]:
         return jnp.exp(self.log_alpha(t))
 
-    def sigma(self, t: ArrayLike) -> Float[Array, "..."]:
+    def sigma(self, t: ArrayLike) -> Float[Array, ...]:
         raise NotImplementedError
 
-    def lambda_(self, t: ArrayLike) -> Float[Array, "..."]:
+    def lambda_(self, t: ArrayLike) -> Float[Array, ...]:
         """The log signal-to-noise ratio ``log(alpha_t / sigma_t)`` (decreasing in t)."""
         return self.log_alpha(t) - jnp.log(self.sigma(t))
 
-    def inverse_lambda(self, lam: ArrayLike) -> Float[Array, "..."]:
+    def inverse_lambda(self, lam: ArrayLike) -> Float[Array, ...]:
         """``t`` with ``lambda_t = lam``, by bisection on ``[t_min, t_max]`` (60 halvings)."""
         lam = jnp.asarray(lam, dtype=jnp.result_type(float))
 

@@ -20,7 +20,6 @@ import jax
 import jax.numpy as jnp
 
 from ..internal import check_one_of
-
 from ._common import check_order, final_denoise, prepare, step_orders
 
 

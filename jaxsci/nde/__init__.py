@@ -24,8 +24,8 @@ from jaxsci.nde._sde import NeuralSDE
 from jaxsci.nde._solver import Heuristics, HeuristicsSolver
 
 __all__ = [
-    "Heuristics",
     "FirstAcceptCounter",
+    "Heuristics",
     "HeuristicsSolver",
     "LocalPenalty",
     "NeuralODE",
@@ -40,7 +40,7 @@ __all__ = [
     "rnode_field",
     "scaled_error",
     "stability_boundary",
-    "stiffness_estimate",
     "steer_end_time",
+    "stiffness_estimate",
     "total_derivative",
 ]

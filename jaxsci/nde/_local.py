@@ -12,8 +12,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
-from ..internal import check_key, check_one_of
 from jaxsci.nde._node import NeuralODE, ODESolution, controller_tolerances, one_step_error
+
+from ..internal import check_key, check_one_of
 
 
 class LocalPenalty(eqx.Module):

@@ -15,7 +15,6 @@ import jax.numpy as jnp
 import lineax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..internal import check_key, check_positive
 from jaxsci.nde._nfe import evals_per_step, is_fsal
 from jaxsci.nde._node import (
     ODESolution,
@@ -26,6 +25,8 @@ from jaxsci.nde._node import (
     solution_from,
 )
 from jaxsci.nde._solver import HeuristicsSolver
+
+from ..internal import check_key, check_positive
 
 
 def _drift(t, y, fields):

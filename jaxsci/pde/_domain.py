@@ -24,7 +24,7 @@ def _check_n(n) -> int:
 class AbstractDomain(eqx.Module):
     dim: eqx.AbstractVar[int]
 
-    def contains(self, x: Float[Array, "... d"], tol: float = 1e-6) -> Bool[Array, "..."]:
+    def contains(self, x: Float[Array, "... d"], tol: float = 1e-6) -> Bool[Array, ...]:
         raise NotImplementedError
 
     def sample(self, key, n: int) -> Float[Array, "n d"]:

@@ -65,7 +65,7 @@ class Poisson2D(PDEProblem):
     def hard_constraint(self, net):
         def g(p):
             x, y = p[0], p[1]
-            u = lambda a, b: self.solution(jnp.stack([a, b]))  # noqa: E731
+            u = lambda a, b: self.solution(jnp.stack([a, b]))
             edges = (1 - x) * u(0.0, y) + x * u(1.0, y) + (1 - y) * u(x, 0.0) + y * u(x, 1.0)
             corners = ((1 - x) * (1 - y) * u(0.0, 0.0) + x * (1 - y) * u(1.0, 0.0)
                        + (1 - x) * y * u(0.0, 1.0) + x * y * u(1.0, 1.0))

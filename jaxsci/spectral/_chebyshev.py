@@ -175,7 +175,7 @@ class Chebyshev(eqx.Module):
         axis = normalize_axis(axis, coeffs.ndim)
         return jnp.moveaxis(resize_last(jnp.moveaxis(coeffs, axis, -1), modes), -1, axis)
 
-    def with_modes(self, modes: int) -> "Chebyshev":
+    def with_modes(self, modes: int) -> Chebyshev:
         return Chebyshev(modes, self.interval)
 
     def product_modes(self, other_modes: int) -> int:

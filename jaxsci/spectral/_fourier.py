@@ -139,7 +139,7 @@ class Fourier(eqx.Module):
         b = resize_last(c[..., m:], modes - 1)
         return jnp.moveaxis(jnp.concatenate([a, b], axis=-1), -1, axis)
 
-    def with_modes(self, modes: int) -> "Fourier":
+    def with_modes(self, modes: int) -> Fourier:
         return Fourier(modes)
 
     def product_modes(self, other_modes: int) -> int:

@@ -120,11 +120,11 @@ class TensorBasis(eqx.Module):
             c = b.resize(c, m, axis=self._axis(i))
         return c
 
-    def with_modes(self, modes) -> "TensorBasis":
+    def with_modes(self, modes) -> TensorBasis:
         modes = self._sizes(modes)
         return TensorBasis(tuple(b.with_modes(m) for b, m in zip(self.bases, modes)))
 
-    def product(self, a: Array, b: Array, b_basis: "TensorBasis | None" = None):
+    def product(self, a: Array, b: Array, b_basis: TensorBasis | None = None):
         """The exact product of two series, dealiased.
 
         Each factor is padded to the sum of the mode counts, taken to the collocation grid

@@ -80,7 +80,7 @@ class CheckpointStore:
             else:
                 try:
                     return step, self._checkpointer.restore(path, target)
-                except Exception as err:  # noqa: BLE001 - any failure to read means corrupt
+                except Exception as err:
                     reason = f"orbax could not restore it ({type(err).__name__}: {err})"
             warnings.warn(f"checkpoint {path} is unusable: {reason}; trying the previous one.", stacklevel=2)
         return None

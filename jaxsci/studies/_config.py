@@ -151,7 +151,7 @@ def parse(data: dict, base: Path = Path(".")) -> Study:
     if train["checkpoint_every"] % train["eval_every"]:
         raise StudyFileError("`train.checkpoint_every` must be a multiple of `train.eval_every`.")
 
-    as_list = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
+    as_list = lambda v: v if isinstance(v, list) else [v]
     members = tuple(itertools.product(as_list(train["seeds"]), [float(x) for x in as_list(train["learning_rate"])]))
     groups = []
     for problem, dim, backend, samples, batch, width, depth in itertools.product(

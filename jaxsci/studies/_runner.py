@@ -95,7 +95,7 @@ def run(path, devices=None) -> int:
         (directory / "FAILED").unlink(missing_ok=True)
         try:
             run_group(study, group, results, devices)
-        except Exception as err:  # noqa: BLE001 - one failing group must not stop the others
+        except Exception as err:
             failures += 1
             atomic_write_text(directory / "FAILED", f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}")
             _say(f"[{group.key}] FAILED: {type(err).__name__}: {err}", sys.stderr)

@@ -25,7 +25,12 @@ from ._backends import (
     two_draw_product,
 )
 from ._collapsed import collapsed_sum
-from ._directions import DenseDirections, SparseDirections, operator_directions, polarization_lattice
+from ._directions import (
+    DenseDirections,
+    SparseDirections,
+    operator_directions,
+    polarization_lattice,
+)
 from ._evaluate import MODES, directional_derivatives, directional_sum
 from ._operator import (
     DifferentialOperator,

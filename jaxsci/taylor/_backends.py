@@ -21,7 +21,6 @@ from ..internal import check_key, check_one_of, check_positive_int, check_scalar
 from ._directions import (
     DenseDirections,
     Directions,
-    SparseDirections,
     directional_group_directions,
     operator_directions,
     partial_group_directions,
@@ -353,13 +352,13 @@ def two_draw_product(residual: Callable[[jax.Array], jax.Array], key: jax.Array)
 
 
 __all__ = [
+    "SDGD",
     "AbstractBackend",
     "DenseSTDE",
     "Exact",
     "ForwardLaplacian",
     "HessianTrace",
     "Hutchinson",
-    "SDGD",
     "SparseSTDE",
     "apply",
     "two_draw_product",

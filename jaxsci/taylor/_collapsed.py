@@ -79,7 +79,7 @@ class _Sparse:
 class _Jet:
     """An x-dependent value: primal, per-direction coefficients 1..K-1, summed top."""
 
-    __slots__ = ("primal", "lower", "top")
+    __slots__ = ("lower", "primal", "top")
 
     def __init__(self, primal, lower, top):
         self.primal = primal
@@ -358,7 +358,7 @@ class _Interpreter:
 
         if prim.multiple_results:
             lins = linear_top if linear_top is not None else [None] * len(primal_out)
-            return [assemble(p, t, l) for p, t, l in zip(primal_out, terms_out, lins)]
+            return [assemble(p, t, lin) for p, t, lin in zip(primal_out, terms_out, lins)]
         return assemble(primal_out, terms_out, linear_top)
 
 
@@ -417,4 +417,4 @@ def collapsed_sum(
     return out.primal, value
 
 
-__all__ = ["collapsed_sum", "DenseDirections", "SparseDirections"]
+__all__ = ["DenseDirections", "SparseDirections", "collapsed_sum"]

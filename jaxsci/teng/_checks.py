@@ -40,7 +40,7 @@ def check_periodic_model(model, points, tol: float = 1e-6) -> None:
     probe = jnp.asarray(np.asarray(points)[:8])
     try:
         u0 = jax.vmap(model)(probe)
-    except Exception as err:  # noqa: BLE001 - re-raised with a hint
+    except Exception as err:
         raise TypeError(f"`model` could not be evaluated at points of shape (8, 2): {err}") from err
     if isinstance(u0, jax.core.Tracer):
         return

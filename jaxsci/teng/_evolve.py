@@ -9,7 +9,6 @@ import jax
 from jaxtyping import Array, Float
 
 from ..internal import check_key, check_positive_int
-
 from ._checks import check_step_inputs
 
 

@@ -10,7 +10,6 @@ from jaxtyping import Array, Float
 
 from ..core import ravel_model
 from ..internal import check_finite, check_one_of, check_positive, check_positive_int
-
 from ._checks import check_step_inputs
 from ._step import rk_fit_step
 from ._tableau import HEUN, Tableau

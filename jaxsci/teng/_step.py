@@ -12,7 +12,6 @@ import jax
 from jaxtyping import Array, Float
 
 from ..internal import check_key, check_positive_int
-
 from ._checks import check_step_inputs
 from ._fit import gauss_newton_fit
 from ._tableau import EULER, HEUN, Tableau

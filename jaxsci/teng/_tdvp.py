@@ -4,15 +4,12 @@ an explicit Runge-Kutta method (Bruna, Peherstorfer & Vanden-Eijnden, J. Comput.
 
 from __future__ import annotations
 
-import jax
 from jaxtyping import Array, Float
 
 from ..core import jacobian_wrt_params, ravel_model
 from ..internal import check_finite
-
-from ._fit import relative_lstsq
-
 from ._checks import check_step_inputs
+from ._fit import relative_lstsq
 from ._step import operator_values
 from ._tableau import RK4, Tableau
 

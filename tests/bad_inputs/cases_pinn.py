@@ -51,7 +51,7 @@ CASES += [
 ]
 
 _X = jnp.linspace(0.0, 1.0, 5)[:, None]
-_U = lambda p: 2.0 * p[0]  # noqa: E731
+_U = lambda p: 2.0 * p[0]
 
 
 def _traced_box():

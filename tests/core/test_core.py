@@ -1,6 +1,6 @@
-import equinox as eqx
 import io
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax as lx
@@ -15,7 +15,7 @@ from jaxsci import core, internal
 def test_chunked_vmap_equals_vmap(n, chunk):
     xs = jnp.arange(n * 2.0).reshape(n, 2)
     scale = jnp.array([1.0, -2.0])
-    f = lambda x, s: jnp.sin(x) * s  # noqa: E731
+    f = lambda x, s: jnp.sin(x) * s
     expected = jax.vmap(f, in_axes=(0, None))(xs, scale)
     got = core.chunked_vmap(f, in_axes=(0, None), chunk_size=chunk)(xs, scale)
     np.testing.assert_allclose(got, expected, rtol=1e-6)
@@ -25,7 +25,7 @@ def test_chunked_vmap_equals_vmap(n, chunk):
 
 def test_chunked_vmap_pytree_outputs_and_grad():
     xs = jnp.linspace(0, 1, 7)
-    f = lambda x: {"a": x**2, "b": jnp.stack([x, 2 * x])}  # noqa: E731
+    f = lambda x: {"a": x**2, "b": jnp.stack([x, 2 * x])}
     out = core.chunked_vmap(f, chunk_size=3)(xs)
     assert out["a"].shape == (7,) and out["b"].shape == (7, 2)
     g = jax.grad(lambda xs: core.chunked_vmap(lambda x: x**3, chunk_size=2)(xs).sum())(xs)
@@ -43,7 +43,7 @@ def test_ravel_model_round_trip():
 
 def test_jacobian_wrt_params_matches_jacfwd():
     theta = jnp.array([0.3, -1.2, 0.7])
-    fn = lambda t, x: jnp.sin(t[0] * x) + t[1] * x**2 + jnp.exp(t[2] * x)  # noqa: E731
+    fn = lambda t, x: jnp.sin(t[0] * x) + t[1] * x**2 + jnp.exp(t[2] * x)
     xs = jnp.linspace(-1, 1, 11)
     jac = core.jacobian_wrt_params(fn, theta, xs, chunk_size=4)
     ref = jax.jacfwd(lambda t: jax.vmap(lambda x: fn(t, x))(xs))(theta)
@@ -217,7 +217,7 @@ def test_fit_resume_equals_uninterrupted_run():
     def noisy(model, batch, key):
         return jnp.sum((model - batch - 0.1 * jax.random.normal(key, model.shape)) ** 2)
 
-    sample = lambda k: jax.random.normal(k, (3,))  # noqa: E731
+    sample = lambda k: jax.random.normal(k, (3,))
     kw = dict(sample=sample, key=jax.random.key(1), progress=False, chunk=20)
     full = core.fit(noisy, jnp.zeros(3), optax.adam(0.01), steps=100, **kw)
     half = core.fit(noisy, jnp.zeros(3), optax.adam(0.01), steps=60, **kw)

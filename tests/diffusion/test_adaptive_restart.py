@@ -79,7 +79,7 @@ def test_restart_with_traced_interval_under_jit_and_vmap(x64):
     s = D.VPLinear()
     gm = D.GaussianMixture(jnp.array([0.3, 0.7]), jnp.array([[1.0, -0.5], [-1.0, 0.8]]), jnp.array([0.5, 0.4]))
     model, key, x_T = gm.noise_model(s), jax.random.key(0), jnp.array([[0.3, -1.1]])
-    run = lambda lo, hi: D.restart(model, s, x_T[0], key, main_steps=6, t_lo=lo, t_hi=hi,  # noqa: E731
+    run = lambda lo, hi: D.restart(model, s, x_T[0], key, main_steps=6, t_lo=lo, t_hi=hi,
                                    main_steps_above=3, num_restarts=1, restart_steps=2)
     los = jnp.array([0.05, 0.1, 0.2])
     got = jax.jit(jax.vmap(run, in_axes=(0, None)))(los, 0.4)

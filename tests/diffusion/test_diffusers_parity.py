@@ -20,8 +20,8 @@ from jaxsci.core import enable_x64
 
 try:  # optional (make compare); any failure to import, e.g. a partial install, skips the module
     import diffusers
-    import torch  # noqa: F401
-except Exception as err:  # noqa: BLE001
+    import torch
+except Exception as err:
     if os.environ.get("JAXSCI_REQUIRE_DIFFUSERS") == "1":  # CI: a missing extra is a failure
         raise ImportError(f"JAXSCI_REQUIRE_DIFFUSERS=1 but diffusers/torch are not usable ({err}); "
                           "run `make compare`.") from err

@@ -83,7 +83,7 @@ def test_multistep_updates_exact_for_polynomials_in_lambda(order, x64):
     lams = s.lambda_(jnp.array([0.5, 0.6, 0.7]))
     lam_s = s.lambda_(t_next)
     coeffs = jnp.array([0.3, -0.7, 0.25])[:order]
-    poly = lambda lam: sum(c * lam**j for j, c in enumerate(coeffs))  # noqa: E731
+    poly = lambda lam: sum(c * lam**j for j, c in enumerate(coeffs))
     outputs = jnp.stack([poly(lam) for lam in lams])
     x = jnp.array(1.3)
     data_exact = s.sigma(t_next) / s.sigma(t) * x + s.sigma(t_next) * _gauss_legendre(
@@ -106,7 +106,7 @@ def test_deis_step_exact_for_polynomials_in_t(order, x64):
     times = jnp.array([0.5, 0.6, 0.7])
     t, t_next = 0.5, 0.35
     coeffs = jnp.array([0.4, -1.1, 0.6])[:order]
-    poly = lambda tau: sum(c * tau**j for j, c in enumerate(coeffs))  # noqa: E731
+    poly = lambda tau: sum(c * tau**j for j, c in enumerate(coeffs))
     outputs = jnp.stack([poly(tau) for tau in times])
     x = jnp.array(0.7)
     lam_t, lam_s = s.lambda_(t), s.lambda_(t_next)
@@ -154,7 +154,7 @@ def test_mixture_with_traced_arrays_under_jit_and_vmap(x64):
     means, stds = jnp.array([[1.0, -0.5], [-1.0, 0.8]]), jnp.array([0.5, 0.4])
     weights = jnp.array([[0.3, 0.7], [0.5, 0.5], [0.9, 0.1]])
     x, t = jnp.array([0.2, -0.4]), 0.3
-    eps = lambda w, m, sd: D.GaussianMixture(w, m, sd).noise_model(s)(x, t)  # noqa: E731
+    eps = lambda w, m, sd: D.GaussianMixture(w, m, sd).noise_model(s)(x, t)
     got = jax.jit(jax.vmap(eps, in_axes=(0, None, None)))(weights, means, stds)
     want = jnp.stack([eps(w, means, stds) for w in weights])
     np.testing.assert_allclose(got, want, rtol=1e-12)
@@ -368,7 +368,7 @@ def test_parametrizations_give_the_same_samples(mixture_case, x64):
     grid = D.time_grid(s, 6)
     ref = D.unipc(gm.noise_model(s), s, x_T, grid)
     x0_model = gm.data_model(s)
-    v_model = lambda x, t: s.alpha(t) * gm.noise_model(s)(x, t) - s.sigma(t) * x0_model(x, t)  # noqa: E731
+    v_model = lambda x, t: s.alpha(t) * gm.noise_model(s)(x, t) - s.sigma(t) * x0_model(x, t)
     np.testing.assert_allclose(D.unipc(x0_model, s, x_T, grid, parametrization="x0"), ref, rtol=1e-10)
     np.testing.assert_allclose(D.unipc(v_model, s, x_T, grid, parametrization="v"), ref, rtol=1e-10)
 

@@ -58,7 +58,7 @@ def test_vp_discrete_matches_cumulative_product(x64):
 def test_vp_cosine_continuous_formula(x64):
     s = D.VPCosine()
     t = jnp.array([0.1, 0.5, 0.9])
-    f = lambda u: np.cos((u + 0.008) / 1.008 * np.pi / 2)  # noqa: E731
+    f = lambda u: np.cos((u + 0.008) / 1.008 * np.pi / 2)
     np.testing.assert_allclose(s.alpha(t), f(np.asarray(t)) / f(0.0), rtol=1e-12)
 
 
@@ -97,8 +97,8 @@ def test_parametrizations_round_trip(x64):
     eps, x0 = gm.noise_model(s), gm.data_model(s)
     x, t = jax.random.normal(jax.random.key(1), (4,)), 0.4
     a, sg = s.alpha(t), s.sigma(t)
-    v_model = lambda x, t: s.alpha(t) * eps(x, t) - s.sigma(t) * x0(x, t)  # noqa: E731
-    score_model = lambda x, t: -eps(x, t) / s.sigma(t)  # noqa: E731
+    v_model = lambda x, t: s.alpha(t) * eps(x, t) - s.sigma(t) * x0(x, t)
+    score_model = lambda x, t: -eps(x, t) / s.sigma(t)
     for param, m in [("eps", eps), ("x0", x0), ("v", v_model), ("score", score_model)]:
         np.testing.assert_allclose(D.to_data(m, s, param)(x, t), x0(x, t), rtol=1e-10, err_msg=param)
         np.testing.assert_allclose(D.to_noise(m, s, param)(x, t), eps(x, t), rtol=1e-10, err_msg=param)
@@ -107,11 +107,11 @@ def test_parametrizations_round_trip(x64):
 
 
 def test_guidance_and_thresholding():
-    cond = lambda x, t: x + 1.0  # noqa: E731
-    uncond = lambda x, t: x  # noqa: E731
+    cond = lambda x, t: x + 1.0
+    uncond = lambda x, t: x
     guided = D.classifier_free_guidance(cond, uncond, 3.0)
     np.testing.assert_allclose(guided(jnp.zeros(2), 0.5), 3.0)
-    big = lambda x, t: jnp.array([4.0, -0.5, 1.0, 2.0])  # noqa: E731
+    big = lambda x, t: jnp.array([4.0, -0.5, 1.0, 2.0])
     out = D.dynamic_thresholding(big, percentile=1.0, max_threshold=2.0)(jnp.zeros(4), 0.5)
     np.testing.assert_allclose(out, jnp.array([2.0, -0.5, 1.0, 2.0]) / 2.0)
     static = D.dynamic_thresholding(big, percentile=1.0, max_threshold=1.0)(jnp.zeros(4), 0.5)

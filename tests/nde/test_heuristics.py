@@ -4,7 +4,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxsci.nde import HeuristicsSolver, NeuralODE, scaled_error, stability_boundary, stiffness_estimate
+from jaxsci.nde import (
+    HeuristicsSolver,
+    NeuralODE,
+    scaled_error,
+    stability_boundary,
+    stiffness_estimate,
+)
 
 
 def _field(theta):

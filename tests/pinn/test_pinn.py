@@ -48,7 +48,7 @@ def test_box_and_sobol_accept_traced_arguments():
 
 def test_relative_l2_takes_numpy_values_and_functions():
     x = jnp.linspace(0.0, 1.0, 7)[:, None]
-    u = lambda p: jnp.sin(p[0])  # noqa: E731
+    u = lambda p: jnp.sin(p[0])
     ref = np.sin(np.asarray(x[:, 0], dtype=np.float64)) + 0.1  # NumPy float64 reference values
     want = np.linalg.norm(np.sin(np.asarray(x[:, 0])) - ref) / np.linalg.norm(ref)
     for reference in (ref, list(ref), jnp.asarray(ref), lambda p: jnp.sin(p[0]) + 0.1):

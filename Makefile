@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 2
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,bench,notebooks,docs,lint]"
+	$(PY) -m pip install --quiet -e ".[test,bench,notebooks,docs,lint,demo]"
 	touch $(STAMP)
 
 install: $(STAMP)

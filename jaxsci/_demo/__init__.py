@@ -12,6 +12,7 @@ pipeline, run by ``tests/test_demo.py``, whose errors are larger than the full d
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import pkgutil
 import time
@@ -45,6 +46,11 @@ def run_demo(out_dir: str | Path, only: list[str] | None = None, quick: bool = F
     Writes ``summary.md``, ``summary.json`` and each family's plot; returns 1 if a family
     failed (its traceback is printed, the others still run), else 0.
     """
+    if importlib.util.find_spec("matplotlib") is None:
+        raise SystemExit(
+            "the demo draws its plots with matplotlib, which is not installed: "
+            "`pip install 'jaxsci[demo]'` (or `pip install matplotlib`) and run it again."
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = _family_modules()

@@ -15,7 +15,11 @@ Every subpackage is reachable from ``import jaxsci`` (loaded on first use):
 """
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the lazy imports below, made visible to type checkers
+    from . import core, diffusion, nde, pde, pinn, spectral, studies, taylor, teng
+    from . import internal as internal
 
 __version__ = "0.2.0"
 

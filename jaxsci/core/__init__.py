@@ -3,50 +3,30 @@ loop :func:`fit`, result codes :class:`RESULTS`, least squares, :func:`relative_
 memory-bounded vmap, PRNG and dtype helpers, a progress bar that works under jit."""
 
 from ._dtype import (
+    PrecisionWarning as PrecisionWarning,
     as_float_array as as_float_array,
-)
-from ._dtype import (
     default_float_dtype as default_float_dtype,
-)
-from ._dtype import (
     enable_x64 as enable_x64,
-)
-from ._dtype import (
     x64_enabled as x64_enabled,
 )
-from ._fit import FitResult as FitResult
-from ._fit import fit as fit
+from ._fit import FitResult as FitResult, fit as fit
 from ._lstsq import (
     LeastSquaresSolution as LeastSquaresSolution,
-)
-from ._lstsq import (
     gauss_newton_step as gauss_newton_step,
-)
-from ._lstsq import (
     least_squares as least_squares,
 )
 from ._metrics import relative_l2 as relative_l2
 from ._progress import ProgressBar as ProgressBar
 from ._random import (
     random_tangents as random_tangents,
-)
-from ._random import (
     sample_without_replacement as sample_without_replacement,
-)
-from ._random import (
     split_like as split_like,
 )
 from ._results import RESULTS as RESULTS
 from ._tree import (
     jacobian_wrt_params as jacobian_wrt_params,
-)
-from ._tree import (
     num_params as num_params,
-)
-from ._tree import (
     ravel as ravel,
-)
-from ._tree import (
     ravel_model as ravel_model,
 )
 from ._vmap import chunked_vmap as chunked_vmap
@@ -55,6 +35,7 @@ __all__ = [
     "RESULTS",
     "FitResult",
     "LeastSquaresSolution",
+    "PrecisionWarning",
     "ProgressBar",
     "as_float_array",
     "chunked_vmap",

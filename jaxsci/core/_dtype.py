@@ -76,8 +76,38 @@ class enable_x64:
             )
 
 
-def as_float_array(x, dtype=None) -> jax.Array:
-    """``x`` as a floating JAX array; integers become the default float dtype."""
+class PrecisionWarning(UserWarning):
+    """float64 input was truncated to float32 because JAX's x64 mode is off."""
+
+
+def warn_if_truncated(x, name: str) -> None:
+    """Warn once per call site when ``x`` is float64 but JAX computes in float32.
+
+    JAX silently turns a NumPy float64 array into float32 when x64 is off, so a caller who
+    prepared float64 data gets float32 accuracy without knowing. Called by every public
+    entry point that accepts arrays.
+    """
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or x64_enabled():
+        return
+    if jnp.dtype(dtype) in (jnp.dtype(jnp.float64), jnp.dtype(jnp.complex128)):
+        warnings.warn(
+            f"`{name}` is {jnp.dtype(dtype)} but JAX's 64-bit mode is off, so it is computed in "
+            "32-bit precision. Call `jax.config.update('jax_enable_x64', True)` at the start of "
+            "the program (or use `with jaxsci.core.enable_x64(): ...`) for float64, or pass "
+            "float32 data to silence this warning.",
+            PrecisionWarning,
+            stacklevel=3,
+        )
+
+
+def as_float_array(x, dtype=None, name: str | None = None) -> jax.Array:
+    """``x`` as a floating JAX array; integers become the default float dtype.
+
+    With ``name``, float64 input while x64 is off gives a :class:`PrecisionWarning`.
+    """
+    if name is not None:
+        warn_if_truncated(x, name)
     x = jnp.asarray(x)
     if dtype is not None:
         return x.astype(dtype)

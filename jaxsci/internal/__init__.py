@@ -1,33 +1,19 @@
 """What jaxsci's own benchmarks and tests need from the inside. Not public API: names here
 may change without notice."""
 
+from ..core._dtype import warn_if_truncated as warn_if_truncated
 from ..core._fit import make_step as make_step
 from ..core._progress import no_progress as no_progress
 from ..core._random import as_key as as_key
-from ..core._results import nonfinite as nonfinite
-from ..core._results import raise_if_failed as raise_if_failed
+from ..core._results import nonfinite as nonfinite, raise_if_failed as raise_if_failed
 from ..core._validate import (
     check_finite as check_finite,
-)
-from ..core._validate import (
     check_key as check_key,
-)
-from ..core._validate import (
     check_one_of as check_one_of,
-)
-from ..core._validate import (
     check_positive as check_positive,
-)
-from ..core._validate import (
     check_positive_int as check_positive_int,
-)
-from ..core._validate import (
     check_scalar_function as check_scalar_function,
-)
-from ..core._validate import (
     check_shape as check_shape,
-)
-from ..core._validate import (
     is_prng_key as is_prng_key,
 )
 
@@ -45,4 +31,5 @@ __all__ = [
     "no_progress",
     "nonfinite",
     "raise_if_failed",
+    "warn_if_truncated",
 ]

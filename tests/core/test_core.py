@@ -272,3 +272,14 @@ def test_check_key_accepts_legacy_and_typed_keys():
     np.testing.assert_array_equal(jax.random.key_data(typed), jax.random.PRNGKey(3))
     with pytest.raises(TypeError, match="is required"):
         internal.check_key(None)
+
+
+def test_float64_input_with_x64_off_warns_once_clearly():
+    with core.enable_x64(False):
+        with pytest.warns(core.PrecisionWarning, match="jax_enable_x64"):
+            internal.warn_if_truncated(np.ones(3), "points")
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            internal.warn_if_truncated(np.ones(3, np.float32), "points")

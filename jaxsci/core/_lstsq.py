@@ -103,6 +103,8 @@ def least_squares(
         diag = jnp.abs(jnp.diagonal(jnp.linalg.qr(a, mode="r")))
         tol = jnp.finfo(dtype).eps * max(a.shape) * jnp.max(diag)
         result = RESULTS.where(jnp.min(diag) <= tol, RESULTS.rank_deficient, result)
+    bad_input = ~(jnp.all(jnp.isfinite(a)) & jnp.all(jnp.isfinite(b)))
+    result = RESULTS.where(bad_input, RESULTS.nonfinite_values, result)
     bad = ~jnp.all(jnp.isfinite(x))
     result = RESULTS.where(bad & (result == RESULTS.successful), RESULTS.nonfinite_values, result)
     x = raise_if_failed(x, result, throw)

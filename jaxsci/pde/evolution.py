@@ -1,8 +1,12 @@
 """Periodic time-dependent problems on ``[0, 2pi)^2`` (the TENG benchmark problems).
 
-``u_t = L[u]`` with ``L`` evaluated at a point by automatic differentiation of a scalar
-function ``u(x)`` (``operator(u, x)``), as the TENG steppers need (Chen et al., ICML 2024,
-Sec. 5; the equations and coefficients of the issue's benchmark):
+``u_t = F(x, u, (L_1[u](x), ..., L_k[u](x)))``: the right-hand side of every problem is
+written, as in :class:`jaxsci.pde.PDEProblem`, pointwise from ``u(x)`` and a few linear
+differential operators ``L_j`` of :mod:`jaxsci.taylor` (``problem.operators``), which any
+derivative backend evaluates (:class:`jaxsci.taylor.Exact` by default); ``operator(u, x)``
+is the value ``L[u](x)`` the TENG steppers need (Chen et al., ICML 2024, Sec. 5, the
+equations and coefficients of the benchmark). :class:`AbstractEvolutionProblem` is the base
+of the problems:
 
 * :class:`Heat2D`: ``u_t = 0.1 Lap u``; exact solution by Fourier decay.
 * :class:`AllenCahn2D`: ``u_t = 0.005 Lap u + u - u^3``.
@@ -19,16 +23,17 @@ whatever the caller's ``jax_enable_x64`` setting.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from .. import taylor
 from ..internal import check_positive, check_positive_int
 from ._spectral2d import dealias_mask, etdrk4_2d, evaluate, grid, wavenumbers
 
@@ -37,7 +42,12 @@ Modes = tuple[tuple[float, int, int, float], ...]
 
 
 def fourier_modes(modes: Modes, x: Float[Array, "n 2"]) -> Float[Array, " n"]:
-    """``sum_j a_j cos(kx_j x + ky_j y + phi_j)`` for ``modes = ((a, kx, ky, phi), ...)``."""
+    """``sum_j a_j cos(kx_j x + ky_j y + phi_j)`` for ``modes = ((a, kx, ky, phi), ...)``.
+
+    Example:
+        >>> fourier_modes(((2.0, 1, 0, 0.0),), jnp.zeros((3, 2))).tolist()
+        [2.0, 2.0, 2.0]
+    """
     out = jnp.zeros(x.shape[:-1], dtype=x.dtype)
     for a, kx, ky, ph in modes:
         out = out + a * jnp.cos(kx * x[..., 0] + ky * x[..., 1] + ph)
@@ -52,11 +62,6 @@ def _fourier_modes_np(modes: Modes, x: np.ndarray, decay=None) -> np.ndarray:
         factor = 1.0 if decay is None else decay(kx**2 + ky**2)
         out += a * factor * np.cos(kx * x[..., 0] + ky * x[..., 1] + ph)
     return out
-
-
-def laplacian(u: Callable[[Array], Array], x: Float[Array, " 2"]) -> Float[Array, ""]:
-    """``u_xx + u_yy`` by nested forward-mode differentiation."""
-    return jnp.trace(jax.jacfwd(jax.jacfwd(u))(x))
 
 
 class ReferenceSolution:
@@ -80,21 +85,87 @@ class ReferenceSolution:
                 "pass t to problem.reference(times=...)."
             )
         pts = np.asarray(points, dtype=np.float64)
+        if pts.ndim != 2 or pts.shape[1] != 2:
+            raise ValueError(f"`points` must have shape (m, 2), got {pts.shape}.")
         return np.asarray(self._fn(pts, matches[0]), dtype=np.float64)
 
 
 def _check_times(times) -> tuple[float, ...]:
     times = tuple(float(t) for t in np.atleast_1d(times))
-    if not times or any(t < 0 for t in times) or list(times) != sorted(times):
+    if not times or not all(np.isfinite(times)) or any(t < 0 for t in times) or list(times) != sorted(times):
         raise ValueError(f"`times` must be non-negative and increasing, got {times}.")
     return times
 
 
-class _SpectralProblem(eqx.Module):
-    """Shared parts: the initial condition from ``modes`` and the ETDRK4 reference."""
+class AbstractEvolutionProblem(eqx.Module):
+    """A time-dependent problem ``u_t = F(x, u, (L_1[u](x), ..., L_k[u](x)))``.
 
-    modes: Modes = eqx.field(static=True)
+    The pointwise convention of :class:`jaxsci.pde.PDEProblem`: a subclass lists the linear
+    differential operators ``L_j`` it needs (``operators``, built with :mod:`jaxsci.taylor`)
+    and writes the right-hand side from ``u(x)`` and their values (:meth:`rhs`), so any
+    :mod:`jaxsci.taylor` backend evaluates the derivatives and the nonlinear part stays exact.
+    Subclasses also give the initial condition and a reference solution.
+
+    Subclasses define the properties ``dim`` (the spatial dimension) and ``operators`` (the
+    ``L_j``, a tuple of :class:`jaxsci.taylor.DifferentialOperator` on ``R^dim``).
+    """
+
+    @property
+    @abc.abstractmethod
+    def dim(self) -> int:
+        """The spatial dimension."""
+
+    @property
+    @abc.abstractmethod
+    def operators(self) -> tuple[taylor.DifferentialOperator, ...]:
+        """The linear operators ``L_j`` whose values :meth:`rhs` takes."""
+
+    @abc.abstractmethod
+    def rhs(self, x: Float[Array, " d"], u: Float[Array, ""], derivatives: tuple) -> Float[Array, ""]:
+        """``F(x, u(x), (L_1[u](x), ..., L_k[u](x)))``, the value of ``u_t`` at one point."""
+
+    @abc.abstractmethod
+    def initial(self, x: Float[Array, "n d"]) -> Float[Array, " n"]:
+        """``u(x, 0)`` at a batch of points."""
+
+    @abc.abstractmethod
+    def reference(self, times, **options) -> ReferenceSolution:
+        """A reference solution at ``times`` (float64 NumPy whatever the x64 setting)."""
+
+    def operator(
+        self,
+        u: Callable[[Array], Array],
+        x: Float[Array, " d"],
+        *,
+        backend: taylor.AbstractBackend | None = None,
+        key: Array | None = None,
+    ) -> Float[Array, ""]:
+        """``L[u](x) = F(x, u(x), (L_j[u](x))_j)`` at one point ``x``.
+
+        The ``L_j`` are evaluated by ``backend``: by default ``jaxsci.taylor.Exact(mode="jet")``
+        (exact Taylor-mode jets; equal to nested ``jax.jacfwd`` to rounding); a stochastic
+        backend (STDE) needs ``key``.
+        """
+        backend = taylor.Exact(mode="jet") if backend is None else backend
+        value, derivatives = None, []
+        for op in self.operators:
+            value, d = backend(op, u, x, key=key)
+            derivatives.append(d)
+        if value is None:
+            value = u(x)
+        return self.rhs(x, value, tuple(derivatives))
+
+
+class _SpectralProblem(AbstractEvolutionProblem):
+    """Shared parts on ``[0, 2pi)^2``: the initial condition from ``modes`` and the ETDRK4
+    reference for ``u_t = linear u + nonlinear(u)`` (diagonal ``linear`` in Fourier space)."""
+
+    modes: eqx.AbstractVar[Modes]  # pyright: ignore[reportRedeclaration]
     held_out_modes: ClassVar[Modes] = ()
+
+    @property
+    def dim(self) -> int:
+        return 2
 
     def held_out(self):
         """The same equation with the held-out initial condition ``held_out_modes`` (same
@@ -106,11 +177,13 @@ class _SpectralProblem(eqx.Module):
         """``u(x, 0)``."""
         return fourier_modes(self.modes, x)
 
+    @abc.abstractmethod
     def _linear(self, k2: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The Fourier symbol of the linear part at ``|k|^2 = k2`` (float64 NumPy)."""
 
+    @abc.abstractmethod
     def _nonlinear(self, u: np.ndarray, kx, ky) -> np.ndarray:
-        raise NotImplementedError
+        """The ``rfft2`` coefficients of the nonlinear part from grid values ``u``."""
 
     def reference(self, times, *, n: int = 128, dt: float = 4e-3) -> ReferenceSolution:
         """Float64 ETDRK4 pseudo-spectral solution on an ``n x n`` grid with step ``dt``.
@@ -146,12 +219,21 @@ class _SpectralProblem(eqx.Module):
         return ReferenceSolution(times, lambda p, i: evaluate(coefs[i], n, p))
 
 
+def _check_coefficient(value, name: str) -> None:
+    check_positive(value, name)
+    if not np.isfinite(np.asarray(value)):
+        raise ValueError(f"`{name}` must be finite, got {value!r}.")
+
+
 class Heat2D(_SpectralProblem):
     """Periodic heat equation ``u_t = nu (u_xx + u_yy)`` on ``[0, 2pi)^2``.
 
     Initial condition ``u0 = sin x + 0.5 cos 2y + 0.3 sin(x + y)``; each Fourier mode decays
     as ``exp(-nu |k|^2 t)``, which gives the exact solution :meth:`exact`. Held-out initial
     condition: ``0.8 cos(y + 0.6) + 0.6 cos(2x - 1) + 0.4 cos(x - y + 0.3)``.
+
+    Args:
+        nu: the diffusivity, ``> 0``.
 
     Example:
         >>> p = Heat2D(); p.exact(jnp.zeros((3, 2)), 1.0).shape
@@ -165,6 +247,18 @@ class Heat2D(_SpectralProblem):
     )
     held_out_modes: ClassVar[Modes] = ((0.8, 0, 1, 0.6), (0.6, 2, 0, -1.0), (0.4, 1, -1, 0.3))
 
+    def __check_init__(self):
+        _check_coefficient(self.nu, "nu")
+
+    @property
+    def operators(self) -> tuple[taylor.DifferentialOperator, ...]:
+        return (taylor.laplacian(2),)
+
+    def rhs(self, x, u, derivatives):
+        """``nu Lap u``."""
+        (lap,) = derivatives
+        return self.nu * lap
+
     def exact(self, x: Float[Array, "n 2"], t: float | Array) -> Float[Array, " n"]:
         """``sum_j a_j exp(-nu |k_j|^2 t) cos(k_j . x + phi_j)``."""
         out = jnp.zeros(x.shape[:-1], dtype=x.dtype)
@@ -172,10 +266,6 @@ class Heat2D(_SpectralProblem):
             decay = jnp.exp(-self.nu * (kx**2 + ky**2) * t)
             out = out + a * decay * jnp.cos(kx * x[..., 0] + ky * x[..., 1] + ph)
         return out
-
-    def operator(self, u: Callable[[Array], Array], x: Float[Array, " 2"]) -> Float[Array, ""]:
-        """``L[u](x) = nu (u_xx + u_yy)`` by nested automatic differentiation."""
-        return self.nu * laplacian(u, x)
 
     def reference(self, times, **spectral) -> ReferenceSolution:
         """The exact solution at ``times``, in float64 NumPy (with ``spectral`` options: the
@@ -200,6 +290,13 @@ class AllenCahn2D(_SpectralProblem):
     reaction term amplifies it about 40-fold by ``t = 4`` (max |u| about 0.7) and the cubic
     term starts to saturate it into smooth fronts. Reference: :meth:`reference`. Held-out
     initial condition: ``0.015 cos(x + 0.4) + 0.01 cos(y - 1.2) + 0.008 cos(x + 2y + 0.5)``.
+
+    Args:
+        eps: the diffusion coefficient, ``> 0``.
+
+    Example:
+        >>> AllenCahn2D().operator(lambda x: jnp.sin(x[0]), jnp.zeros(2)).shape
+        ()
     """
 
     eps: float = 0.005
@@ -209,10 +306,17 @@ class AllenCahn2D(_SpectralProblem):
     )
     held_out_modes: ClassVar[Modes] = ((0.015, 1, 0, 0.4), (0.01, 0, 1, -1.2), (0.008, 1, 2, 0.5))
 
-    def operator(self, u: Callable[[Array], Array], x: Float[Array, " 2"]) -> Float[Array, ""]:
-        """``L[u](x) = eps Lap u + u - u^3`` by nested automatic differentiation."""
-        v = u(x)
-        return self.eps * laplacian(u, x) + v - v**3
+    def __check_init__(self):
+        _check_coefficient(self.eps, "eps")
+
+    @property
+    def operators(self) -> tuple[taylor.DifferentialOperator, ...]:
+        return (taylor.laplacian(2),)
+
+    def rhs(self, x, u, derivatives):
+        """``eps Lap u + u - u^3``."""
+        (lap,) = derivatives
+        return self.eps * lap + u - u**3
 
     def _linear(self, k2):
         return 1.0 - self.eps * k2
@@ -230,6 +334,13 @@ class Burgers2D(_SpectralProblem):
     Reference: :meth:`reference` (ETDRK4, pseudo-spectral, the advection in the
     conservative form ``-(1/2)(d_x + d_y) u^2``). Held-out initial condition:
     ``0.08 cos(y + 0.5) + 0.07 cos(x - 0.8) + 0.03 cos(2x + y + 1.1)``.
+
+    Args:
+        nu: the viscosity, ``> 0``.
+
+    Example:
+        >>> [op.max_order for op in Burgers2D().operators]
+        [2, 1]
     """
 
     nu: float = 0.01
@@ -239,10 +350,18 @@ class Burgers2D(_SpectralProblem):
     )
     held_out_modes: ClassVar[Modes] = ((0.08, 0, 1, 0.5), (0.07, 1, 0, -0.8), (0.03, 2, 1, 1.1))
 
-    def operator(self, u: Callable[[Array], Array], x: Float[Array, " 2"]) -> Float[Array, ""]:
-        """``L[u](x) = nu Lap u - u (u_x + u_y)`` by automatic differentiation."""
-        v, grad = jax.value_and_grad(u)(x)
-        return self.nu * laplacian(u, x) - v * (grad[0] + grad[1])
+    def __check_init__(self):
+        _check_coefficient(self.nu, "nu")
+
+    @property
+    def operators(self) -> tuple[taylor.DifferentialOperator, ...]:
+        # Lap u and u_x + u_y
+        return (taylor.laplacian(2), taylor.partial(2, {0: 1}) + taylor.partial(2, {1: 1}))
+
+    def rhs(self, x, u, derivatives):
+        """``nu Lap u - u (u_x + u_y)``."""
+        lap, advection = derivatives
+        return self.nu * lap - u * advection
 
     def _linear(self, k2):
         return -self.nu * k2
@@ -252,8 +371,16 @@ class Burgers2D(_SpectralProblem):
 
 
 def grid_points(n: int, dtype=None) -> Float[Array, "n2 2"]:
-    """Uniform ``n x n`` grid on ``[0, 2pi)^2`` as an ``(n*n, 2)`` array."""
+    """Uniform ``n x n`` grid on ``[0, 2pi)^2`` as an ``(n*n, 2)`` array.
+
+    Example:
+        >>> grid_points(4).shape
+        (16, 2)
+    """
     check_positive_int(n, "n")
-    g = jnp.arange(n, dtype=dtype) * (TWO_PI / n)
+    dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"`dtype` must be a floating dtype, got {dtype}.")
+    g = jnp.arange(n, dtype=dtype) * jnp.asarray(TWO_PI / n, dtype)
     xx, yy = jnp.meshgrid(g, g, indexing="ij")
     return jnp.stack([xx.ravel(), yy.ravel()], axis=-1)

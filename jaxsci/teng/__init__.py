@@ -1,31 +1,54 @@
 """TENG: time-evolving natural gradient (Chen et al., ICML 2024), with the OBTI and TDVP
-(Neural Galerkin) baselines, on exactly periodic networks."""
+(Neural Galerkin) baselines, on exactly periodic networks.
 
-from ._evolve import evolve
-from ._fit import gauss_newton_fit, levenberg_marquardt_fit, project_readout, rel_l2
-from ._network import PeriodicMLP
-from ._obti import obti_step, optax_fit
-from ._step import operator_values, teng_euler, teng_heun, teng_rk_step
-from ._tableau import EULER, HEUN, RK4, Tableau
-from ._tdvp import tdvp_step, tdvp_velocity
+Strategies are objects: a stepper (:class:`TENG`, :class:`TDVP`, :class:`OBTI`) holds its
+tableau and its fit strategy (:class:`GaussNewton`, :class:`OptaxFit`,
+:class:`LevenbergMarquardt`), and :func:`evolve` runs any stepper::
+
+    out = evolve(TENG(HEUN), Heat2D(), net, 0.01, 100, points=grid_points(24))
+"""
+
+from ._evolve import Evolution as Evolution, evolve as evolve
+from ._fit import (
+    AbstractFit as AbstractFit,
+    FitSolution as FitSolution,
+    GaussNewton as GaussNewton,
+    LevenbergMarquardt as LevenbergMarquardt,
+    OptaxFit as OptaxFit,
+    project_readout as project_readout,
+)
+from ._network import AbstractLinearReadout as AbstractLinearReadout, PeriodicMLP as PeriodicMLP
+from ._obti import OBTI as OBTI
+from ._setup import initial_network as initial_network
+from ._step import (
+    TENG as TENG,
+    AbstractStepper as AbstractStepper,
+    StepSolution as StepSolution,
+    operator_values as operator_values,
+)
+from ._tableau import EULER as EULER, HEUN as HEUN, RK4 as RK4, Tableau as Tableau
+from ._tdvp import TDVP as TDVP
 
 __all__ = [
     "EULER",
     "HEUN",
+    "OBTI",
     "RK4",
+    "TDVP",
+    "TENG",
+    "AbstractFit",
+    "AbstractLinearReadout",
+    "AbstractStepper",
+    "Evolution",
+    "FitSolution",
+    "GaussNewton",
+    "LevenbergMarquardt",
+    "OptaxFit",
     "PeriodicMLP",
+    "StepSolution",
     "Tableau",
     "evolve",
-    "gauss_newton_fit",
-    "levenberg_marquardt_fit",
-    "obti_step",
+    "initial_network",
     "operator_values",
-    "optax_fit",
     "project_readout",
-    "rel_l2",
-    "tdvp_step",
-    "tdvp_velocity",
-    "teng_euler",
-    "teng_heun",
-    "teng_rk_step",
 ]

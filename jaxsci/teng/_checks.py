@@ -1,4 +1,4 @@
-"""Python-time argument checks shared by the TENG steppers and the baselines."""
+"""Python-time argument checks shared by the TENG steppers, the fits and :func:`evolve`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,35 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..internal import check_positive
+from ..pde.evolution import AbstractEvolutionProblem
 
 _TWO_PI = 2.0 * np.pi
 _OUTSIDE = "`points` must lie in [0, 2pi)^2; wrap them with `points % (2 * jnp.pi)`."
+_DT = ("`dt` must be > 0 (a time step forwards); got a traced dt <= 0 or NaN. Pass a positive "
+       "step, e.g. dt=0.01.")
+
+
+def is_traced(tree) -> bool:
+    """True if any leaf of ``tree`` is a tracer (we are inside ``jit``/``vmap``/``grad``)."""
+    return any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(tree))
+
+
+def check_float_array(x, name: str, hint: str = ""):
+    """``x`` must be a floating-point array (integer points would be rounded by ``+ 2pi``)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        x = jnp.asarray(x)
+        dtype = x.dtype
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(
+            f"`{name}` must be a floating-point array, got dtype {dtype}; convert it with "
+            f"`{name}.astype(float)`" + (f" {hint}" if hint else "") + "."
+        )
+    return x
 
 
 def check_points(points):
-    """``points`` must be an ``(n, 2)`` array inside ``[0, 2pi)^2``.
+    """``points`` must be a floating ``(n, 2)`` array inside ``[0, 2pi)^2``.
 
     Concrete points are checked now; traced points (under ``jit``) get a runtime check
     (``equinox.error_if``) attached, so use the returned array.
@@ -22,6 +44,9 @@ def check_points(points):
     shape = np.shape(points)
     if len(shape) != 2 or shape[1] != 2:
         raise ValueError(f"`points` must have shape (n, 2), got {shape}; e.g. grid_points(32).")
+    if shape[0] < 1:
+        raise ValueError("`points` is empty; pass at least one point, e.g. grid_points(32).")
+    points = check_float_array(points, "points", "(or build them with grid_points(n))")
     if isinstance(points, jax.core.Tracer):
         outside = jnp.any(~jnp.isfinite(points) | (points < 0) | (points >= _TWO_PI))
         return eqx.error_if(points, outside, _OUTSIDE)
@@ -35,17 +60,22 @@ def check_periodic_model(model, points, tol: float = 1e-6) -> None:
     """Raise if ``model(x) != model(x + 2pi e_d)`` at a few of the points (when concrete)."""
     if not callable(model):
         raise TypeError(f"`model` must be a callable x -> scalar, got {type(model).__name__}.")
-    if isinstance(points, jax.core.Tracer):
+    if is_traced(model) or isinstance(points, jax.core.Tracer):
         return
     probe = jnp.asarray(np.asarray(points)[:8])
     try:
         u0 = jax.vmap(model)(probe)
     except Exception as err:
         raise TypeError(f"`model` could not be evaluated at points of shape (8, 2): {err}") from err
-    if isinstance(u0, jax.core.Tracer):
-        return
     if jnp.shape(u0) != (probe.shape[0],):
         raise ValueError(f"`model` must return a scalar per point, got shape {jnp.shape(u0)[1:]}.")
+    if not jnp.issubdtype(u0.dtype, jnp.floating):
+        raise TypeError(f"`model` must return floating-point values, got dtype {u0.dtype}.")
+    if not bool(jnp.all(jnp.isfinite(u0))):
+        raise ValueError(
+            "the network returns NaN/inf at the points; check its parameters (and the initial "
+            "fit) for NaN/inf."
+        )
     scale = 1.0 + float(jnp.max(jnp.abs(u0)))
     for d in range(2):
         shifted = jax.vmap(model)(probe.at[:, d].add(_TWO_PI))
@@ -56,16 +86,30 @@ def check_periodic_model(model, points, tol: float = 1e-6) -> None:
             )
 
 
-def check_step_inputs(model, points, dt, problem):
-    """``dt > 0``, points in ``[0, 2pi)^2``, a periodic model and a problem with ``operator``.
-
-    Returns ``points`` (with a runtime domain check attached when they are traced)."""
+def check_dt(dt):
+    """Concrete ``dt`` must be > 0 (``ValueError``); a traced one gets a runtime check."""
+    if isinstance(dt, jax.core.Tracer):
+        return eqx.error_if(dt, ~(dt > 0), _DT)
     check_positive(dt, "dt")
-    if not callable(getattr(problem, "operator", None)):
+    return dt
+
+
+def check_problem(problem) -> None:
+    """``problem`` must be a :class:`jaxsci.pde.evolution.AbstractEvolutionProblem`."""
+    if not isinstance(problem, AbstractEvolutionProblem):
         raise TypeError(
-            f"`problem` must have a method operator(u, x) -> L[u](x), got {type(problem).__name__}"
-            "; use a problem from jaxsci.pde.evolution such as Heat2D()."
+            "`problem` must be a time-dependent problem of jaxsci.pde.evolution (an "
+            f"AbstractEvolutionProblem with operator(u, x) = L[u](x)), got "
+            f"{type(problem).__name__}; e.g. Heat2D()."
         )
+
+
+def check_step_inputs(problem, model, points, dt):
+    """``dt > 0``, floating points in ``[0, 2pi)^2``, a periodic model and an evolution problem.
+
+    Returns ``(points, dt)`` (with runtime checks attached where they are traced)."""
+    check_problem(problem)
+    dt = check_dt(dt)
     points = check_points(points)
     check_periodic_model(model, points)
-    return points
+    return points, dt

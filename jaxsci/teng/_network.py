@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -11,7 +13,24 @@ from ..core import default_float_dtype
 from ..internal import check_key, check_positive_int
 
 
-class PeriodicMLP(eqx.Module):
+class AbstractLinearReadout(eqx.Module):
+    """A scalar model ``u(x) = w . features(x) + b`` with a linear read-out ``(w, b)``.
+
+    :class:`LevenbergMarquardt` with ``projection=True`` solves the read-out exactly after
+    every step (variable projection, Golub & Pereyra 1973); a model takes part by
+    subclassing this base and defining :meth:`features` and :meth:`with_readout`.
+    """
+
+    @abc.abstractmethod
+    def features(self, x: Float[Array, " dim"]) -> Float[Array, " width"]:
+        """The features the read-out weights (the last hidden layer)."""
+
+    @abc.abstractmethod
+    def with_readout(self, weight: Float[Array, " width"], bias: Float[Array, ""]):
+        """A copy of the model with the read-out replaced."""
+
+
+class PeriodicMLP(AbstractLinearReadout):
     """Scalar tanh MLP after a periodic embedding ``a cos(x_d + phi) + c`` per input dimension.
 
     Each of the ``dim`` inputs is mapped to ``embed`` features ``a_k cos(x_d + phi_k) + c_k``
@@ -24,7 +43,7 @@ class PeriodicMLP(eqx.Module):
         width: hidden units per tanh layer.
         depth: number of tanh layers (>= 1).
         key: PRNG key for the initial parameters.
-        dtype: parameter dtype (default: float64 when x64 is enabled, else float32).
+        dtype: floating parameter dtype (default: float64 when x64 is enabled, else float32).
 
     Example:
         >>> net = PeriodicMLP(2, 8, 16, 2, key=jax.random.key(0)); net(jnp.zeros(2)).shape
@@ -39,8 +58,10 @@ class PeriodicMLP(eqx.Module):
     def __init__(self, dim: int, embed: int, width: int, depth: int, *, key: Array, dtype=None):
         for v, n in ((dim, "dim"), (embed, "embed"), (width, "width"), (depth, "depth")):
             check_positive_int(v, n)
-        check_key(key)
+        key = check_key(key)
         dtype = default_float_dtype() if dtype is None else dtype
+        if not jnp.issubdtype(dtype, jnp.floating):
+            raise TypeError(f"`dtype` must be a floating dtype (float32 or float64), got {dtype}.")
         k1, k2, k3 = jax.random.split(key, 3)
         self.amp = jax.random.normal(k1, (dim, embed), dtype)
         self.phase = jax.random.uniform(k2, (dim, embed), dtype, 0.0, 2 * jnp.pi)

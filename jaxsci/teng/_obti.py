@@ -3,89 +3,58 @@ first-order or quasi-Newton optimizer instead of Gauss-Newton; Chen et al. 2024,
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+import equinox as eqx
 import optax
-from jaxtyping import Array, Float
 
-from ..core import ravel_model
-from ..internal import check_finite, check_one_of, check_positive, check_positive_int
-from ._checks import check_step_inputs
-from ._step import rk_fit_step
+from ._fit import OptaxFit
+from ._step import AbstractStepper, StepSolution, rk_fit_step
 from ._tableau import HEUN, Tableau
 
-OPTIMIZERS = ("adam", "lbfgs")
 
+class OBTI(AbstractStepper):
+    """OBTI: the Runge-Kutta targets of :class:`TENG` fitted by an optax optimizer.
 
-def optax_fit(model, points, target, *, optimizer: str = "adam", steps: int = 100,
-              learning_rate: float = 1e-3):
-    """Minimise ``mean (model(points) - target)^2`` by ``steps`` optax updates (fresh state).
-
-    ``optimizer`` is ``"adam"`` (``optax.adam(learning_rate)``) or ``"lbfgs"``
-    (``optax.lbfgs()`` with its zoom line search; ``learning_rate`` unused).
-    """
-    theta, rebuild = ravel_model(model)
-
-    def loss(th):
-        return jnp.mean((jax.vmap(rebuild(th))(points) - target) ** 2)
-
-    if optimizer == "adam":
-        opt = optax.adam(learning_rate)
-
-        def body(_, carry):
-            th, state = carry
-            grad = jax.grad(loss)(th)
-            updates, state = opt.update(grad, state, th)
-            return optax.apply_updates(th, updates), state
-    else:
-        opt = optax.lbfgs()
-        value_and_grad = optax.value_and_grad_from_state(loss)
-
-        def body(_, carry):
-            th, state = carry
-            value, grad = value_and_grad(th, state=state)
-            updates, state = opt.update(grad, state, th, value=value, grad=grad, value_fn=loss)
-            return optax.apply_updates(th, updates), state
-
-    theta, _ = jax.lax.fori_loop(0, steps, body, (theta, opt.init(theta)))
-    theta = check_finite(theta, "OBTI produced non-finite parameters; lower learning_rate.")
-    return rebuild(theta)
-
-
-def obti_step(
-    model,
-    t: float | Array,
-    problem,
-    points: Float[Array, "n 2"],
-    dt: float | Array,
-    *,
-    tableau: Tableau = HEUN,
-    optimizer: str = "adam",
-    steps: int = 100,
-    learning_rate: float = 1e-3,
-):
-    """One OBTI step: the targets of :func:`teng_rk_step` fitted with Adam or L-BFGS.
+    Every fit takes ``steps`` updates of ``optimizer`` from a fresh optimizer state on
+    ``mean (u(points) - target)^2`` (:class:`OptaxFit`, the training step of
+    :func:`jaxsci.core.fit`). ``OBTI(optimizer, steps, tableau)`` is
+    ``TENG(tableau, fit=OptaxFit(optimizer, steps))``.
 
     Args:
-        model, t, problem, points, dt, tableau: as :func:`teng_rk_step`.
-        optimizer: ``"adam"`` or ``"lbfgs"`` (optax).
-        steps: optimizer iterations per fit.
-        learning_rate: Adam step size.
-
-    Returns:
-        The network ``u_{n+1}``.
+        optimizer: an optax transformation, e.g. ``optax.adam(1e-3)`` or ``optax.lbfgs()``.
+        steps: optimizer updates per fit.
+        tableau: the explicit Runge-Kutta method (default :data:`HEUN`).
 
     Example:
-        >>> net = obti_step(net, 0.0, Heat2D(), grid_points(16), 0.01, optimizer="lbfgs")
+        >>> from jaxsci.pde.evolution import Heat2D, grid_points
+        >>> net = jaxsci.teng.PeriodicMLP(2, 2, 4, 1, key=jax.random.key(0))
+        >>> sol = OBTI(optax.adam(1e-4), steps=3)(Heat2D(), net, grid_points(4), 0.0, 0.01)
+        >>> sol.model(jnp.zeros(2)).shape
+        ()
     """
-    points = check_step_inputs(model, points, dt, problem)
-    check_one_of(optimizer, OPTIMIZERS, "optimizer")
-    check_positive_int(steps, "steps")
-    check_positive(learning_rate, "learning_rate")
-    del t
 
-    def fit(_, start, target):
-        return optax_fit(start, points, target, optimizer=optimizer, steps=steps,
-                         learning_rate=learning_rate)
+    optimizer: optax.GradientTransformation
+    steps: int = eqx.field(static=True, default=100)
+    tableau: Tableau = HEUN
 
-    return rk_fit_step(model, problem, points, dt, tableau, fit)
+    def __check_init__(self):
+        OptaxFit(self.optimizer, self.steps)  # validates both
+        if not isinstance(self.tableau, Tableau):
+            raise TypeError("`tableau` must be a jaxsci.teng.Tableau (EULER, HEUN, RK4 or your "
+                            f"own), got {type(self.tableau).__name__}.")
+
+    @property
+    def fit(self) -> OptaxFit:
+        """The fit strategy of every stage."""
+        return OptaxFit(self.optimizer, self.steps)
+
+    def failure_message(self, dtype) -> str:
+        return (f"OBTI ({self.tableau.name}, {self.steps} optimizer steps per fit) produced "
+                "NaN/inf; lower the learning rate, and check the network's parameters and the "
+                "initial condition for NaN/inf.")
+
+    def step(self, problem, model, points, t, dt, *, key=None) -> StepSolution:
+        del t, key
+        keys = [None] * self.tableau.stages
+        return rk_fit_step(problem, model, points, dt, self.tableau, self.fit, keys)
+
+

@@ -1,125 +1,169 @@
-"""TENG time steps (Chen et al., ICML 2024, Sec. 3.2, Eqs. 7-9; Algorithms 1-2).
+"""Time steppers: the TENG steps (Chen et al., ICML 2024, Sec. 3.2, Eqs. 7-9; Algorithms
+1-2) and the base class the baselines share.
 
-A step forms a target from the PDE, ``u_n + dt L[u_n]`` (TENG-Euler) or
+A TENG step forms a target from the PDE, ``u_n + dt L[u_n]`` (TENG-Euler) or
 ``u_n + dt/2 (L[u_n] + L[u_tmp])`` (TENG-Heun, ``u_tmp`` the fitted Euler stage), and fits
-the network to it at the points with a few Gauss-Newton least-squares iterations. Any
+the network to it at the points with a fit strategy (Gauss-Newton by default). Any
 explicit Runge-Kutta tableau works the same way: every stage value is a fitted network.
 """
 
 from __future__ import annotations
 
+import abc
+from typing import Any
+
+import equinox as eqx
 import jax
+import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ..internal import check_key, check_positive_int
+from ..core import RESULTS
+from ..internal import check_key, nonfinite
 from ._checks import check_step_inputs
-from ._fit import gauss_newton_fit
-from ._tableau import EULER, HEUN, Tableau
+from ._fit import AbstractFit, FitSolution, GaussNewton
+from ._tableau import HEUN, Tableau
 
 
 def operator_values(model, problem, points: Float[Array, "n 2"]) -> Float[Array, " n"]:
-    """``L[u](x_i)`` at every point, by automatic differentiation of the network."""
+    """``L[u](x_i)`` at every point (``problem.operator``, by Taylor-mode differentiation).
+
+    Example:
+        >>> from jaxsci.pde.evolution import Heat2D
+        >>> operator_values(lambda x: jnp.sin(x[0]), Heat2D(), jnp.ones((3, 2))).shape
+        (3,)
+    """
     return jax.vmap(lambda x: problem.operator(model, x))(points)
 
 
-def teng_rk_step(
-    model,
-    t: float | Array,
-    problem,
-    points: Float[Array, "n 2"],
-    dt: float | Array,
-    *,
-    tableau: Tableau = HEUN,
-    iterations: int = 5,
-    method: str = "svd",
-    rcond: float | None = 1e-6,
-    damping: float = 0.0,
-    num_columns: int | None = None,
-    key: Array | None = None,
-):
-    """One TENG step with an explicit Runge-Kutta ``tableau`` (Chen et al. 2024, Sec. 3.2).
+class StepSolution(eqx.Module):
+    """What one time step returns.
 
-    Stage ``i`` fits a network to ``u_n + dt sum_j a_ij k_j`` with ``k_j = L[u_j]`` (stage 1 is
-    ``u_n`` itself), and the step fits ``u_{n+1}`` to ``u_n + dt sum_i b_i k_i``, each fit by
-    :func:`gauss_newton_fit` started from the previous fitted network. TENG-Euler and
-    TENG-Heun are the tableaus ``EULER`` and ``HEUN``.
-
-    The Jacobian is very ill-conditioned and ``L[u]`` needs its small singular directions,
-    so accuracy is set by the damping and the number of iterations: on the periodic
-    benchmarks ``method="normal_cholesky", damping=1e-12`` with 10 to 20 iterations was
-    10-40x more accurate than ``damping=1e-10`` with 2 (docs/teng.md, measured pitfalls).
-
-    Args:
-        model: the network ``u_n`` (an equinox module ``x -> scalar``, periodic in ``x``).
-        t: current time (the problems here are autonomous; kept for the signature).
-        problem: has ``operator(u, x)`` giving ``L[u](x)``.
-        points: ``(n, 2)`` sample points in ``[0, 2pi)^2``.
-        dt: time step, ``> 0``.
-        tableau: the explicit Runge-Kutta method.
-        iterations: Gauss-Newton iterations per fit.
-        method, rcond, damping: least-squares options (``jaxsci.core.least_squares``).
-        num_columns: update a random subset of this many parameters per iteration (needs key).
-        key: PRNG key, used only with ``num_columns``.
-
-    Returns:
-        The network ``u_{n+1}``.
-
-    Example:
-        >>> net = teng_rk_step(net, 0.0, Heat2D(), grid_points(16), 0.01, tableau=RK4)
+    Attributes:
+        model: the network ``u_{n+1}``.
+        residual: the step's relative residual: the last fit's ``|target - u| / |target|``
+            (TENG, OBTI) or the projection residual ``|J theta' - L[u]| / |L[u]|`` (TDVP).
+        result: a :class:`jaxsci.core.RESULTS` code.
     """
-    points = check_step_inputs(model, points, dt, problem)
-    check_positive_int(iterations, "iterations")
-    if num_columns is not None:
-        check_positive_int(num_columns, "num_columns")
-        if key is None:
-            raise ValueError("`num_columns` needs a PRNG `key`: pass key=jax.random.key(seed).")
-        check_key(key)
-    del t
-    opts = dict(iterations=iterations, method=method, rcond=rcond, damping=damping,
-                num_columns=num_columns)
-    keys = [None] * tableau.stages if key is None else list(jax.random.split(key, tableau.stages))
 
-    def fit(i, start, target):
-        return gauss_newton_fit(start, points, target, key=keys[i], **opts)
-
-    return rk_fit_step(model, problem, points, dt, tableau, fit)
+    model: Any
+    residual: Float[Array, ""]
+    result: RESULTS
 
 
-def rk_fit_step(model, problem, points, dt, tableau: Tableau, fit):
+class AbstractStepper(eqx.Module):
+    """A time stepper ``stepper(problem, model, points, t, dt, *, key=None, throw=True)``.
+
+    Subclasses implement :meth:`step` (the step without argument checks, traceable) and
+    :meth:`failure_message`; calling the stepper checks the arguments (``dt > 0``,
+    floating points of shape ``(n, 2)`` in ``[0, 2pi)^2``, a periodic network, an
+    evolution problem), takes the step and, with ``throw``, raises a failure with that
+    message (inside ``jit`` too). :func:`evolve` takes many steps in one compiled loop.
+    """
+
+    @abc.abstractmethod
+    def step(self, problem, model, points: Float[Array, "n 2"], t, dt, *,
+             key: Array | None = None) -> StepSolution:
+        """One step from ``t`` to ``t + dt`` (no argument checks; never raises on failure)."""
+
+    @abc.abstractmethod
+    def failure_message(self, dtype) -> str:
+        """The error message of a failed step in ``dtype``: names the setting and the fix."""
+
+    def __call__(self, problem, model, points: Float[Array, "n 2"], t: float | Array,
+                 dt: float | Array, *, key: Array | None = None,
+                 throw: bool = True) -> StepSolution:
+        points, dt = check_step_inputs(problem, model, points, dt)
+        if key is not None:
+            key = check_key(key)
+        sol = self.step(problem, model, points, t, dt, key=key)
+        if throw:
+            params, static = eqx.partition(sol.model, eqx.is_inexact_array)
+            params = eqx.error_if(params, sol.result != RESULTS.successful,
+                                  self.failure_message(points.dtype))
+            sol = eqx.tree_at(lambda s: s.model, sol, eqx.combine(params, static))
+        return sol
+
+
+def as_time(dt, dtype):
+    """``dt`` as an array of the model's dtype (strict promotion safe)."""
+    return jnp.asarray(dt).astype(dtype)
+
+
+def rk_fit_step(problem, model, points, dt, tableau: Tableau, fit: AbstractFit,
+                keys) -> StepSolution:
     """The explicit Runge-Kutta step of TENG and OBTI with a pluggable fit.
 
-    ``fit(i, start, target)`` returns a network fitted to ``target`` at ``points``, started
-    from ``start``; it is called once per stage after the first and once for the step.
+    Stage ``i`` fits a network to ``u_n + dt sum_j a_ij k_j`` with ``k_j = L[u_j]``, and the
+    step fits ``u_{n+1}`` to ``u_n + dt sum_i b_i k_i``, each fit started from the previous
+    fitted network; ``keys[i]`` is the key of fit ``i`` (or ``None``).
     """
     u_n = jax.vmap(model)(points)
+    dt = as_time(dt, u_n.dtype)
     slopes = [operator_values(model, problem, points)]
+    bad = nonfinite(u_n) | nonfinite(slopes[0])
+    result = RESULTS.where(bad, RESULTS.nonfinite_values, RESULTS.successful)
     current = model
+    sol: FitSolution | None = None
     for i in range(1, tableau.stages + 1):
         coeffs = tableau.b if i == tableau.stages else tableau.a[i]
         incr = sum(c * k for c, k in zip(coeffs, slopes) if c != 0)
-        current = fit(i - 1, current, u_n + dt * incr)
+        sol = fit(current, points, u_n + dt * incr, key=keys[i - 1], throw=False)
+        current = sol.model
+        result = RESULTS.where(result == RESULTS.successful, sol.result, result)
         if i < tableau.stages:
             slopes.append(operator_values(current, problem, points))
-    return current
+    assert sol is not None
+    return StepSolution(current, sol.residual, result)
 
 
-def teng_euler(model, t, problem, points, dt, **kwargs):
-    """One TENG-Euler step: fit ``u_{n+1} ~ u_n + dt L[u_n]`` (Chen et al. 2024, Eq. 8).
+class TENG(AbstractStepper):
+    """TENG with an explicit Runge-Kutta ``tableau`` (Chen et al. 2024, Sec. 3.2).
 
-    Keyword arguments as :func:`teng_rk_step` (``iterations``, ``method``, ``rcond``,
-    ``damping``, ``num_columns``, ``key``).
+    Every stage value and the step's result is a network fitted by ``fit`` to the Runge-Kutta
+    combination of the slopes ``L[u_j]``; ``TENG(EULER)`` and ``TENG(HEUN)`` are TENG-Euler
+    (Eq. 8) and TENG-Heun (Eq. 9).
+
+    The Jacobian is very ill-conditioned and ``L[u]`` needs its small singular directions,
+    so accuracy is set by the damping and the number of iterations: the default
+    ``GaussNewton()`` (normal equations, damping 1e-12, 10 iterations) was 10-40x more
+    accurate than damping 1e-10 with 2 iterations on the periodic benchmarks
+    (docs/teng.md). It needs float64 (``jax.config.update("jax_enable_x64", True)``).
+
+    Args:
+        tableau: the explicit Runge-Kutta method (default :data:`HEUN`).
+        fit: the fit strategy of every stage (default :class:`GaussNewton`); with
+            ``GaussNewton(num_columns=...)`` the step needs a ``key``.
 
     Example:
-        >>> net = teng_euler(net, 0.0, Heat2D(), grid_points(16), 1e-3, iterations=3)
+        >>> from jaxsci.pde.evolution import Heat2D, grid_points
+        >>> net = jaxsci.teng.PeriodicMLP(2, 2, 4, 1, key=jax.random.key(0))
+        >>> import lineax as lx
+        >>> fit = GaussNewton(iterations=1, solver=lx.SVD(rcond=1e-4), damping=0.0)
+        >>> teng = TENG(jaxsci.teng.EULER, fit=fit)
+        >>> sol = teng(Heat2D(), net, grid_points(4), 0.0, 0.01)
+        >>> sol.model(jnp.zeros(2)).shape
+        ()
     """
-    return teng_rk_step(model, t, problem, points, dt, tableau=EULER, **kwargs)
 
+    tableau: Tableau = HEUN
+    fit: AbstractFit = GaussNewton()
 
-def teng_heun(model, t, problem, points, dt, **kwargs):
-    """One TENG-Heun step (Chen et al. 2024, Eq. 9): ``u_tmp`` by a TENG-Euler fit, then fit
-    ``u_{n+1} ~ u_n + dt/2 (L[u_n] + L[u_tmp])``. Arguments as :func:`teng_rk_step`.
+    def __check_init__(self):
+        if not isinstance(self.tableau, Tableau):
+            raise TypeError("`tableau` must be a jaxsci.teng.Tableau (EULER, HEUN, RK4 or your "
+                            f"own), got {type(self.tableau).__name__}.")
+        if not isinstance(self.fit, AbstractFit):
+            raise TypeError("`fit` must be a jaxsci.teng fit strategy (GaussNewton(...), "
+                            f"OptaxFit(...)), got {type(self.fit).__name__}.")
 
-    Example:
-        >>> net = teng_heun(net, 0.0, Heat2D(), grid_points(16), 1e-3, iterations=3)
-    """
-    return teng_rk_step(model, t, problem, points, dt, tableau=HEUN, **kwargs)
+    def failure_message(self, dtype) -> str:
+        if isinstance(self.fit, GaussNewton):
+            return f"TENG ({self.tableau.name}): " + self.fit.failure_message(dtype)
+        return (f"TENG ({self.tableau.name}) failed: a NaN/inf appeared. Check the network's "
+                "parameters and the initial condition for NaN/inf, or lower dt.")
+
+    def step(self, problem, model, points, t, dt, *, key=None) -> StepSolution:
+        del t  # the problems are autonomous
+        stages = self.tableau.stages
+        keys = [None] * stages if key is None else list(jax.random.split(key, stages))
+        return rk_fit_step(problem, model, points, dt, self.tableau, self.fit, keys)

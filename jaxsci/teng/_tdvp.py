@@ -4,63 +4,78 @@ an explicit Runge-Kutta method (Bruna, Peherstorfer & Vanden-Eijnden, J. Comput.
 
 from __future__ import annotations
 
-from jaxtyping import Array, Float
+import jax.numpy as jnp
+import lineax as lx
 
-from ..core import jacobian_wrt_params, ravel_model
-from ..internal import check_finite
-from ._checks import check_step_inputs
-from ._fit import relative_lstsq
-from ._step import operator_values
+from ..core import RESULTS, LeastSquaresSolution, jacobian_wrt_params, ravel_model
+from ..internal import nonfinite
+from ._fit import _check_damping, _check_solver, relative_lstsq, solver_failure_message
+from ._step import AbstractStepper, StepSolution, as_time, operator_values
 from ._tableau import RK4, Tableau
 
 
-def tdvp_velocity(model, problem, points, *, method="svd", rcond=1e-6, damping=0.0):
-    """``theta' = lstsq(J, L[u_theta])`` at the points (the Dirac-Frenkel / Galerkin projection)."""
-    theta, rebuild = ravel_model(model)
-    jac = jacobian_wrt_params(lambda t, x: rebuild(t)(x), theta, points)
-    rhs = operator_values(model, problem, points)
-    return relative_lstsq(jac, rhs, method=method, rcond=rcond, damping=damping)
+class TDVP(AbstractStepper):
+    """Explicit Runge-Kutta steps of the parameter ODE ``theta' = lstsq(J, L[u_theta])``.
 
-
-def tdvp_step(
-    model,
-    t: float | Array,
-    problem,
-    points: Float[Array, "n 2"],
-    dt: float | Array,
-    *,
-    tableau: Tableau = RK4,
-    method: str = "svd",
-    rcond: float | None = 1e-6,
-    damping: float = 0.0,
-):
-    """One explicit Runge-Kutta step of the parameter ODE ``theta' = lstsq(J, L[u_theta])``.
+    The velocity is the least-squares (Dirac-Frenkel / Galerkin) projection of ``L[u]`` on
+    the tangent space ``J = d u(points) / d theta`` at the points, solved by
+    ``jaxsci.core.least_squares`` with the damping relative to ``|J|_F^2``.
 
     Args:
-        model, t, problem, points, dt: as :func:`teng_rk_step`.
-        tableau: the Runge-Kutta method for the parameter ODE (default RK4).
-        method, rcond, damping: least-squares options as in :func:`gauss_newton_fit`
-            (damping relative to ``|J|_F^2``); RSNG uses ``rcond = 1e-4``.
-
-    Returns:
-        The network at ``t + dt``.
+        tableau: the Runge-Kutta method of the parameter ODE (default :data:`RK4`).
+        solver: a lineax solver (default ``lineax.SVD(rcond=1e-6)``; RSNG uses
+            ``rcond=1e-4``; ``lineax.Normal(lineax.Cholesky())`` with ``damping`` in float64).
+        damping: relative Tikhonov damping.
 
     Example:
-        >>> net = tdvp_step(net, 0.0, Heat2D(), grid_points(16), 0.01)
+        >>> from jaxsci.pde.evolution import Heat2D, grid_points
+        >>> net = jaxsci.teng.PeriodicMLP(2, 2, 4, 1, key=jax.random.key(0))
+        >>> sol = TDVP()(Heat2D(), net, grid_points(4), 0.0, 0.01)
+        >>> sol.model(jnp.zeros(2)).shape
+        ()
     """
-    points = check_step_inputs(model, points, dt, problem)
-    del t
-    theta, rebuild = ravel_model(model)
 
-    def velocity(th):
-        return tdvp_velocity(rebuild(th), problem, points, method=method, rcond=rcond,
-                             damping=damping)
+    tableau: Tableau = RK4
+    solver: lx.AbstractLinearSolver = lx.SVD(rcond=1e-6)
+    damping: float = 0.0
 
-    slopes = []
-    for i in range(tableau.stages):
-        coeffs = tableau.a[i] if i else ()
-        stage = theta + dt * sum(c * k for c, k in zip(coeffs, slopes) if c != 0)
-        slopes.append(velocity(stage))
-    theta = theta + dt * sum(c * k for c, k in zip(tableau.b, slopes) if c != 0)
-    theta = check_finite(theta, "TDVP produced non-finite parameters; use a larger rcond or dt.")
-    return rebuild(theta)
+    def __check_init__(self):
+        if not isinstance(self.tableau, Tableau):
+            raise TypeError("`tableau` must be a jaxsci.teng.Tableau (EULER, HEUN, RK4 or your "
+                            f"own), got {type(self.tableau).__name__}.")
+        _check_solver(self.solver)
+        _check_damping(self.damping)
+
+    def velocity(self, problem, model, points) -> LeastSquaresSolution:
+        """``theta' = lstsq(J, L[u_theta])`` at the points (flat, as ``ravel_model``)."""
+        return self._velocity(problem, model, points)[0]
+
+    def _velocity(self, problem, model, points):
+        theta, rebuild = ravel_model(model)
+        jac = jacobian_wrt_params(lambda t, x: rebuild(t)(x), theta, points)
+        rhs = operator_values(model, problem, points)
+        return relative_lstsq(jac, rhs, self.solver, self.damping), rhs
+
+    def failure_message(self, dtype) -> str:
+        return f"TDVP ({self.tableau.name}): " + solver_failure_message(
+            "the velocity solve", self.solver, self.damping, dtype)
+
+    def step(self, problem, model, points, t, dt, *, key=None) -> StepSolution:
+        del t, key
+        theta, rebuild = ravel_model(model)
+        dt = as_time(dt, theta.dtype)
+        result = RESULTS.where(nonfinite(theta), RESULTS.nonfinite_values, RESULTS.successful)
+        slopes, residual = [], jnp.zeros((), theta.dtype)
+        for i in range(self.tableau.stages):
+            coeffs = self.tableau.a[i] if i else ()
+            stage = theta + dt * sum(c * k for c, k in zip(coeffs, slopes) if c != 0)
+            m = rebuild(stage)
+            sol, rhs = self._velocity(problem, m, points)
+            result = RESULTS.where(result == RESULTS.successful, sol.result, result)
+            if i == 0:
+                residual = sol.residual_norm / jnp.linalg.norm(rhs)
+            slopes.append(sol.value)
+        theta = theta + dt * sum(c * k for c, k in zip(self.tableau.b, slopes) if c != 0)
+        result = RESULTS.where(
+            (result == RESULTS.successful) & nonfinite(theta), RESULTS.nonfinite_values, result)
+        return StepSolution(rebuild(theta), residual, result)

@@ -4,12 +4,13 @@
         [--experiments digits,spiral,sde] [--methods unregularized,error,...]
         [--steps-factor F]
 
-Every experiment of ``jaxsci.nde.experiments`` (digits classifier, spiral fit, OU neural
+Every experiment of ``benchmarks/nde_experiments.py`` (digits classifier, spiral fit, OU neural
 SDE) is trained with every method that applies to it (unregularized, R_E, R_S, local
 unbiased/biased, TayNODE, STEER, RNODE) with the same data, network, optimizer and
 tolerances, for every seed (default 5), all in one process on one code version (the git
-commit is recorded); each (experiment, method) compiles its training step once and
-reuses it for every seed. Reported per method: how many runs succeeded and how many failed
+commit is recorded); training runs through ``jaxsci.core.fit`` (compilation excluded from
+the training time), each (experiment, method) compiles its test prediction once for
+every seed. Reported per method: how many runs succeeded and how many failed
 (an exception, e.g. a solve past max_steps, or a non-finite test metric or final loss;
 every failure is listed in the JSON with its reason), and over the successful runs the
 medians of the test metric, NFE per test prediction, training wall time (compilation
@@ -31,9 +32,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import nde_experiments as ex
 from _common import git_state, machine, markdown_table, parser, versions, write_json
-
-from jaxsci.nde import experiments as ex
 
 COLUMNS = ["experiment", "method", "runs_ok_failed", "metric", "metric_vs_unreg", "nfe",
            "nfe_ratio", "nfe_ratio_range", "train_s", "train_ratio", "predict_ratio"]
@@ -80,14 +80,14 @@ def main():
     else:
         wanted = args.methods.split(",") if args.methods else None
     header = dict(command=" ".join([Path(sys.executable).name, *sys.argv]),
-                  git=git_state("benchmarks/nde_regularization.py"),
+                  git=git_state("benchmarks/nde_regularization.py", "benchmarks/nde_experiments.py"),
                   machine=machine(), versions=versions(), quick=args.quick, seeds=seeds,
                   steps_factor=args.steps_factor,
                   steps={e: settings_for(e, 0, args.quick, args.steps_factor).steps
                          for e in experiments})
     print(f"git {header['git']}", flush=True)
     rows, failed = [], []
-    # One trainer per (experiment, method): its step is compiled once for all seeds.
+    # One trainer per (experiment, method): its test prediction is compiled once for all seeds.
     for experiment in experiments:
         settings = settings_for(experiment, 0, args.quick, args.steps_factor)
         for method in [m for m in ex.METHODS[experiment] if wanted is None or m in wanted]:
@@ -103,7 +103,7 @@ def main():
                     rows.append(row)
                     print(f"{experiment:7s} {method:15s} seed {seed}: {row['metric_name']} "
                           f"{row['metric']:.4g}, train {row['train_s']:.2f} s, NFE "
-                          f"{row['test_nfe']:.1f} (first step {row['first_step_s']:.1f} s, "
+                          f"{row['test_nfe']:.1f} (compile {row['first_step_s']:.1f} s, "
                           f"wall {row['wall_s']:.1f} s)", flush=True)
                 if args.json:  # keep what is finished if a later run dies
                     write_json(args.json, {**header, "rows": rows, "failed": failed, "partial": True})

@@ -1,11 +1,14 @@
 """Add solver-heuristic regularization to an existing diffrax neural ODE.
 
-Your diffrax code stays as it is; wrap the solver in ``HeuristicsSolver`` and read the
+Your diffrax code stays as it is; wrap the solver in ``HeuristicsSolver`` (it reads rtol
+and atol from the controller you pass it, the same one diffeqsolve uses) and read the
 accumulated error estimate R_E (Pal et al., ICML 2021) from the final solver state:
 
-    solver = HeuristicsSolver(diffrax.Tsit5(), rtol, atol, stiffness=False)
-    sol = diffrax.diffeqsolve(..., solver=solver, saveat=SaveAt(t1=True, solver_state=True))
-    loss = task_loss + weight * sol.solver_state[1].error
+    controller = diffrax.PIDController(rtol=rtol, atol=atol)
+    solver = HeuristicsSolver(diffrax.Tsit5(), controller)
+    sol = diffrax.diffeqsolve(..., solver=solver, stepsize_controller=controller,
+                              saveat=SaveAt(t1=True, solver_state=True))
+    loss = task_loss + weight * read_heuristics(sol).error
 
 Here: an MLP field learns to map x to x + sin(2x) / 2 at t = 1, trained with and without
 R_E; the script prints the fit (mean squared error at t = 1 against the target map) and the
@@ -19,9 +22,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxsci.nde import HeuristicsSolver
+from jaxsci.core import fit
+from jaxsci.nde import HeuristicsSolver, read_heuristics
 
 RTOL = ATOL = 1e-7
+CONTROLLER = diffrax.PIDController(rtol=RTOL, atol=ATOL)
 
 
 class Field(eqx.Module):
@@ -34,13 +39,13 @@ class Field(eqx.Module):
 def solve(field, y0, regularized):
     solver = diffrax.Tsit5()
     if regularized:
-        solver = HeuristicsSolver(solver, RTOL, ATOL, stiffness=False)
+        solver = HeuristicsSolver(solver, CONTROLLER)
     sol = diffrax.diffeqsolve(
         diffrax.ODETerm(field), solver, 0.0, 1.0, 0.05, y0,
         saveat=diffrax.SaveAt(t1=True, solver_state=regularized),
-        stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL), max_steps=4096,
+        stepsize_controller=CONTROLLER, max_steps=4096,
     )
-    penalty = sol.solver_state[1].error if regularized else 0.0
+    penalty = read_heuristics(sol).error if regularized else 0.0
     return sol.ys[-1], penalty, sol.stats["num_steps"]
 
 
@@ -48,21 +53,14 @@ def train(regularized, steps, weight=1e-3, seed=0):
     x = jnp.linspace(-2.0, 2.0, 64)[:, None]
     target = x + 0.5 * jnp.sin(2 * x)  # monotone: a 1D flow map must be
     field = Field(eqx.nn.MLP(1, 1, 32, 2, activation=jnp.tanh, key=jax.random.key(seed)))
-    opt = optax.adam(1e-2)
-    state = opt.init(eqx.filter(field, eqx.is_array))
 
-    @eqx.filter_jit
-    def step(field, state):
-        def loss(f):
-            y1, penalty, _ = solve(f, x, regularized)
-            return jnp.mean((y1 - target) ** 2) + weight * penalty
+    def loss(f, batch, key):
+        y1, penalty, _ = solve(f, x, regularized)
+        return jnp.mean((y1 - target) ** 2) + weight * penalty
 
-        grads = eqx.filter_grad(loss)(field)
-        updates, state = opt.update(grads, state)
-        return eqx.apply_updates(field, updates), state
-
-    for _ in range(steps):
-        field, state = step(field, state)
+    if steps > 0:  # jaxsci's training loop: jitted optax steps, NaN/inf checked
+        field = fit(loss, field, optax.adam(1e-2), steps=steps, key=jax.random.key(seed),
+                    progress=False).model
     y1, _, num_steps = solve(field, x, False)
     return float(jnp.mean((y1 - target) ** 2)), int(num_steps)
 

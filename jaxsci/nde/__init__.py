@@ -2,28 +2,40 @@
 
 Global (Pal et al., ICML 2021) and local (Pal et al., ICML 2023) regularizers of the
 solver's own error and stiffness estimates, beside the TayNODE, RNODE and STEER baselines.
+Vector fields are called as ``f(t, y)``; ``DiffraxField(f, args)`` adapts diffrax's
+``f(t, y, args)``. Every solve returns a ``result`` code (``jaxsci.core.RESULTS``).
 """
 
-from jaxsci.nde._baselines import (
-    RNODEField,
-    TayNODEField,
-    rnode_field,
-    steer_end_time,
-    total_derivative,
+from ._baselines import (
+    RNODEField as RNODEField,
+    TayNODEField as TayNODEField,
+    rnode_field as rnode_field,
+    steer_end_time as steer_end_time,
+    total_derivative as total_derivative,
 )
-from jaxsci.nde._heuristics import (
-    initial_step_size,
-    scaled_error,
-    stability_boundary,
-    stiffness_estimate,
+from ._field import DiffraxField as DiffraxField
+from ._heuristics import (
+    initial_step_size as initial_step_size,
+    scaled_error as scaled_error,
+    stability_boundary as stability_boundary,
+    stiffness_estimate as stiffness_estimate,
 )
-from jaxsci.nde._local import LocalPenalty, local_regularization
-from jaxsci.nde._nfe import FirstAcceptCounter, evals_per_step, nfe_count
-from jaxsci.nde._node import NeuralODE, ODESolution
-from jaxsci.nde._sde import NeuralSDE
-from jaxsci.nde._solver import Heuristics, HeuristicsSolver
+from ._local import LocalPenalty as LocalPenalty, local_regularization as local_regularization
+from ._nfe import (
+    FirstAcceptCounter as FirstAcceptCounter,
+    evals_per_step as evals_per_step,
+    nfe_count as nfe_count,
+)
+from ._node import NeuralODE as NeuralODE, ODESolution as ODESolution
+from ._sde import NeuralSDE as NeuralSDE
+from ._solver import (
+    Heuristics as Heuristics,
+    HeuristicsSolver as HeuristicsSolver,
+    read_heuristics as read_heuristics,
+)
 
 __all__ = [
+    "DiffraxField",
     "FirstAcceptCounter",
     "Heuristics",
     "HeuristicsSolver",
@@ -37,6 +49,7 @@ __all__ = [
     "initial_step_size",
     "local_regularization",
     "nfe_count",
+    "read_heuristics",
     "rnode_field",
     "scaled_error",
     "stability_boundary",

@@ -80,15 +80,28 @@ class RNODEField(eqx.Module):
         return f, jnp.mean(f**2) + jnp.mean(eps_j**2)
 
 
-def rnode_field(field: Callable, y_like: Array, key: PRNGKeyArray) -> RNODEField:
-    """RNODE's augmented field with a fresh Hutchinson probe shaped like ``y_like``."""
-    check_key(key)
+def rnode_field(field: Callable, y_like: Array, *, key: PRNGKeyArray) -> RNODEField:
+    """RNODE's augmented field with a fresh Hutchinson probe shaped like ``y_like``.
+
+    Example:
+        >>> aug = rnode_field(lambda t, y: -y, jnp.ones(3), key=jax.random.key(0))
+        >>> f, density = aug(0.0, (jnp.ones(3), jnp.zeros(())))
+        >>> f.shape, density.shape
+        ((3,), ())
+    """
+    key = check_key(key)
     return RNODEField(field, jax.random.normal(key, jnp.shape(y_like), jnp.result_type(y_like)))
 
 
-def steer_end_time(key: PRNGKeyArray, t1: ArrayLike, half_width: float) -> Float[Array, ""]:
-    """STEER's training end time, uniform on (t1 - b, t1 + b) with b = ``half_width``."""
-    check_key(key)
+def steer_end_time(t1: ArrayLike, half_width: float, *, key: PRNGKeyArray) -> Float[Array, ""]:
+    """STEER's training end time, uniform on (t1 - b, t1 + b) with b = ``half_width``.
+
+    Example:
+        >>> t = steer_end_time(1.0, 0.25, key=jax.random.key(0))
+        >>> bool(0.75 <= t <= 1.25)
+        True
+    """
+    key = check_key(key)
     check_positive(half_width, "half_width")
     t1 = jnp.asarray(t1, jnp.result_type(float))
     return jax.random.uniform(key, (), t1.dtype, t1 - half_width, t1 + half_width)

@@ -12,9 +12,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
-from jaxsci.nde._node import NeuralODE, ODESolution, controller_tolerances, one_step_error
-
 from ..internal import check_key, check_one_of
+from ._node import NeuralODE, ODESolution, check_ts, one_step_error
+from ._solver import controller_tolerances
 
 
 class LocalPenalty(eqx.Module):
@@ -47,10 +47,11 @@ def local_regularization(
     node: NeuralODE,
     y0: PyTree[Array],
     ts: Float[Array, " n"],
-    key: PRNGKeyArray,
     *,
+    key: PRNGKeyArray,
     sampling: str = "unbiased",
     dt0: float | None = None,
+    throw: bool = True,
 ) -> tuple[ODESolution, LocalPenalty]:
     """Solve and return the local error-estimate penalty at a random time.
 
@@ -65,24 +66,35 @@ def local_regularization(
             the accepted step times, drawn uniformly during the solve, dt* that step's
             size, y(t*) treated as a constant (Sec. 3.2).
         dt0: first step of the solve (None: Hairer's algorithm).
+        throw: as for ``node(y0, ts, throw=...)``; the penalty of a failed solve is
+            meaningless, check ``sol.result`` with False.
 
     Returns:
         (the solution at ts, ``LocalPenalty``).
+
+    Example:
+        >>> node = NeuralODE(lambda t, y: -2.0 * y, max_steps=64)
+        >>> sol, pen = local_regularization(node, jnp.ones(2), jnp.array([0.0, 1.0]),
+        ...                                 key=jax.random.key(0))
+        >>> bool(pen.value >= 0), int(pen.nfe)
+        (True, 9)
     """
-    check_key(key)
+    if not isinstance(node, NeuralODE):
+        raise TypeError(f"`node` must be a NeuralODE, got {type(node).__name__}.")
+    key = check_key(key)
     check_one_of(sampling, ("unbiased", "biased"), "sampling")
     controller_tolerances(node.stepsize_controller)
-    ts = jnp.asarray(ts)
+    ts = check_ts(ts)
     if sampling == "biased":
-        sol = node(y0, ts, dt0, sample_key=key)
+        sol = node(y0, ts, dt0, key=key, throw=throw)
         record = jax.lax.stop_gradient(sol.heuristics)
         t_star, y_star, dt_star, choose_evals = record.sample_t, record.sample_y, record.sample_dt, 0
     else:
         t_star = jax.random.uniform(key, (), ts.dtype, ts[0], ts[-1])
         ts_aug, pos = _insert_time(ts, t_star)
-        sol = node(y0, ts_aug, dt0)
+        sol = node(y0, ts_aug, dt0, throw=throw)
         rows = jnp.arange(ts.shape[0])
-        rows = rows + (rows >= pos)
+        rows = rows + (rows >= pos).astype(rows.dtype)
         y_star = jax.tree_util.tree_map(lambda y: y[pos], sol.ys)
         sol = eqx.tree_at(lambda s: s.ys, sol, jax.tree_util.tree_map(lambda y: y[rows], sol.ys))
         dt_star, choose_evals = node.initial_step(t_star, y_star)

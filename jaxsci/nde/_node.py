@@ -4,27 +4,32 @@ from collections.abc import Callable
 
 import diffrax
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
-from jaxsci.nde._heuristics import (
-    check_stiffness_tableau,
-    initial_step_size,
-    scaled_error,
-    stability_boundary,
-)
-from jaxsci.nde._nfe import EXPLICIT_RK, FirstAcceptCounter, evals_per_step, is_fsal, nfe_count
-from jaxsci.nde._solver import Heuristics, HeuristicsSolver
+from ..core._results import RESULTS, nonfinite, raise_if_failed
+from ..internal import check_key
+from ._field import as_field
+from ._guard import NonfiniteWatch
+from ._heuristics import initial_step_size, scaled_error
+from ._nfe import EXPLICIT_RK, FirstAcceptCounter, evals_per_step, is_fsal, nfe_count
+from ._solver import Heuristics, HeuristicsSolver, controller_tolerances
 
 
 class ODESolution(eqx.Module):
-    """What one solve returns.
+    """What one solve returns (``NeuralODE`` and ``NeuralSDE``).
 
     Attributes:
         ys: the state at the requested times (leading axis = times).
         nfe: vector-field evaluations of the forward solve, the initial step size
             selection and rejected steps included.
         num_steps, num_accepted, num_rejected: diffrax's step statistics.
+        result: a :class:`jaxsci.core.RESULTS` code: ``successful``, every diffrax code
+            (``max_steps_reached``, ``dt_min_reached``, ...) passed through, or
+            ``nonfinite_values`` when the state, the field's output or the times became
+            NaN/inf. With ``throw=True`` (the default) a failure raises instead.
         heuristics: running totals over accepted steps (``Heuristics``) when
             requested, else None.
     """
@@ -34,6 +39,7 @@ class ODESolution(eqx.Module):
     num_steps: Int[Array, ""]
     num_accepted: Int[Array, ""]
     num_rejected: Int[Array, ""]
+    result: RESULTS
     heuristics: Heuristics | None = None
 
 
@@ -48,35 +54,120 @@ def check_max_steps(max_steps) -> None:
         raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}.")
 
 
-def solution_from(sol: diffrax.Solution, nfe: Int[Array, ""], *, heuristics: bool) -> ODESolution:
-    """``ODESolution`` from a ``throw=False`` diffrax solve; raises (under jit) if it hit
-    max_steps. ``heuristics``: the solver state holds ``HeuristicsSolver`` totals."""
-    ys = eqx.error_if(
-        sol.ys,
-        sol.result == diffrax.RESULTS.max_steps_reached,
-        "the solve hit max_steps; raise max_steps or loosen rtol/atol.",
-    )
+def _concrete(x) -> bool:
+    return not isinstance(x, jax.core.Tracer)
+
+
+def check_y0(y0: PyTree) -> PyTree:
+    """y0's leaves as floating arrays; a ValueError for NaN/inf entries (when concrete)
+    and a TypeError for non-floating ones."""
+    leaves = jax.tree_util.tree_leaves(y0)
+    if not leaves:
+        raise ValueError("y0 is empty: pass an array (or a pytree of arrays) of initial states.")
+    for leaf in leaves:
+        dtype = jnp.result_type(leaf)
+        if not jnp.issubdtype(dtype, jnp.floating):
+            raise TypeError(
+                f"y0 must hold floating-point arrays, got dtype {dtype}; cast it, e.g. "
+                f"jnp.asarray(y0, jnp.float32)."
+            )
+        if _concrete(leaf) and not np.all(np.isfinite(np.asarray(leaf))):
+            raise ValueError(
+                "y0 contains NaN or inf; the solve would only carry them along. Check the "
+                "inputs (or the encoder that produced y0) for NaN/inf."
+            )
+    return y0
+
+
+def check_ts(ts) -> Float[Array, " n"]:
+    """ts as a floating 1-D array of at least two times; when concrete, a ValueError
+    unless they are finite, non-decreasing and ts[-1] > ts[0]."""
+    ts = jnp.asarray(ts)
+    if not jnp.issubdtype(ts.dtype, jnp.floating):
+        ts = ts.astype(jnp.result_type(float))
+    if ts.ndim != 1 or ts.shape[0] < 2:
+        raise ValueError(
+            f"ts must be a 1-D array of at least two save times (start and end), got shape "
+            f"{ts.shape}; e.g. ts=jnp.array([0.0, 1.0])."
+        )
+    if _concrete(ts):
+        values = np.asarray(ts)
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"ts must be finite, got {values}; NaN/inf save times are not allowed.")
+        if np.any(np.diff(values) < 0) or not values[-1] > values[0]:
+            raise ValueError(
+                f"ts must be increasing (non-decreasing, ts[-1] > ts[0]), got {values}; the "
+                f"solve runs from ts[0] to ts[-1]."
+            )
+    return ts
+
+
+def check_dt0(dt0):
+    """None, or a positive finite first step: a ValueError when concrete, an error inside
+    jit (``equinox.error_if``) for a traced dt0 <= 0."""
+    if dt0 is None:
+        return None
+    if _concrete(dt0):
+        value = np.asarray(dt0)
+        if value.shape != () or not np.isrealobj(value) or not np.isfinite(value) or not value > 0:
+            raise ValueError(
+                f"dt0 must be a positive finite number (the first step), got {dt0!r}; pass "
+                f"e.g. dt0=0.01, or dt0=None for the automatic choice (adaptive solves)."
+            )
+        return dt0
+    return eqx.error_if(dt0, dt0 <= 0, "dt0 must be positive (the first step).")
+
+
+def inputs_nonfinite(ts: Array, dt0) -> Array:
+    """True where traced times or first step are NaN/inf (checked inside jit)."""
+    bad = nonfinite(ts)
+    if dt0 is not None:
+        bad = bad | nonfinite(jnp.asarray(dt0))
+    return bad
+
+
+def _controller_state(sol: diffrax.Solution):
+    if sol.controller_state is None:  # cannot happen: every solve here saves it
+        raise RuntimeError("the solve did not save its controller state.")
+    return sol.controller_state
+
+
+def solution_from(
+    sol: diffrax.Solution,
+    nfe: Int[Array, ""],
+    *,
+    heuristics: bool,
+    watched: bool,
+    bad_inputs: Array,
+    throw: bool,
+) -> ODESolution:
+    """``ODESolution`` from a ``throw=False`` diffrax solve with every diffrax result code
+    passed through and NaN/inf reported as ``nonfinite_values``; with ``throw`` a failure
+    raises (inside jit too). ``heuristics``: the solver state holds ``HeuristicsSolver``
+    totals; ``watched``: the controller is a ``NonfiniteWatch``; ``bad_inputs``: traced
+    inputs were NaN/inf."""
+    result = RESULTS.promote(sol.result)
+    failed = result != RESULTS.successful
+    diagnosis = bad_inputs | (nonfinite(sol.ys) & ~failed)
+    if watched:
+        # A solve stopped (max_steps, dt_min) while its latest attempt was NaN/inf was
+        # stopped by the NaN/inf, not by the step count.
+        diagnosis = diagnosis | (failed & _controller_state(sol)[1])
+    result = RESULTS.where(diagnosis, RESULTS.nonfinite_values, result)
+    totals = None
+    if heuristics:
+        if sol.solver_state is None:  # cannot happen: SaveAt(solver_state=True) is set
+            raise RuntimeError("the solve did not save its solver state.")
+        totals = sol.solver_state[1]
     return ODESolution(
-        ys=ys,
+        ys=raise_if_failed(sol.ys, result, throw),
         nfe=nfe,
         num_steps=sol.stats["num_steps"],
         num_accepted=sol.stats["num_accepted_steps"],
         num_rejected=sol.stats["num_rejected_steps"],
-        heuristics=sol.solver_state[1] if heuristics else None,
+        result=result,
+        heuristics=totals,
     )
-
-
-def controller_tolerances(controller: diffrax.AbstractStepSizeController) -> tuple[float, float]:
-    """(rtol, atol) of a PID controller, or of the PID controller inside a clipping one."""
-    inner = getattr(controller, "controller", controller)
-    if not isinstance(inner, diffrax.PIDController):
-        raise ValueError(
-            f"solver heuristics, the local regularizer and the automatic first step (dt0=None) "
-            f"need a diffrax.PIDController, alone or inside diffrax.ClipStepSizeController "
-            f"(its rtol/atol scale the error estimate); got {type(controller).__name__}. Pass "
-            f"stepsize_controller=diffrax.PIDController(rtol=..., atol=...)."
-        )
-    return inner.rtol, inner.atol
 
 
 def check_solver_and_controller(solver, controller) -> None:
@@ -123,6 +214,9 @@ class NeuralODE(eqx.Module):
     adaptive controller and no ``dt0`` the first step is chosen by Hairer's algorithm
     (Solving ODEs I, Sec. II.4; two evaluations, counted in the NFE).
 
+    The field is called as ``f(t, y)``. A diffrax field ``f(t, y, args)`` goes through
+    ``DiffraxField(f, args)``; a ``diffrax.ODETerm`` is accepted as it is (``args=None``).
+
     Supported (checked here, with an error that says what to use otherwise):
 
     - solvers: diffrax's explicit Runge-Kutta solvers, whose tableau gives the true NFE:
@@ -132,16 +226,17 @@ class NeuralODE(eqx.Module):
     - controllers: ``diffrax.PIDController`` (alone or inside
       ``ClipStepSizeController``), or ``diffrax.ConstantStepSize()`` with ``dt0``;
       other adaptive controllers need ``dt0``.
-    - heuristics (``heuristics``/``stiffness``/``sample_key``): an adaptive solver with a
+    - heuristics (``heuristics``/``stiffness``/``key``): an adaptive solver with a
       PID controller; ``stiffness`` needs a tableau whose last two stages lie at the end
       of the step (Tsit5, Dopri5, Dopri8); R_E and R_S are differentiated under
       RecursiveCheckpointAdjoint only.
     - adjoints without heuristics: RecursiveCheckpointAdjoint, BacksolveAdjoint,
-      DirectAdjoint (not ImplicitAdjoint: the solve saves at ``ts``); ``sample_key``
+      DirectAdjoint (not ImplicitAdjoint: the solve saves at ``ts``); ``key``
       not with DirectAdjoint.
 
     Args:
-        vector_field: callable ``f(t, y)`` (usually an ``equinox`` module).
+        vector_field: ``f(t, y)`` (usually an ``equinox`` module), a ``DiffraxField`` or a
+            ``diffrax.ODETerm``.
         solver: an explicit Runge-Kutta diffrax solver (default Tsit5).
         stepsize_controller: a diffrax controller (default PID, rtol=atol=1e-3).
         adjoint: a diffrax adjoint (default RecursiveCheckpointAdjoint).
@@ -151,7 +246,8 @@ class NeuralODE(eqx.Module):
     Example:
         >>> node = NeuralODE(lambda t, y: -y, max_steps=64)
         >>> sol = node(jnp.ones(2), jnp.array([0.0, 1.0]))
-        >>> sol.ys[-1], sol.nfe
+        >>> bool(sol.result == jaxsci.core.RESULTS.successful), int(sol.nfe) > 0
+        (True, True)
     """
 
     vector_field: Callable
@@ -162,17 +258,15 @@ class NeuralODE(eqx.Module):
 
     def __init__(
         self,
-        vector_field: Callable,
+        vector_field: Callable | diffrax.ODETerm,
         solver: diffrax.AbstractSolver | None = None,
         stepsize_controller: diffrax.AbstractStepSizeController | None = None,
         adjoint: diffrax.AbstractAdjoint | None = None,
         *,
         max_steps: int | None = None,
     ):
-        if not callable(vector_field):
-            raise TypeError("vector_field must be a callable f(t, y); pass a function or module.")
+        self.vector_field = as_field(vector_field)
         check_max_steps(max_steps)
-        self.vector_field = vector_field
         self.solver = diffrax.Tsit5() if solver is None else solver
         evals_per_step(self.solver)  # a clear error now for solvers without an NFE count
         self.stepsize_controller = (
@@ -195,14 +289,11 @@ class NeuralODE(eqx.Module):
         return initial_step_size(self.vector_field, t0, y0, order, rtol, atol), 2
 
     def heuristics_solver(
-        self, *, stiffness: bool = False, sample_key: PRNGKeyArray | None = None
+        self, *, stiffness: bool = False, key: PRNGKeyArray | None = None
     ) -> HeuristicsSolver:
-        """This ODE's solver wrapped to accumulate its error (and stiffness) estimates."""
-        rtol, atol = controller_tolerances(self.stepsize_controller)
-        radius = stability_boundary(check_stiffness_tableau(self.solver)) if stiffness else 1.0
-        return HeuristicsSolver(
-            self.solver, rtol, atol, stiffness, stability_radius=radius, sample_key=sample_key
-        )
+        """This ODE's solver wrapped to accumulate its error (and stiffness) estimates,
+        with the tolerances of this ODE's controller."""
+        return HeuristicsSolver(self.solver, self.stepsize_controller, stiffness=stiffness, key=key)
 
     def __call__(
         self,
@@ -212,60 +303,66 @@ class NeuralODE(eqx.Module):
         *,
         heuristics: bool = False,
         stiffness: bool = False,
-        sample_key: PRNGKeyArray | None = None,
+        key: PRNGKeyArray | None = None,
+        throw: bool = True,
     ) -> ODESolution:
         """Solve from ts[0] to ts[-1], saving at ts.
 
         Args:
-            y0: initial state (array or PyTree of arrays).
-            ts: increasing save times; the solve runs over [ts[0], ts[-1]].
-            dt0: first step; None picks it by Hairer's algorithm (adaptive only).
+            y0: initial state (array or PyTree of floating arrays), finite.
+            ts: increasing, finite save times; the solve runs over [ts[0], ts[-1]].
+            dt0: first step (> 0); None picks it by Hairer's algorithm (adaptive only).
             heuristics: accumulate R_E (and R_S with ``stiffness``) over accepted steps;
                 differentiable under RecursiveCheckpointAdjoint.
             stiffness: also accumulate the stiffness estimate (Tsit5, Dopri5).
-            sample_key: also keep one uniformly drawn accepted step (for the biased
-                local regularizer).
-
-        Raises (under jit, via ``equinox.error_if``) if max_steps is exceeded.
+            key: also keep one uniformly drawn accepted step (for the biased local
+                regularizer), drawn with this PRNG key.
+            throw: raise (inside jit, via ``equinox.error_if``) unless the solve
+                succeeded; with False, return the code in ``result`` instead, so that
+                one failing member of a ``jax.vmap`` leaves the others intact.
         """
         if not self.adaptive and dt0 is None:
             raise ValueError("a constant step size needs dt0: pass dt0=<float>.")
-        if (heuristics or stiffness or sample_key is not None) and not self.adaptive:
+        if key is not None:
+            key = check_key(key)
+        if (heuristics or stiffness or key is not None) and not self.adaptive:
             raise ValueError(
                 "solver heuristics need an error estimate from an adaptive solve; pass an "
                 "adaptive solver (Tsit5, Dopri5, ...) with diffrax.PIDController."
             )
         if heuristics or stiffness:
             check_heuristics_adjoint(self.adjoint)
-        if sample_key is not None and isinstance(self.adjoint, diffrax.DirectAdjoint):
+        if key is not None and isinstance(self.adjoint, diffrax.DirectAdjoint):
             raise ValueError(
-                "sample_key (the biased local draw) wraps the solver, which DirectAdjoint "
-                "cannot handle: use RecursiveCheckpointAdjoint or BacksolveAdjoint, or "
+                "key (the biased local draw) wraps the solver, which DirectAdjoint cannot "
+                "handle: use RecursiveCheckpointAdjoint or BacksolveAdjoint, or "
                 "local_regularization(..., sampling='unbiased')."
             )
-        ts = jnp.asarray(ts)
+        y0 = check_y0(y0)
+        ts = check_ts(ts)
+        dt0 = check_dt0(dt0)
+        bad_inputs = inputs_nonfinite(ts, dt0)
         initial_evals = 0
+        first_step = dt0
         if dt0 is None:
-            dt0, initial_evals = self.initial_step(ts[0], y0)
-        track = heuristics or stiffness or sample_key is not None
-        solver = (
-            self.heuristics_solver(stiffness=stiffness, sample_key=sample_key)
-            if track
-            else self.solver
-        )
+            first_step, initial_evals = self.initial_step(ts[0], y0)
+        track = heuristics or stiffness or key is not None
+        solver = self.heuristics_solver(stiffness=stiffness, key=key) if track else self.solver
         count_first = self.adaptive and is_fsal(self.solver)
-        controller = (
-            FirstAcceptCounter(self.stepsize_controller) if count_first else self.stepsize_controller
-        )
+        controller = self.stepsize_controller
+        if count_first:
+            controller = FirstAcceptCounter(controller)
+        if self.adaptive:
+            controller = NonfiniteWatch(controller)  # type: ignore[arg-type]
         sol = diffrax.diffeqsolve(
             diffrax.ODETerm(_field_from_args),
             solver,
             ts[0],
             ts[-1],
-            dt0,
+            first_step,
             y0,
             args=self.vector_field,
-            saveat=diffrax.SaveAt(ts=ts, solver_state=track, controller_state=count_first),
+            saveat=diffrax.SaveAt(ts=ts, solver_state=track, controller_state=self.adaptive),
             stepsize_controller=controller,
             adjoint=self.adjoint,
             max_steps=self.max_steps,
@@ -274,10 +371,12 @@ class NeuralODE(eqx.Module):
         nfe = nfe_count(
             self.solver,
             sol.stats["num_steps"],
-            first_stage_evals=sol.controller_state[1] if count_first else None,
+            first_stage_evals=_controller_state(sol)[0][1] if count_first else None,
             initial_step_evals=initial_evals,
         )
-        return solution_from(sol, nfe, heuristics=track)
+        return solution_from(
+            sol, nfe, heuristics=track, watched=self.adaptive, bad_inputs=bad_inputs, throw=throw
+        )
 
 
 def one_step_error(

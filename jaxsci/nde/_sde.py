@@ -15,18 +15,22 @@ import jax.numpy as jnp
 import lineax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from jaxsci.nde._nfe import evals_per_step, is_fsal
-from jaxsci.nde._node import (
+from ..internal import check_key, check_positive
+from ._field import as_field
+from ._guard import NonfiniteWatch
+from ._nfe import evals_per_step, is_fsal
+from ._node import (
     ODESolution,
+    check_dt0,
     check_heuristics_adjoint,
     check_max_steps,
     check_solver_and_controller,
-    controller_tolerances,
+    check_ts,
+    check_y0,
+    inputs_nonfinite,
     solution_from,
 )
-from jaxsci.nde._solver import HeuristicsSolver
-
-from ..internal import check_key, check_positive
+from ._solver import HeuristicsSolver, controller_tolerances
 
 
 def _drift(t, y, fields):
@@ -40,6 +44,9 @@ def _diffusion(t, y, fields):
 class NeuralSDE(eqx.Module):
     """dy = drift(t, y) dt + diffusion(t, y) o dW (diagonal noise), solved adaptively.
 
+    Both fields are called as ``f(t, y)``; wrap a diffrax field ``f(t, y, args)`` in
+    ``DiffraxField(f, args)``.
+
     Args:
         drift: callable ``mu(t, y)`` with the state's shape.
         diffusion: callable ``sigma(t, y)`` with the state's shape (diagonal noise).
@@ -52,7 +59,9 @@ class NeuralSDE(eqx.Module):
 
     Example:
         >>> sde = NeuralSDE(lambda t, y: -y, lambda t, y: 0.1 * jnp.ones_like(y), max_steps=1000)
-        >>> sol = sde(jnp.ones(2), jnp.linspace(0, 1, 5), jax.random.key(0), dt0=0.05)
+        >>> sol = sde(jnp.ones(2), jnp.linspace(0, 1, 5), key=jax.random.key(0), dt0=0.05)
+        >>> sol.ys.shape
+        (5, 2)
     """
 
     drift: Callable
@@ -74,8 +83,8 @@ class NeuralSDE(eqx.Module):
         max_steps: int | None = None,
         brownian_tol: float = 1e-4,
     ):
-        if not callable(drift) or not callable(diffusion):
-            raise TypeError("drift and diffusion must be callables f(t, y); pass functions or modules.")
+        drift = as_field(drift, "drift", allow_term=False)
+        diffusion = as_field(diffusion, "diffusion", allow_term=False)
         check_max_steps(max_steps)
         check_positive(brownian_tol, "brownian_tol")
         self.drift, self.diffusion = drift, diffusion
@@ -104,23 +113,30 @@ class NeuralSDE(eqx.Module):
         self,
         y0: Float[Array, " d"],
         ts: Float[Array, " n"],
-        key: PRNGKeyArray,
         *,
+        key: PRNGKeyArray,
         dt0: float,
         heuristics: bool = False,
+        throw: bool = True,
     ) -> ODESolution:
         """One sample path saved at ts; NFE counts drift+diffusion evaluation pairs.
 
         Args:
-            y0: initial state, shape (d,).
-            ts: increasing save times.
-            key: the Brownian path's key.
-            dt0: first step (there is no automatic choice for SDEs).
+            y0: initial state, shape (d,), finite.
+            ts: increasing, finite save times.
+            key: the Brownian path's PRNG key.
+            dt0: first step (> 0; there is no automatic choice for SDEs).
             heuristics: accumulate R_E over accepted steps.
+            throw: raise unless the solve succeeded; with False return the code in
+                ``result`` (as ``NeuralODE``).
         """
-        check_key(key)
-        check_positive(dt0, "dt0")
-        ts = jnp.asarray(ts)
+        key = check_key(key)
+        if dt0 is None:
+            raise ValueError("NeuralSDE needs a first step: pass dt0=<positive float>.")
+        y0 = check_y0(y0)
+        ts = check_ts(ts)
+        first_step = check_dt0(dt0)
+        bad_inputs = inputs_nonfinite(ts, first_step)
         bm = diffrax.VirtualBrownianTree(
             ts[0], ts[-1], tol=self.brownian_tol, shape=jnp.shape(y0), key=key
         )
@@ -128,22 +144,22 @@ class NeuralSDE(eqx.Module):
         solver = self.solver
         if heuristics:
             check_heuristics_adjoint(self.adjoint)
-            rtol, atol = controller_tolerances(self.stepsize_controller)
-            solver = HeuristicsSolver(self.solver, rtol, atol, False)
+            solver = HeuristicsSolver(self.solver, self.stepsize_controller)
         sol = diffrax.diffeqsolve(
             terms,
             solver,
             ts[0],
             ts[-1],
-            dt0,
+            first_step,
             y0,
             args=(self.drift, self.diffusion),
-            saveat=diffrax.SaveAt(ts=ts, solver_state=heuristics),
-            stepsize_controller=self.stepsize_controller,
+            saveat=diffrax.SaveAt(ts=ts, solver_state=heuristics, controller_state=True),
+            stepsize_controller=NonfiniteWatch(self.stepsize_controller),  # type: ignore[arg-type]
             adjoint=self.adjoint,
             max_steps=self.max_steps,
             throw=False,
         )
+        nfe = evals_per_step(self.solver) * sol.stats["num_steps"]
         return solution_from(
-            sol, evals_per_step(self.solver) * sol.stats["num_steps"], heuristics=heuristics
+            sol, nfe, heuristics=heuristics, watched=True, bad_inputs=bad_inputs, throw=throw
         )

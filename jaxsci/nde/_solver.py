@@ -12,7 +12,13 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
-from jaxsci.nde._heuristics import check_stiffness_tableau, scaled_error, stiffness_estimate
+from ..internal import check_key, check_positive
+from ._heuristics import (
+    check_stiffness_tableau,
+    scaled_error,
+    stability_boundary,
+    stiffness_estimate,
+)
 
 
 class Heuristics(eqx.Module):
@@ -24,7 +30,7 @@ class Heuristics(eqx.Module):
             rho_j relative to the stability boundary r (0 when not requested).
         accepted: number of accepted steps.
         sample_t, sample_y, sample_dt: one accepted step drawn uniformly at random by
-            reservoir sampling (only when the wrapper has a ``sample_key``): the
+            reservoir sampling (only when the wrapper has a ``key``): the
             "biased" draw of the local regularizer (Pal et al., ICML 2023, Sec. 3.2).
     """
 
@@ -36,31 +42,92 @@ class Heuristics(eqx.Module):
     sample_dt: Float[Array, ""]
 
 
+def controller_tolerances(controller: diffrax.AbstractStepSizeController) -> tuple[float, float]:
+    """(rtol, atol) of a PID controller, or of the PID controller inside a clipping one."""
+    inner = controller
+    if isinstance(inner, diffrax.ClipStepSizeController):
+        inner = inner.controller
+    if not isinstance(inner, diffrax.PIDController):
+        raise ValueError(
+            f"solver heuristics, the local regularizer and the automatic first step (dt0=None) "
+            f"need a diffrax.PIDController, alone or inside diffrax.ClipStepSizeController "
+            f"(its rtol/atol scale the error estimate); got {type(controller).__name__}. Pass "
+            f"stepsize_controller=diffrax.PIDController(rtol=..., atol=...)."
+        )
+    return inner.rtol, inner.atol  # pyright: ignore[reportReturnType]
+
+
 class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSolver):
     """Wraps an adaptive diffrax solver and sums its error (and stiffness) estimates.
 
+    The tolerances come from the step-size controller, the one source of them: pass the
+    same controller to ``diffrax.diffeqsolve``, save the solver state
+    (``SaveAt(..., solver_state=True)``) and read the totals with ``read_heuristics(sol)``.
+
     Args:
         solver: the adaptive solver that does the work (e.g. ``diffrax.Tsit5()``).
-        rtol: the controller's relative tolerance, so that E_j is the number it uses.
-        atol: the controller's absolute tolerance.
-        stiffness: also accumulate Hairer's stiffness estimate (Tsit5, Dopri5).
-        stability_radius: r in S_j (from ``stability_boundary(solver.tableau)``).
-        sample_key: if given, also keep one uniformly drawn accepted step.
+        stepsize_controller: the ``diffrax.PIDController`` (alone or inside
+            ``ClipStepSizeController``) of the solve; its rtol/atol scale E_j, so that E_j
+            is the number the controller compares with 1.
+        stiffness: also accumulate Hairer's stiffness estimate (Tsit5, Dopri5, Dopri8).
+        stability_radius: r in S_j; None: ``stability_boundary(solver.tableau)`` when
+            ``stiffness``, else 1.
+        key: if given, also keep one uniformly drawn accepted step (PRNG key).
         differentiate_denominator: let gradients through the stiffness estimate's
             denominator (see ``stiffness_estimate``).
+
+    Example:
+        >>> pid = diffrax.PIDController(rtol=1e-4, atol=1e-4)
+        >>> sol = diffrax.diffeqsolve(
+        ...     diffrax.ODETerm(lambda t, y, args: -y), HeuristicsSolver(diffrax.Tsit5(), pid),
+        ...     0.0, 1.0, 0.1, jnp.ones(2), stepsize_controller=pid,
+        ...     saveat=diffrax.SaveAt(t1=True, solver_state=True))
+        >>> bool(read_heuristics(sol).error > 0)
+        True
     """
 
     solver: diffrax.AbstractSolver
     rtol: float
     atol: float
     stiffness: bool = eqx.field(static=True)
-    stability_radius: float = 1.0
-    sample_key: PRNGKeyArray | None = None
-    differentiate_denominator: bool = eqx.field(static=True, default=False)
+    stability_radius: float
+    key: PRNGKeyArray | None
+    differentiate_denominator: bool = eqx.field(static=True)
 
-    def __check_init__(self):
-        if self.stiffness:
-            check_stiffness_tableau(self.solver)
+    def __init__(
+        self,
+        solver: diffrax.AbstractSolver,
+        stepsize_controller: diffrax.AbstractStepSizeController,
+        *,
+        stiffness: bool = False,
+        stability_radius: float | None = None,
+        key: PRNGKeyArray | None = None,
+        differentiate_denominator: bool = False,
+    ):
+        if not isinstance(solver, diffrax.AbstractAdaptiveSolver):
+            raise ValueError(
+                f"HeuristicsSolver wraps an adaptive solver with an error estimate (Tsit5, "
+                f"Dopri5, Bosh3, ...); got {type(solver).__name__}."
+            )
+        if not isinstance(stepsize_controller, diffrax.AbstractStepSizeController):
+            raise TypeError(
+                f"HeuristicsSolver(solver, stepsize_controller) reads rtol/atol from the "
+                f"controller, so that they are the controller's own: pass the "
+                f"diffrax.PIDController you give diffrax.diffeqsolve, not "
+                f"{type(stepsize_controller).__name__} {stepsize_controller!r}."
+            )
+        self.rtol, self.atol = controller_tolerances(stepsize_controller)
+        self.solver = solver
+        self.stiffness = stiffness
+        if stability_radius is None:
+            tableau = check_stiffness_tableau(solver) if stiffness else None
+            stability_radius = 1.0 if tableau is None else stability_boundary(tableau)
+        elif stiffness:
+            check_stiffness_tableau(solver)
+        check_positive(stability_radius, "stability_radius")
+        self.stability_radius = stability_radius
+        self.key = None if key is None else check_key(key)
+        self.differentiate_denominator = differentiate_denominator
 
     @property
     def term_structure(self):
@@ -110,14 +177,14 @@ class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSo
             else jnp.zeros_like(error_j)
         )
         n = totals.accepted
-        if self.sample_key is None:
+        if self.key is None:
             take = jnp.array(False)
         else:
-            u = jax.random.uniform(jax.random.fold_in(self.sample_key, n))
-            take = u * (n + 1) < 1.0  # replace with probability 1/(n+1): a uniform draw
+            u = jax.random.uniform(jax.random.fold_in(self.key, n))
+            take = u * (n + 1).astype(u.dtype) < 1.0  # replace with probability 1/(n+1): a uniform draw
         choose = lambda new, old: jnp.where(take, new, old)
         totals = Heuristics(
-            error=totals.error + error_j.astype(totals.error.dtype) * dt,
+            error=totals.error + (error_j * dt.astype(error_j.dtype)).astype(totals.error.dtype),
             stiffness=totals.stiffness + stiff_j.astype(totals.stiffness.dtype),
             accepted=n + 1,
             sample_t=choose(jnp.asarray(t0, totals.sample_t.dtype), totals.sample_t),
@@ -128,3 +195,34 @@ class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSo
 
     def func(self, terms, t0, y0, args):
         return self.solver.func(terms, t0, y0, args)
+
+
+def read_heuristics(sol: diffrax.Solution) -> Heuristics:
+    """The ``Heuristics`` totals of a ``diffrax.diffeqsolve`` with a ``HeuristicsSolver``.
+
+    The solve must save its solver state: ``saveat=diffrax.SaveAt(..., solver_state=True)``.
+
+    Example:
+        >>> pid = diffrax.PIDController(rtol=1e-3, atol=1e-3)
+        >>> sol = diffrax.diffeqsolve(
+        ...     diffrax.ODETerm(lambda t, y, args: -y), HeuristicsSolver(diffrax.Tsit5(), pid),
+        ...     0.0, 1.0, 0.1, jnp.ones(2), stepsize_controller=pid,
+        ...     saveat=diffrax.SaveAt(t1=True, solver_state=True))
+        >>> int(read_heuristics(sol).accepted) > 0
+        True
+    """
+    if not isinstance(sol, diffrax.Solution):
+        raise TypeError(f"read_heuristics takes a diffrax.Solution, got {type(sol).__name__}.")
+    state = sol.solver_state
+    if state is None:
+        raise ValueError(
+            "the solve did not save its solver state, which holds the heuristics: pass "
+            "saveat=diffrax.SaveAt(..., solver_state=True) to diffrax.diffeqsolve."
+        )
+    if not (isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], Heuristics)):
+        raise ValueError(
+            "the solve's solver is not a HeuristicsSolver: pass "
+            "solver=nde.HeuristicsSolver(diffrax.Tsit5(), stepsize_controller) to "
+            "diffrax.diffeqsolve."
+        )
+    return state[1]

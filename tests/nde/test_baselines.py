@@ -52,7 +52,7 @@ def test_rnode_probe_estimates_the_frobenius_norm(x64, key):
     kinetic = np.mean(np.asarray(f(t, y)) ** 2)
 
     def density(k):
-        return rnode_field(f, y, k)(t, (y, 0.0))[1]
+        return rnode_field(f, y, key=k)(t, (y, 0.0))[1]
 
     est = jax.vmap(density)(jax.random.split(key, 20000)).mean()
     want = kinetic + np.sum(np.asarray(jac) ** 2) / 3
@@ -60,6 +60,6 @@ def test_rnode_probe_estimates_the_frobenius_norm(x64, key):
 
 
 def test_steer_end_time_range(key):
-    ts = jax.vmap(lambda k: steer_end_time(k, 1.0, 0.25))(jax.random.split(key, 2000))
+    ts = jax.vmap(lambda k: steer_end_time(1.0, 0.25, key=k))(jax.random.split(key, 2000))
     assert float(ts.min()) >= 0.75 and float(ts.max()) <= 1.25
     assert abs(float(ts.mean()) - 1.0) < 0.02

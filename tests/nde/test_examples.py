@@ -4,11 +4,12 @@ import pathlib
 
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
+ROOT = pathlib.Path(__file__).parents[2]
+EXAMPLES = ROOT / "examples"
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+def _load(name, folder=EXAMPLES):
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -32,12 +33,16 @@ def test_regularize_diffrax_example_fits_the_target_map():
         assert 0 < num_steps < 100
 
 
+def _experiments():
+    pytest.importorskip("sklearn")
+    return _load("nde_experiments", ROOT / "benchmarks")
+
+
 def _run_briefly(name, methods):
     pytest.importorskip("sklearn")
     import dataclasses
 
-    from jaxsci.nde import experiments
-
+    experiments = _experiments()
     settings = dataclasses.replace(experiments.DEFAULTS[name], steps=2, batch=32)
     for method in methods:
         row = experiments.run(name, method, settings, repeats=1)
@@ -51,14 +56,14 @@ def test_experiments_run_briefly():
 
 @pytest.mark.slow
 def test_experiments_run_every_method_briefly():
-    from jaxsci.nde import experiments
+    experiments = _experiments()
 
     for name in experiments.EXPERIMENTS:
         _run_briefly(name, experiments.METHODS[name])
 
 
 def test_experiments_reject_unknown_names():
-    from jaxsci.nde import experiments
+    experiments = _experiments()
 
     with pytest.raises(ValueError, match="pick one of"):
         experiments.run("mnist", "error")

@@ -7,6 +7,7 @@ import pytest
 from jaxsci.nde import (
     HeuristicsSolver,
     NeuralODE,
+    read_heuristics,
     scaled_error,
     stability_boundary,
     stiffness_estimate,
@@ -87,7 +88,8 @@ def test_regularizer_gradients_match_finite_differences(which, x64):
     y0, ts, theta, h = jnp.array([1.0, -0.5]), jnp.array([0.0, 2.0]), 1.3, 1e-6
     solver = diffrax.Tsit5()
     wrapped = HeuristicsSolver(
-        solver, RTOL, ATOL, True, stability_boundary(solver.tableau), differentiate_denominator=True
+        solver, diffrax.PIDController(rtol=RTOL, atol=ATOL), stiffness=True,
+        differentiate_denominator=True,
     )
 
     def penalty(theta):
@@ -98,7 +100,7 @@ def test_regularizer_gradients_match_finite_differences(which, x64):
             saveat=diffrax.SaveAt(t1=True, solver_state=True),
             stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL), max_steps=4000,
         )
-        return getattr(sol.solver_state[1], which) + sol.ys[-1].sum()
+        return getattr(read_heuristics(sol), which) + sol.ys[-1].sum()
 
     term = lambda th: diffrax.ODETerm(lambda t, y, args: _field(th)(t, y))
     steps = diffrax.diffeqsolve(

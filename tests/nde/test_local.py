@@ -19,7 +19,7 @@ def _node(theta, adjoint=None, tol=1e-6):
 
 def test_unbiased_penalty_is_one_step_from_the_solution_at_t_star(x64, key):
     node, y0, ts = _node(1.3), jnp.array([1.0, -0.5]), jnp.linspace(0.0, 2.0, 5)
-    sol, pen = local_regularization(node, y0, ts, key)
+    sol, pen = local_regularization(node, y0, ts, key=key)
     # The saved trajectory is the plain solve's.
     np.testing.assert_allclose(sol.ys, node(y0, ts).ys, rtol=1e-12, atol=1e-12)
     assert 0.0 <= float(pen.t) < 2.0
@@ -36,7 +36,7 @@ def test_unbiased_penalty_is_one_step_from_the_solution_at_t_star(x64, key):
 
 def test_t_star_is_uniform(x64):
     node, y0, ts = _node(1.0, tol=1e-3), jnp.ones(1), jnp.array([0.0, 2.0])
-    draws = jax.jit(jax.vmap(lambda k: local_regularization(node, y0, ts, k)[1].t))(
+    draws = jax.jit(jax.vmap(lambda k: local_regularization(node, y0, ts, key=k)[1].t))(
         jax.random.split(jax.random.key(1), 400)
     )
     assert 0.0 <= float(draws.min()) and float(draws.max()) < 2.0
@@ -45,7 +45,7 @@ def test_t_star_is_uniform(x64):
 
 def test_biased_draw_is_an_accepted_step(x64, key):
     node, y0, ts = _node(1.3), jnp.array([1.0, -0.5]), jnp.array([0.0, 2.0])
-    sol, pen = local_regularization(node, y0, ts, key, sampling="biased")
+    sol, pen = local_regularization(node, y0, ts, key=key, sampling="biased")
     steps = diffrax.diffeqsolve(
         diffrax.ODETerm(lambda t, y, args: node.vector_field(t, y)), diffrax.Tsit5(), 0.0, 2.0,
         float(node.initial_step(0.0, y0)[0]), y0, saveat=diffrax.SaveAt(t0=True, steps=True),
@@ -60,7 +60,7 @@ def test_biased_draw_is_an_accepted_step(x64, key):
 
 def test_biased_draws_cover_the_steps(x64):
     node, y0, ts = _node(1.0, tol=1e-4), jnp.ones(1), jnp.array([0.0, 2.0])
-    draws = jax.jit(jax.vmap(lambda k: local_regularization(node, y0, ts, k, sampling="biased")[1].t))(
+    draws = jax.jit(jax.vmap(lambda k: local_regularization(node, y0, ts, key=k, sampling="biased")[1].t))(
         jax.random.split(jax.random.key(2), 300)
     )
     accepted = int(node(y0, ts).num_accepted)
@@ -74,7 +74,7 @@ def test_local_runs_and_differentiates_under_backsolve(sampling, x64, key):
     y0, ts = jnp.array([1.0, -0.5]), jnp.array([0.0, 1.0, 2.0])
 
     def loss(theta, adjoint):
-        sol, pen = local_regularization(_node(theta, adjoint, tol=1e-8), y0, ts, key, sampling=sampling)
+        sol, pen = local_regularization(_node(theta, adjoint, tol=1e-8), y0, ts, key=key, sampling=sampling)
         return pen.value + sol.ys[-1].sum()
 
     g_back = jax.grad(loss)(1.3, diffrax.BacksolveAdjoint())

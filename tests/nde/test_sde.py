@@ -14,7 +14,7 @@ def _gbm_error(tol, key):
     sde = NeuralSDE(lambda t, y: A * y, lambda t, y: B * y,
                     stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol),
                     max_steps=50_000, brownian_tol=1e-8)
-    sol = sde(jnp.ones(2), jnp.array([0.0, 1.0]), key, dt0=0.01, heuristics=True)
+    sol = sde(jnp.ones(2), jnp.array([0.0, 1.0]), key=key, dt0=0.01, heuristics=True)
     w1 = diffrax.VirtualBrownianTree(0.0, 1.0, tol=1e-8, shape=(2,), key=key).evaluate(0.0, 1.0)
     return float(jnp.max(jnp.abs(sol.ys[-1] - jnp.exp(A + B * w1)))), sol
 
@@ -47,7 +47,7 @@ def test_sde_rejects_steps_and_nfe_counts_every_drift_evaluation(x64, key):
                     stepsize_controller=diffrax.PIDController(rtol=1e-3, atol=1e-7),
                     max_steps=10_000, brownian_tol=1e-8)
     ts = jnp.array([0.0, span])
-    sol = sde(jnp.ones(2), ts, key, dt0=span, heuristics=True)
+    sol = sde(jnp.ones(2), ts, key=key, dt0=span, heuristics=True)
     jax.block_until_ready(sol.ys)
     rejected, steps = int(sol.num_rejected), int(sol.num_steps)
     assert rejected > 0
@@ -66,7 +66,7 @@ def test_sde_error_regularizer_has_gradients(x64, key):
         sde = NeuralSDE(jax.tree_util.Partial(lambda th, t, y: -th * y, 1.0),
                         jax.tree_util.Partial(lambda th, t, y: th * y, b), max_steps=10_000,
                         stepsize_controller=diffrax.PIDController(rtol=1e-3, atol=1e-3))
-        return sde(jnp.ones(2), jnp.array([0.0, 1.0]), key, dt0=0.01, heuristics=True).heuristics.error
+        return sde(jnp.ones(2), jnp.array([0.0, 1.0]), key=key, dt0=0.01, heuristics=True).heuristics.error
 
     g = jax.grad(reg)(0.4)
     assert np.isfinite(float(g)) and float(g) > 0  # more noise, larger error estimates

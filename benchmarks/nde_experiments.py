@@ -1,10 +1,14 @@
-"""Small, self-contained experiments for solver-heuristic regularization.
+"""Small, self-contained experiments for solver-heuristic regularization (benchmarks only).
+
+    python -m benchmarks.nde_experiments [EXPERIMENT METHOD [STEPS]]
+
+(from the repository root; ``benchmarks/nde_regularization.py`` runs them all).
 
 Each experiment trains one neural differential equation with one regularization
 method and reports test quality, training time, NFE per test prediction and prediction
 time, so that methods compare side by side (Pal et al., ICML 2021, Tables 1-3; Pal et al.,
-ICML 2023, Tables 1-2). The data either ships with a package (scikit-learn's 8x8 digits)
-or is synthetic:
+ICML 2023, Tables 1-2). Every run trains through ``jaxsci.core.fit``. The data either
+ships with a package (scikit-learn's 8x8 digits, which this module needs) or is synthetic:
 
 - ``digits``: a neural ODE classifier, 64 -> 16 (linear) -> ODE on [0, 1] -> 10.
 - ``spiral``: fitting the cubic spiral dy/dt = A y^3 (Chen et al., NeurIPS 2018) from
@@ -18,6 +22,7 @@ Methods: ``unregularized``, ``error`` (R_E), ``stiffness`` (R_S), ``local-unbias
 
 import dataclasses
 import functools
+import sys
 import time
 from collections.abc import Callable
 
@@ -28,10 +33,15 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxsci.nde._baselines import TayNODEField, rnode_field, steer_end_time
-from jaxsci.nde._local import local_regularization
-from jaxsci.nde._node import NeuralODE
-from jaxsci.nde._sde import NeuralSDE
+from jaxsci.core import fit
+from jaxsci.nde import (
+    NeuralODE,
+    NeuralSDE,
+    TayNODEField,
+    local_regularization,
+    rnode_field,
+    steer_end_time,
+)
 
 ODE_METHODS = (
     "unregularized",
@@ -112,15 +122,15 @@ def regularized_solve(field, y0, ts, method: str, key, settings: Settings):
         sol = node(y0, ts, stiffness=True)
         return sol.ys, s.weight_stiffness * sol.heuristics.stiffness
     if method in ("local-unbiased", "local-biased"):
-        sol, pen = local_regularization(node, y0, ts, key, sampling=method.split("-")[1])
+        sol, pen = local_regularization(node, y0, ts, key=key, sampling=method.split("-")[1])
         return sol.ys, s.weight_local * pen.value
     if method in ("taynode", "rnode"):
-        aug_field = TayNODEField(field, 2) if method == "taynode" else rnode_field(field, y0, key)
+        aug_field = TayNODEField(field, 2) if method == "taynode" else rnode_field(field, y0, key=key)
         weight = s.weight_taynode if method == "taynode" else s.weight_rnode
         sol = _node(aug_field, s)((y0, jnp.zeros((), y0.dtype)), ts)
         return sol.ys[0], weight * sol.ys[1][-1]
     if method == "steer":
-        t_end = steer_end_time(key, ts[-1], s.steer_half_width)
+        t_end = steer_end_time(ts[-1], s.steer_half_width, key=key)
         return node(y0, ts.at[-1].set(t_end)).ys, 0.0
     raise ValueError(f"unknown method {method!r}; pick one of {ODE_METHODS}.")
 
@@ -278,7 +288,7 @@ def _sde_task(s: Settings, paths: int = 128) -> Task:
             stepsize_controller=diffrax.PIDController(rtol=s.rtol * 100, atol=s.atol * 100),
             max_steps=s.max_steps,
         )
-        solve = lambda k: sde(jnp.zeros(1), ts, k, dt0=0.05, heuristics=heuristics)
+        solve = lambda k: sde(jnp.zeros(1), ts, key=k, dt0=0.05, heuristics=heuristics)
         return jax.vmap(solve)(jax.random.split(key, paths))
 
     def moments_loss(ys, mean, std):
@@ -322,10 +332,10 @@ def _check_names(experiment: str, method: str) -> None:
 
 
 class Trainer:
-    """Trains one (experiment, method) pair, one seed after another.
+    """Trains one (experiment, method) pair with ``jaxsci.core.fit``, one seed after another.
 
-    The training step and the test prediction are compiled once and reused for every
-    seed (the data are arguments, not constants), so extra seeds cost training time only.
+    The data are an argument of the loss (``fit(..., data=...)``), not constants, so every
+    seed runs the same program; the test prediction is compiled once for every seed.
 
     Args:
         experiment: one of ``EXPERIMENTS``.
@@ -341,39 +351,27 @@ class Trainer:
         self.experiment, self.method, self.repeats = experiment, method, repeats
         self.settings = DEFAULTS[experiment] if settings is None else settings
         self.task = TASKS[experiment](self.settings)
-        self.opt = optax.adam(self.settings.lr)
-        task, opt = self.task, self.opt
-
-        @eqx.filter_jit
-        def step(model, opt_state, data, key):
-            value, grads = eqx.filter_value_and_grad(task.loss)(model, data, key, method)
-            updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
-            return eqx.apply_updates(model, updates), opt_state, value
-
-        self.step = step
+        self.optimizer = optax.adam(self.settings.lr)
+        task = self.task
+        self.loss = lambda model, data, key: task.loss(model, data, key, method)
         self.evaluate = eqx.filter_jit(task.evaluate)
 
     def run(self, seed: int) -> dict:
         """Train with this seed (data, initialization, batches); returns the benchmark row.
 
-        ``train_s`` excludes the first step (``first_step_s``: compilation, for the first
-        seed of this trainer); ``predict_s`` is the median of ``repeats`` jitted test
-        predictions.
+        ``train_s`` is the wall time of the training steps (``fit(compile_first=True)``:
+        compilation excluded, reported as ``first_step_s``); ``predict_s`` is the median
+        of ``repeats`` jitted test predictions.
         """
         settings, task = self.settings, self.task
         data = task.data(seed)
         key = jax.random.key(seed)
         model = task.init(jax.random.fold_in(key, 1))
-        opt_state = self.opt.init(eqx.filter(model, eqx.is_inexact_array))
-        start = time.perf_counter()
-        model, opt_state, value = self.step(model, opt_state, data, jax.random.fold_in(key, 2))
-        jax.block_until_ready(value)
-        first_step_s = time.perf_counter() - start
-        start = time.perf_counter()
-        for i in range(1, settings.steps):
-            model, opt_state, value = self.step(model, opt_state, data, jax.random.fold_in(key, i + 2))
-        jax.block_until_ready(value)
-        train_s = time.perf_counter() - start
+        out = fit(self.loss, model, self.optimizer, steps=settings.steps,
+                  key=jax.random.fold_in(key, 2), data=data, chunk=min(100, settings.steps),
+                  compile_first=True, progress=False)
+        model = out.model
+        train_s = float(out.history_wall_time[-1])
 
         jax.block_until_ready(self.evaluate(model, data))
         times = []
@@ -387,10 +385,10 @@ class Trainer:
             metric=float(metric),
             metric_name=task.metric,
             train_s=train_s,
-            first_step_s=first_step_s,
+            first_step_s=out.compile_time,
             test_nfe=float(nfe),
             predict_s=float(np.median(times)),
-            final_loss=float(value),
+            final_loss=float(out.losses[-1]),
             steps=settings.steps,
             seed=seed,
         )
@@ -402,3 +400,16 @@ def run(experiment: str, method: str, settings: Settings | None = None, repeats:
     _check_names(experiment, method)
     settings = DEFAULTS[experiment] if settings is None else settings
     return Trainer(experiment, method, settings, repeats).run(settings.seed)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    experiment, method = (args + ["spiral", "error"])[:2] if len(args) < 2 else args[:2]
+    settings = DEFAULTS[experiment]
+    if len(args) > 2:
+        settings = dataclasses.replace(settings, steps=int(args[2]))
+    print(run(experiment, method, settings, repeats=5))
+
+
+if __name__ == "__main__":
+    main()

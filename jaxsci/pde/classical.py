@@ -23,8 +23,8 @@ from jaxtyping import Array, Float
 
 from .. import taylor
 from ..internal import check_positive, check_positive_int
-from ._domain import Box, SpaceTime
-from ._problem import PDEProblem
+from ._domain import Box, SpaceTime, _check_real
+from ._problem import PDEProblem, check_derivatives
 
 
 class Poisson2D(PDEProblem):
@@ -56,7 +56,7 @@ class Poisson2D(PDEProblem):
         return sines - jnp.exp(x - y) * ((x + 2.0) * y + x * (y - 2.0))
 
     def residual(self, p, u, derivatives):
-        (lap,) = derivatives
+        (lap,) = check_derivatives(self, derivatives)
         return -lap - self.forcing(p)
 
     def boundary_value(self, p):
@@ -90,6 +90,12 @@ class KdVSoliton(PDEProblem):
 
     def __init__(self, speed: float = 1.0, x0: float = -2.0, x_range=(-8.0, 8.0), t_final: float = 2.0):
         check_positive(speed, "speed")
+        check_positive(t_final, "t_final")
+        x_range = tuple(x_range)
+        if len(x_range) != 2 or not _check_real(x_range[1], "x_range[1]") > _check_real(
+            x_range[0], "x_range[0]"
+        ):
+            raise ValueError(f"`x_range` must be (x_min, x_max) with x_max > x_min, got {x_range}.")
         self.speed, self.x0 = float(speed), float(x0)
         self.name = f"KdV soliton (c={speed})"
         self.domain = SpaceTime(Box([x_range[0]], [x_range[1]]), 0.0, t_final)
@@ -105,7 +111,7 @@ class KdVSoliton(PDEProblem):
         return 0.5 * self.speed / jnp.cosh(arg) ** 2
 
     def residual(self, p, u, derivatives):
-        dispersive, u_x = derivatives
+        dispersive, u_x = check_derivatives(self, derivatives)
         return dispersive + 6.0 * u * u_x
 
     def initial_value(self, p):
@@ -140,6 +146,7 @@ class Burgers1D(PDEProblem):
     def __init__(self, nu: float = 0.01 / jnp.pi, num_nodes: int = 2001, width: float = 12.0):
         check_positive(nu, "nu")
         check_positive_int(num_nodes, "num_nodes")
+        check_positive(width, "width")
         self.nu, self.num_nodes, self.width = float(nu), num_nodes, float(width)
         self.name = "1D viscous Burgers"
         self.domain = SpaceTime(Box([-1.0], [1.0]), 0.0, 1.0)
@@ -160,7 +167,7 @@ class Burgers1D(PDEProblem):
         return jnp.where(t > 0, u, -jnp.sin(jnp.pi * x))
 
     def residual(self, p, u, derivatives):
-        transport, u_x = derivatives  # u_t - nu u_xx, u_x
+        transport, u_x = check_derivatives(self, derivatives)  # u_t - nu u_xx, u_x
         return transport + u * u_x
 
     def initial_value(self, p):
@@ -170,8 +177,9 @@ class Burgers1D(PDEProblem):
         """``u = -sin(pi x) + t (1 - x^2) net(x, t)``: initial and boundary data exact."""
         return lambda p: -jnp.sin(jnp.pi * p[0]) + p[1] * (1.0 - p[0] ** 2) * net(p)
 
-    def test_points(self, key, n: int = 0):
-        """The classic 256 x 100 evaluation grid of x in [-1, 1], t in (0, 1]."""
+    def test_points(self, n: int = 0, *args, key=None):
+        """The classic 256 x 100 evaluation grid of x in [-1, 1], t in (0, 1] (``n`` and
+        ``key`` are ignored)."""
         x = jnp.linspace(-1.0, 1.0, 256)
         t = jnp.linspace(0.01, 1.0, 100)
         xx, tt = jnp.meshgrid(x, t, indexing="ij")
@@ -219,6 +227,7 @@ class AllenCahn1D(PDEProblem):
         check_positive(eps, "eps")
         check_positive_int(num_modes, "num_modes")
         check_positive(dt, "dt")
+        check_positive(save_dt, "save_dt")
         ratio = save_dt / dt
         if abs(ratio - round(ratio)) > 1e-9:
             raise ValueError(f"`save_dt` ({save_dt}) must be a whole multiple of `dt` ({dt}).")
@@ -264,7 +273,7 @@ class AllenCahn1D(PDEProblem):
         return jnp.sum(jnp.stack(weights) * values)
 
     def residual(self, p, u, derivatives):
-        (linear,) = derivatives
+        (linear,) = check_derivatives(self, derivatives)
         return linear + 5.0 * u**3 - 5.0 * u
 
     def initial_value(self, p):
@@ -281,8 +290,9 @@ class AllenCahn1D(PDEProblem):
 
         return constrained
 
-    def test_points(self, key=None, n: int = 0):
-        """The saved-snapshot grid: ``num_modes`` points in x times every saved time."""
+    def test_points(self, n: int = 0, *args, key=None):
+        """The saved-snapshot grid: ``num_modes`` points in x times every saved time (``n``
+        and ``key`` are ignored)."""
         x = -1.0 + 2.0 * jnp.arange(self.num_modes) / self.num_modes
         t = self.save_dt * jnp.arange(self.coefficients.shape[0])
         xx, tt = jnp.meshgrid(x, t, indexing="ij")

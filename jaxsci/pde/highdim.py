@@ -28,7 +28,7 @@ from jaxtyping import Array, Float
 from .. import taylor
 from ..internal import check_one_of
 from ._domain import Ball
-from ._problem import PDEProblem
+from ._problem import PDEProblem, check_derivatives
 
 NONLINEARITIES = ("poisson", "allen_cahn", "sine_gordon")
 SOLUTIONS = ("two_body", "three_body")
@@ -85,8 +85,9 @@ class BallProblem(PDEProblem):
 
     Example:
         >>> problem = BallProblem(1000, "two_body", "allen_cahn")
-        >>> x = problem.domain.sample(jax.random.key(0), 1)[0]
-        >>> problem.solution(x), problem.source(x)
+        >>> x = problem.domain.sample(1, key=jax.random.key(0))[0]
+        >>> problem.solution(x).shape, problem.source(x).shape
+        ((), ())
     """
 
     dim_: int = eqx.field(static=True)
@@ -104,11 +105,15 @@ class BallProblem(PDEProblem):
         lowest = 2 if solution_kind == "two_body" else 3
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < lowest:
             raise ValueError(f"the {solution_kind} solution needs an integer dim >= {lowest}, got {dim!r}.")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"`seed` must be an integer, got {seed!r}.")
+        dtype = dtype or jnp.result_type(float)
+        if not jnp.issubdtype(dtype, jnp.floating):
+            raise TypeError(f"`dtype` must be a floating-point dtype, got {dtype}.")
         self.dim_ = dim
         self.solution_kind = solution_kind
         self.nonlinearity = nonlinearity
         m = dim - 1 if solution_kind == "two_body" else dim - 2
-        dtype = dtype or jnp.result_type(float)
         self.coefficients = jax.random.normal(jax.random.key(seed), (m,), dtype=dtype)
         self.name = f"{solution_kind.replace('_', '-')} {nonlinearity.replace('_', '-')} d={dim}"
         self.domain = Ball(dim, 1.0, radial)
@@ -132,7 +137,7 @@ class BallProblem(PDEProblem):
         return self.exact_laplacian(x) + _nonlinearity(self.nonlinearity, self.solution(x))
 
     def residual(self, x, u, derivatives):
-        (lap,) = derivatives
+        (lap,) = check_derivatives(self, derivatives)
         return lap + _nonlinearity(self.nonlinearity, u) - self.source(x)
 
     def hard_constraint(self, net: Callable) -> Callable:

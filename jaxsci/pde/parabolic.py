@@ -32,9 +32,9 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .. import taylor
-from ..internal import check_key, check_one_of, check_positive
-from ._domain import AbstractDomain, _check_n
-from ._problem import PDEProblem
+from ..internal import check_one_of, check_positive, check_positive_int
+from ._domain import AbstractDomain, _check_points, _n_and_key
+from ._problem import PDEProblem, check_derivatives
 
 KINDS = ("heat", "allen_cahn", "sine_gordon")
 
@@ -59,25 +59,29 @@ class BrownianSpaceTime(AbstractDomain):
 
     def __init__(self, space_dim: int, horizon: float):
         check_positive(horizon, "horizon")
-        self.space_dim = _check_n(space_dim)
+        check_positive_int(space_dim, "space_dim")
+        self.space_dim = int(space_dim)
         self.horizon = float(horizon)
         self.dim = self.space_dim + 1
 
     def contains(self, x, tol=1e-6):
+        """Whether each point's time lies in ``[0, T]`` (space is all of R^d)."""
+        x = _check_points(x, self.dim)
         t = x[..., -1]
         return (t >= -tol) & (t <= self.horizon + tol)
 
-    def sample(self, key, n):
-        check_key(key)
+    def sample(self, n, *args, key=None):
+        """``n`` points ``(x, t)``: ``t ~ U[0, T]``, ``x ~ N(0, 2 t I)``."""
+        n, key = _n_and_key(n, args, key, "sample")
         k1, k2 = jax.random.split(key)
-        t = jax.random.uniform(k1, (_check_n(n), 1), maxval=self.horizon)
+        t = jax.random.uniform(k1, (n, 1), maxval=self.horizon)
         x = jax.random.normal(k2, (n, self.space_dim)) * jnp.sqrt(2.0 * t)
         return jnp.concatenate([x, t], axis=-1)
 
-    def sample_terminal(self, key, n):
+    def sample_terminal(self, n, *args, key=None):
         """Points ``(x, T)`` with ``x ~ N(0, 2 T I)``."""
-        check_key(key)
-        x = jax.random.normal(key, (_check_n(n), self.space_dim)) * jnp.sqrt(2.0 * self.horizon)
+        n, key = _n_and_key(n, args, key, "sample_terminal")
+        x = jax.random.normal(key, (n, self.space_dim)) * jnp.sqrt(2.0 * self.horizon)
         return jnp.concatenate([x, jnp.full((n, 1), self.horizon, x.dtype)], axis=-1)
 
 
@@ -95,9 +99,10 @@ class SemilinearParabolic(PDEProblem):
 
     Example:
         >>> problem = SemilinearParabolic(1000, "heat")
-        >>> pts = problem.domain.sample(jax.random.key(0), 100)        # (100, 1001)
-        >>> ends = problem.domain.sample_terminal(jax.random.key(1), 100)
-        >>> problem.terminal_condition(ends[0]), problem.reference_value()
+        >>> pts = problem.domain.sample(100, key=jax.random.key(0))
+        >>> ends = problem.domain.sample_terminal(100, key=jax.random.key(1))
+        >>> pts.shape, problem.terminal_condition(ends[0]).shape, problem.reference_value()
+        ((100, 1001), (), 0.28753)
     """
 
     space_dim: int = eqx.field(static=True)
@@ -109,7 +114,9 @@ class SemilinearParabolic(PDEProblem):
 
     def __init__(self, dim: int, kind: str = "heat", horizon: float = 0.3):
         check_one_of(kind, KINDS, "kind")
-        self.space_dim = _check_n(dim)
+        check_positive_int(dim, "dim")
+        self.space_dim = int(dim)
+        check_positive(horizon, "horizon")
         self.kind = kind
         self.scale = float(dim) if kind == "sine_gordon" else 1.0
         self.name = f"semilinear {kind.replace('_', '-')} d={dim}"
@@ -132,14 +139,26 @@ class SemilinearParabolic(PDEProblem):
 
     def terminal_condition(self, point: Float[Array, " d1"]) -> Float[Array, ""]:
         """``scale * g(x)`` at a point ``(x, t)`` (``t`` is ignored)."""
+        if not hasattr(point, "shape") or tuple(point.shape) != (self.dim,):
+            raise ValueError(
+                f"`point` must be one point (x, t) of shape ({self.dim},), got "
+                f"{getattr(point, 'shape', type(point).__name__)}."
+            )
         x = point[: self.space_dim]
         if self.kind == "allen_cahn":
             return jnp.arctan(jnp.max(x))
         return self.scale * 5.0 / (10.0 + 2.0 * (x @ x))
 
     def residual(self, x, u, derivatives):
-        lap, u_t = derivatives
+        lap, u_t = check_derivatives(self, derivatives)
         return u_t + lap + self.nonlinearity(u)
+
+    def solution(self, x):
+        """Not available in closed form: see :meth:`reference_value` for ``u(0, 0)``."""
+        raise ValueError(
+            f"{self.name} has no closed-form solution; its reference is the published value "
+            "of u(0, 0): problem.reference_value() at problem.origin()."
+        )
 
     def reference_value(self) -> float:
         """``scale * u(0, 0)`` from the published multilevel Picard table."""

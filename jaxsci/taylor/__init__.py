@@ -4,12 +4,13 @@ Build an operator, pick a backend, evaluate it at a point::
 
     from jaxsci import taylor
     op = taylor.laplacian(1000)
-    u_x, lap_u = taylor.SparseSTDE(16)(op, u, x, key)      # unbiased estimate
+    u_x, lap_u = taylor.SparseSTDE(16)(op, u, x, key=key)  # unbiased estimate
     u_x, lap_u = taylor.Exact()(op, u, x)                   # all 1000 directions
 
-Backends: :class:`Exact` (collapsed Taylor mode by default, or vmapped jets),
-:class:`SparseSTDE`, :class:`DenseSTDE` (Shi et al., NeurIPS 2024), and the baselines
-:func:`HessianTrace`, :func:`Hutchinson`, :func:`SDGD` and :class:`ForwardLaplacian` (folx).
+Backends (subclasses of :class:`AbstractBackend`): :class:`Exact` (collapsed Taylor mode
+by default, or vmapped jets), :class:`SparseSTDE`, :class:`DenseSTDE` (Shi et al., NeurIPS
+2024), and the baselines :class:`HessianTrace`, :class:`Hutchinson`, :class:`SDGD` and
+:class:`ForwardLaplacian` (folx).
 """
 
 from ._backends import (

@@ -227,7 +227,7 @@ class _Interpreter:
         for k in range(1, K + 1):
             for m, coeff in power.items():
                 if m < K:
-                    term = c[k - 1] * coeff
+                    term = c[k - 1][None] * coeff  # coeff: (R, *shape)
                     lower[m - 1] = term if lower[m - 1] is None else lower[m - 1] + term
                 elif m == K:
                     summed = c[k - 1] * _weighted_sum(self.weights, coeff)
@@ -314,11 +314,12 @@ class _Interpreter:
     def general(self, prim, params, ins):
         rule = _jet_rules.get(prim)
         if rule is None:
-            raise NotImplementedError(
+            raise TypeError(
                 f"collapsed Taylor mode has no Taylor rule for the primitive `{prim}` used by "
                 "the function; JAX's `jet` does not support it either. Rewrite that part of "
-                "the function with supported operations, or use the `hessian` backend "
-                "(second-order operators only)."
+                "the function with supported operations, or, for second-order operators, use "
+                "taylor.HessianTrace() / Exact(mode='hvp') (or SparseSTDE / DenseSTDE with "
+                "mode='hvp'), which need only reverse- and forward-mode AD."
             )
         primals = [a.primal if isinstance(a, _Jet) else a for a in ins]
         K = self.order

@@ -31,7 +31,9 @@ def directional_derivatives(
 
     Example:
         >>> u = lambda x: jnp.sin(x[0]) * x[1]
-        >>> directional_derivatives(u, jnp.array([0.3, 2.0]), jnp.array([1.0, 0.0]), 2)
+        >>> value, (d1, d2) = directional_derivatives(u, jnp.array([0.3, 2.0]), jnp.array([1.0, 0.0]), 2)
+        >>> bool(jnp.allclose(d2, -jnp.sin(0.3) * 2.0))
+        True
     """
     series = (v,) + (jnp.zeros_like(x),) * (order - 1)
     primal, derivs = jet.jet(u, (x,), (series,))
@@ -116,13 +118,14 @@ def _chunked(u, x, order, dirs: Directions, mode, chunk_size):
     # padded directions carry weight 0 (and index 0 / zero vectors): they add nothing
     if isinstance(dirs, SparseDirections):
         leaves = (chunks(dirs.idx), chunks(dirs.val), chunks(dirs.weight))
+        dim = dirs.dim
 
-        def make(c):
-            return SparseDirections(dirs.dim, *c)
+        def make(c) -> Directions:
+            return SparseDirections(dim, *c)
     else:
         leaves = (chunks(dirs.vectors), chunks(dirs.weight))
 
-        def make(c):
+        def make(c) -> Directions:
             return DenseDirections(*c)
 
     def body(total, c):

@@ -265,6 +265,8 @@ def from_terms(dim: int, terms: Iterable[tuple[float, object]], time_index: int 
 
     Example:
         >>> op = from_terms(2, [(1.0, {0: 3, 1: 1}), (-6.0, (1, 0))])   # u_xxxy - 6 u_x
+        >>> op.orders
+        (1, 4)
     """
     dim = _check_dim(dim)
     parsed = [(c, _normalise_multi_index(dim, alpha)) for c, alpha in terms]
@@ -277,8 +279,10 @@ def partial(dim: int, index, coeff: float = 1.0) -> DifferentialOperator:
     """The partial derivative ``coeff * d^alpha u`` for one multi-index ``alpha``.
 
     Examples:
-        >>> partial(3, {0: 2, 1: 1})   # d^3 u / dx0^2 dx1
-        >>> partial(2, (3, 1))         # u_xxxy in 2D
+        >>> partial(3, {0: 2, 1: 1}).orders   # d^3 u / dx0^2 dx1
+        (3,)
+        >>> partial(2, (3, 1)).num_terms      # u_xxxy in 2D
+        1
     """
     return from_terms(dim, [(coeff, index)])
 

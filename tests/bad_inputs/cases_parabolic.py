@@ -10,6 +10,6 @@ CASES = [
     BadInput("parabolic-no-reference", lambda: SemilinearParabolic(20, "heat").reference_value(),
              ValueError, "the table covers"),
     BadInput("parabolic-negative-count",
-             lambda: SemilinearParabolic(5, "heat").domain.sample(jax.random.key(0), -3),
+             lambda: SemilinearParabolic(5, "heat").domain.sample(-3, key=jax.random.key(0)),
              ValueError, "positive integer"),
 ]

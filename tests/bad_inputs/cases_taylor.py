@@ -45,7 +45,7 @@ CASES = [
     ),
     BadInput(
         "taylor-key-not-a-key",
-        lambda: taylor.SparseSTDE(2)(taylor.laplacian(3), u, X3, 42),
+        lambda: taylor.SparseSTDE(2)(taylor.laplacian(3), u, X3, key=42),
         TypeError,
         "jax.random.key",
     ),
@@ -75,13 +75,13 @@ CASES = [
     ),
     BadInput(
         "taylor-dense-third-order",
-        lambda: taylor.DenseSTDE(2)(taylor.partial(3, {0: 3}), u, X3, KEY),
+        lambda: taylor.DenseSTDE(2)(taylor.partial(3, {0: 3}), u, X3, key=KEY),
         ValueError,
         "use SparseSTDE",
     ),
     BadInput(
         "taylor-dense-biharmonic-rademacher",
-        lambda: taylor.DenseSTDE(2)(taylor.biharmonic(3), u, X3, KEY),
+        lambda: taylor.DenseSTDE(2)(taylor.biharmonic(3), u, X3, key=KEY),
         ValueError,
         "distribution='gaussian'",
     ),

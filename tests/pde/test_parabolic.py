@@ -15,7 +15,7 @@ from jaxsci.pde.parabolic import SemilinearParabolic
 def test_brownian_points_have_the_process_law():
     dim, n = 50, 4000
     domain = SemilinearParabolic(dim, "heat").domain
-    pts = domain.sample(jax.random.key(0), n)
+    pts = domain.sample(n, key=jax.random.key(0))
     x, t = pts[:, :dim], pts[:, dim]
     assert pts.shape == (n, dim + 1)
     assert float(t.min()) >= 0.0 and float(t.max()) <= 0.3
@@ -23,7 +23,7 @@ def test_brownian_points_have_the_process_law():
     z = np.asarray(x / jnp.sqrt(2.0 * t)[:, None])
     assert abs(z.mean()) < 0.01
     assert abs(z.var() - 1.0) < 0.01
-    ends = domain.sample_terminal(jax.random.key(1), n)
+    ends = domain.sample_terminal(n, key=jax.random.key(1))
     np.testing.assert_allclose(ends[:, dim], 0.3)
     assert abs(float(jnp.mean(ends[:, :dim] ** 2)) / (2 * 0.3) - 1.0) < 0.02
     assert bool(jnp.all(domain.contains(pts)))
@@ -34,7 +34,7 @@ def test_residual_matches_nested_jacfwd(kind, x64):
     dim = 6
     problem = SemilinearParabolic(dim, kind)
     net = eqx.nn.MLP(dim + 1, "scalar", 16, 2, activation=jnp.tanh, key=jax.random.key(3))
-    pts = problem.domain.sample(jax.random.key(4), 5).astype(jnp.float64)
+    pts = problem.domain.sample(5, key=jax.random.key(4)).astype(jnp.float64)
     got = pinn.pointwise_residuals(problem, net, pts, taylor.Exact())
 
     scale = float(dim) if kind == "sine_gordon" else 1.0
@@ -86,7 +86,7 @@ def test_pinn_reaches_the_published_value_at_d10():
         def body(carry, _):
             params, state, key = carry
             key, k1, k2, k3 = jax.random.split(key, 4)
-            pts = (problem.domain.sample(k1, 100), problem.domain.sample_terminal(k2, 100))
+            pts = (problem.domain.sample(100, key=k1), problem.domain.sample_terminal(100, key=k2))
             params, state, _ = step(params, state, pts, k3)
             return (params, state, key), None
 

@@ -13,7 +13,7 @@ NUM_DRAWS = 4000
 
 def draws(backend, op, u, x, num=NUM_DRAWS, seed=0):
     keys = jax.random.split(jax.random.key(seed), num)
-    return np.asarray(jax.jit(jax.vmap(lambda k: backend(op, u, x, k)[1]))(keys))
+    return np.asarray(jax.jit(jax.vmap(lambda k: backend(op, u, x, key=k)[1]))(keys))
 
 
 def assert_unbiased(samples, exact, label):
@@ -73,7 +73,7 @@ def test_dense_estimator_on_diffusion_trace(x64, point, sample_function):
 def test_sparse_with_all_terms_is_exact(x64, point, sample_function):
     u, x = sample_function(5), point(5)
     op = taylor.laplacian(5)
-    est = taylor.SparseSTDE(5)(op, u, x, jax.random.key(0))[1]
+    est = taylor.SparseSTDE(5)(op, u, x, key=jax.random.key(0))[1]
     np.testing.assert_allclose(est, jnp.trace(jax.hessian(u)(x)), rtol=1e-10)
 
 
@@ -84,10 +84,10 @@ def test_two_draw_product_is_unbiased_for_the_square(x64, point, sample_function
     backend = taylor.SparseSTDE(2)
 
     def residual(k):
-        return backend(taylor.laplacian(6), u, x, k)[1] - source
+        return backend(taylor.laplacian(6), u, x, key=k)[1] - source
 
     keys = jax.random.split(jax.random.key(1), NUM_DRAWS)
-    products = np.asarray(jax.jit(jax.vmap(lambda k: taylor.two_draw_product(residual, k)))(keys))
+    products = np.asarray(jax.jit(jax.vmap(lambda k: taylor.two_draw_product(residual, key=k)))(keys))
     squares = np.asarray(jax.jit(jax.vmap(lambda k: residual(k) ** 2))(keys))
     assert_unbiased(products, 0.09, "two-draw product")
     # the naive square is biased upwards by the estimator's variance
@@ -103,7 +103,7 @@ def test_stochastic_backends_vmap_over_points_and_keys_and_differentiate(point, 
     op = taylor.laplacian(dim)
 
     def loss(model, backend):
-        return jnp.mean(jax.vmap(lambda p, k: backend(op, model, p, k)[1])(points, keys) ** 2)
+        return jnp.mean(jax.vmap(lambda p, k: backend(op, model, p, key=k)[1])(points, keys) ** 2)
 
     # with all terms sampled, sparse STDE equals the exact value, so gradients must agree
     g_sparse = eqx.filter_jit(eqx.filter_grad(loss))(net, taylor.SparseSTDE(dim))

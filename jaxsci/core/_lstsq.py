@@ -96,6 +96,11 @@ def least_squares(
             f"lineax.QR() needs at least as many rows as columns (got A of shape {a.shape}); "
             "use lineax.SVD() or add damping."
         )
+    # LAPACK's SVD can loop for a very long time on NaN/inf input: solve a zero system
+    # instead and report the input as non-finite.
+    bad_input = ~(jnp.all(jnp.isfinite(a)) & jnp.all(jnp.isfinite(b)))
+    a = jnp.where(bad_input, jnp.zeros_like(a), a)
+    b = jnp.where(bad_input, jnp.zeros_like(b), b)
     sol = lx.linear_solve(lx.MatrixLinearOperator(a), b, solver=solver, throw=False)
     x = sol.value
     result = RESULTS.promote(sol.result)
@@ -103,7 +108,6 @@ def least_squares(
         diag = jnp.abs(jnp.diagonal(jnp.linalg.qr(a, mode="r")))
         tol = jnp.finfo(dtype).eps * max(a.shape) * jnp.max(diag)
         result = RESULTS.where(jnp.min(diag) <= tol, RESULTS.rank_deficient, result)
-    bad_input = ~(jnp.all(jnp.isfinite(a)) & jnp.all(jnp.isfinite(b)))
     result = RESULTS.where(bad_input, RESULTS.nonfinite_values, result)
     bad = ~jnp.all(jnp.isfinite(x))
     result = RESULTS.where(bad & (result == RESULTS.successful), RESULTS.nonfinite_values, result)

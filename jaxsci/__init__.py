@@ -18,8 +18,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the lazy imports below, made visible to type checkers
-    from . import core, diffusion, nde, pde, pinn, spectral, studies, taylor, teng
-    from . import internal as internal
+    from . import (
+        core,
+        diffusion,
+        internal as internal,
+        nde,
+        pde,
+        pinn,
+        spectral,
+        studies,
+        taylor,
+        teng,
+    )
 
 __version__ = "0.2.0"
 

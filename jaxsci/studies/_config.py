@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import tomllib
 from pathlib import Path
 
@@ -87,6 +88,8 @@ class Group:
 
 @dataclasses.dataclass(frozen=True)
 class Study:
+    """A validated study file: the shared settings and the groups of its grid."""
+
     name: str
     output: Path
     steps: int
@@ -106,6 +109,8 @@ def _check_value(path: str, value, kind, allowed):
         raise StudyFileError(f"`{path}` must be {kind.__name__}, got {value!r}.")
     if allowed is not None and value not in allowed:
         raise StudyFileError(f"`{path}` must be one of {list(allowed)}, got {value!r}.")
+    if kind is float and not math.isfinite(value):
+        raise StudyFileError(f"`{path}` must be a finite number, got {value!r}.")
     if kind in (int, float) and value <= 0 and path != "train.seeds":
         raise StudyFileError(f"`{path}` must be positive, got {value!r}.")
     if path == "train.seeds" and value < 0:
@@ -113,7 +118,17 @@ def _check_value(path: str, value, kind, allowed):
 
 
 def parse(data: dict, base: Path = Path(".")) -> Study:
-    """Validate a parsed TOML mapping and expand its grid."""
+    """Validate a parsed TOML mapping and expand its grid.
+
+    Every field is checked (type, sign, finiteness, allowed names, no duplicate grid
+    entries); a bad one raises :class:`StudyFileError` naming it.
+
+    Example:
+        >>> study = parse({"study": {"name": "s"}, "problem": {"name": "two_body_poisson", "dim": [5, 10]},
+        ...                "train": {"steps": 10, "eval_every": 5, "checkpoint_every": 10, "seeds": [0, 1]}})
+        >>> len(study.groups), len(study.groups[0].members)
+        (2, 2)
+    """
     unknown = set(data) - set(SCHEMA)
     if unknown:
         raise StudyFileError(f"unknown section `{sorted(unknown)[0]}`; allowed sections: {list(SCHEMA)}.")
@@ -141,6 +156,14 @@ def parse(data: dict, base: Path = Path(".")) -> Study:
                     raise StudyFileError(f"`{path}` is an empty list.")
                 for v in value:
                     _check_value(path, v, kind, allowed)
+                seen = set()
+                for v in value:
+                    if (float(v) if kind is float else v) in seen:
+                        raise StudyFileError(
+                            f"`{path}` lists {v!r} twice; every grid entry must be distinct "
+                            "(duplicates would train the same run twice)."
+                        )
+                    seen.add(float(v) if kind is float else v)
             else:
                 _check_value(path, value, kind, allowed)
             values[section][name] = value
@@ -171,7 +194,14 @@ def parse(data: dict, base: Path = Path(".")) -> Study:
 
 
 def load(path) -> Study:
-    """Read and validate a study file (TOML)."""
+    """Read and validate a study file (TOML); see :func:`parse`.
+
+    Example:
+        >>> load("no/such/study.toml")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: study file no/such/study.toml does not exist.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"study file {path} does not exist.")

@@ -1,12 +1,21 @@
 """One group of a study as one compiled program: a vmapped ensemble of PINNs.
 
-Members differ in seed and learning rate; both are data (the learning rate multiplies Adam's
-direction, decaying linearly to 0 over the study's steps), so one ``jit`` serves them all.
-With several devices the member axis is sharded over a ``jax.sharding.Mesh``; XLA then runs
-each device's members locally (the members never communicate).
+The members differ in seed (the network's initialization) and learning rate; both are
+data, so one ``jit`` serves them all. They train through
+``jaxsci.core.fit(..., ensemble=True)`` with Adam whose learning rate is a per-member
+hyperparameter in the optimizer state (``optax.inject_hyperparams``), decayed linearly to 0
+over the study's steps (clamped at 0 past them). With several devices the member axis is
+sharded over a ``jax.sharding.Mesh``; XLA then runs each device's members locally (the
+members never communicate).
+
+Each step's collocation points and STDE directions come from ``core.fit``'s key stream:
+member ``i`` gets the ``i``-th key of every step, so a member's run does not depend on how
+many members follow it (a one-member group reproduces the first member of a larger one).
 """
 
 from __future__ import annotations
+
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
@@ -16,18 +25,22 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .. import pinn, taylor
+from ..core import FitResult, fit, relative_l2
 from ..pde.highdim import BallProblem
 from ._config import Group, Study
 
 TEST_KEY = 12345
+TRAIN_KEY = 1
 
 
 def make_problem(group: Group) -> BallProblem:
+    """The group's problem from its TOML name (``<solution>_<equation>``)."""
     solution = "two_body" if group.problem.startswith("two_body") else "three_body"
     return BallProblem(group.dim, solution, group.problem[len(solution) + 1:])
 
 
-def make_backend(group: Group):
+def make_backend(group: Group) -> taylor.AbstractBackend:
+    """The ``jaxsci.taylor`` backend object a study file's ``backend.name`` stands for."""
     n = group.num_samples
     return {
         "exact": lambda: taylor.Exact(),
@@ -38,8 +51,49 @@ def make_backend(group: Group):
     }[group.backend]()
 
 
+class LossLogState(NamedTuple):
+    """The steps counted so far and the last ``length`` training losses (a ring buffer)."""
+
+    count: jax.Array
+    losses: jax.Array
+
+
+def loss_log(length: int) -> optax.GradientTransformationExtraArgs:
+    """An identity optax transformation that keeps the last ``length`` losses in its state.
+
+    ``core.fit`` passes the loss to the optimizer (``value=``); keeping it in the optimizer
+    state lets the study's checkpoint hook report each evaluation interval's mean training
+    loss (and checkpoints carry it).
+    """
+
+    def init(params):
+        dtype = jax.tree_util.tree_leaves(params)[0].dtype
+        return LossLogState(jnp.zeros((), jnp.int32), jnp.full((length,), jnp.nan, dtype))
+
+    def update(updates, state, params=None, *, value=None, **extra):
+        del params, extra
+        index = jnp.mod(state.count, jnp.asarray(length, jnp.int32))
+        losses = state.losses.at[index].set(jnp.asarray(value, state.losses.dtype))
+        return updates, LossLogState(state.count + 1, losses)
+
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
 class Ensemble:
-    """Training state and compiled steps for one group (see module doc)."""
+    """Training state and compiled training of one group (see the module doc).
+
+    Example:
+        >>> from jaxsci import studies
+        >>> study = studies.parse({"study": {"name": "s"},
+        ...     "problem": {"name": "two_body_poisson", "dim": 3},
+        ...     "backend": {"name": "exact"},
+        ...     "train": {"steps": 4, "eval_every": 2, "checkpoint_every": 2, "seeds": [0, 1],
+        ...               "width": 4, "depth": 1, "batch_size": 4, "test_points": 8}})
+        >>> ens = Ensemble(study, study.groups[0])
+        >>> state, out = ens.train(ens.init(), 4)
+        >>> out.losses.shape, ens.evaluate(state).shape
+        ((4, 2), (2,))
+    """
 
     def __init__(self, study: Study, group: Group, devices=None):
         self.study, self.group = study, group
@@ -48,7 +102,7 @@ class Ensemble:
         self.num_members = len(group.members)
         net = self._network(jax.random.key(0))
         self.static = eqx.partition(net, eqx.is_inexact_array)[1]
-        self.adam = optax.scale_by_adam()
+        self.optimizer = self._optimizer(1.0)
         self.devices = list(devices if devices is not None else jax.devices())
         self.mesh = None
         if study.shard == "ensemble" and len(self.devices) > 1:
@@ -60,27 +114,33 @@ class Ensemble:
                 )
             self.mesh = Mesh(np.array(self.devices), ("members",))
         test_key = jax.random.key(TEST_KEY)
-        self.test_points = self.problem.test_points(test_key, study.test_points)
+        self.test_points = self.problem.test_points(study.test_points, key=test_key)
         self.test_values = jax.vmap(self.problem.solution)(self.test_points)
-        self._chunk = jax.jit(self._chunk_impl, static_argnums=2)
-        self._evaluate = jax.jit(self._evaluate_impl)
+        self._evaluate = jax.jit(jax.vmap(self._error))
 
     def _network(self, key):
         g = self.group
         return eqx.nn.MLP(g.dim, "scalar", g.width, g.depth, activation=jnp.tanh, key=key)
 
+    def _optimizer(self, learning_rate) -> optax.GradientTransformationExtraArgs:
+        # the learning rate lives in the state (set per member in `init`); the decay
+        # factor 1 - step/steps is clamped to [0, 1] by the schedule
+        return optax.chain(
+            optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate),
+            optax.scale_by_schedule(optax.linear_schedule(1.0, 0.0, self.study.steps)),
+            loss_log(self.study.eval_every),
+        )
+
     def init(self) -> dict:
-        """Fresh state: params, Adam moments, PRNG key data, learning rates, step."""
+        """Fresh state: the members' parameters, optimizer state (with their learning
+        rates) and the step count."""
         seeds = jnp.array([seed for seed, _ in self.group.members])
         params = jax.vmap(lambda s: eqx.filter(self._network(jax.random.key(s)), eqx.is_inexact_array))(seeds)
-        keys = jax.vmap(lambda s: jax.random.key_data(jax.random.fold_in(jax.random.key(s), 1)))(seeds)
-        state = {
-            "params": params,
-            "adam": jax.vmap(self.adam.init)(params),
-            "keys": keys,
-            "lrs": jnp.array([lr for _, lr in self.group.members], dtype=jnp.result_type(float)),
-            "step": jnp.zeros((), jnp.int32),
-        }
+        dtype = jax.tree_util.tree_leaves(params)[0].dtype
+        rates = jnp.array([lr for _, lr in self.group.members], dtype=dtype)
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes integer counts and floats
+            opt_state = jax.vmap(lambda p, lr: self._optimizer(lr).init(p))(params, rates)
+        state = {"params": params, "opt_state": opt_state, "step": jnp.zeros((), jnp.int32)}
         return self.place(state)
 
     def place(self, state: dict) -> dict:
@@ -96,41 +156,64 @@ class Ensemble:
 
         return jax.tree_util.tree_map(put, state)
 
-    def _loss(self, params, points, key):
-        model = eqx.combine(params, self.static)
-        return pinn.residual_loss(self.problem, self.problem.hard_constraint(model), points, self.backend, key)
+    def flatten(self, state: dict) -> dict:
+        """The state as plain lists of arrays (what the checkpoints store)."""
+        return {k: jax.tree_util.tree_leaves(v) if k in ("params", "opt_state") else v for k, v in state.items()}
 
-    def _member_step(self, params, adam_state, key_data, lr, step):
-        key, k_points, k_loss = jax.random.split(jax.random.wrap_key_data(key_data), 3)
-        points = self.problem.domain.sample(k_points, self.group.batch_size)
-        loss, grads = jax.value_and_grad(self._loss)(params, points, k_loss)
-        direction, adam_state = self.adam.update(grads, adam_state, params)
-        rate = lr * (1.0 - step.astype(lr.dtype) / self.study.steps)
-        params = jax.tree_util.tree_map(lambda p, d: p - rate * d, params, direction)
-        return params, adam_state, jax.random.key_data(key), loss
+    def unflatten(self, flat: dict) -> dict:
+        """Inverse of :meth:`flatten`, the tree structure taken from a fresh state."""
+        template = self.init()
+        out = dict(flat)
+        for k in ("params", "opt_state"):
+            treedef = jax.tree_util.tree_structure(template[k])
+            out[k] = jax.tree_util.tree_unflatten(treedef, [jnp.asarray(x) for x in flat[k]])
+        out["step"] = jnp.asarray(flat["step"], jnp.int32)
+        return self.place(out)
 
-    def _chunk_impl(self, state, _unused, num_steps: int):
-        def body(state, _):
-            params, adam, keys, loss = jax.vmap(self._member_step, in_axes=(0, 0, 0, 0, None))(
-                state["params"], state["adam"], state["keys"], state["lrs"], state["step"])
-            new = dict(state, params=params, adam=adam, keys=keys, step=state["step"] + 1)
-            return new, loss
+    def _loss(self, model, points, key):
+        u = self.problem.hard_constraint(model)
+        # non-finite values are left to core.fit, which freezes and marks that member
+        return pinn.residual_loss(self.problem, u, points, self.backend, key=key, throw=False)
 
-        state, losses = jax.lax.scan(body, state, None, length=num_steps)
-        return state, jnp.mean(losses, axis=0)
+    def _sample(self, key):
+        return self.problem.domain.sample(self.group.batch_size, key=key)
 
-    def train(self, state: dict, num_steps: int):
-        """``num_steps`` steps of every member; returns the state and each member's mean loss."""
-        return self._chunk(state, None, num_steps)
+    def train(
+        self, state: dict, num_steps: int, *, checkpoint=None, compile_first: bool = False
+    ) -> tuple[dict, FitResult]:
+        """``num_steps`` steps of every member from ``state``, in chunks of the study's
+        ``eval_every`` steps; ``checkpoint(step, model, opt_state)`` is called after each
+        chunk (``core.fit``'s hook). Returns the new state and the ``core.FitResult``
+        (``losses`` per step and member, ``result`` per member)."""
+        start = int(state["step"])
+        out = fit(
+            self._loss, eqx.combine(state["params"], self.static), self.optimizer,
+            steps=start + num_steps, key=jax.random.key(TRAIN_KEY), sample=self._sample,
+            chunk=self.study.eval_every, opt_state=state["opt_state"], start_step=start,
+            checkpoint=checkpoint, compile_first=compile_first, ensemble=True, progress=False,
+            desc=self.group.key,
+        )
+        new = {"params": eqx.filter(out.model, eqx.is_inexact_array), "opt_state": out.opt_state,
+               "step": jnp.asarray(out.num_steps, jnp.int32)}
+        return new, out
 
-    def _evaluate_impl(self, params):
-        def one(p):
-            u = self.problem.hard_constraint(eqx.combine(p, self.static))
-            pred = jax.vmap(u)(self.test_points)
-            return jnp.linalg.norm(pred - self.test_values) / jnp.linalg.norm(self.test_values)
+    def chunk_losses(self, opt_state, step: int, length: int) -> np.ndarray:
+        """Each member's mean training loss over steps ``step - length .. step - 1`` (NaN
+        for a member frozen by ``core.fit`` after a non-finite value)."""
+        log = opt_state[-1]
+        count = np.asarray(log.count)
+        losses = np.asarray(log.losses)
+        index = np.arange(step - length, step) % losses.shape[1]
+        mean = losses[:, index].mean(axis=1)
+        return np.where(count == step, mean, np.nan)
 
-        return jax.vmap(one)(params)
+    def _error(self, params):
+        u = self.problem.hard_constraint(eqx.combine(params, self.static))
+        return relative_l2(jax.vmap(u)(self.test_points), self.test_values)
 
-    def evaluate(self, state: dict):
-        """Relative L2 error of every member on the group's fixed test points."""
-        return self._evaluate(state["params"])
+    def evaluate(self, state: dict | Any) -> jax.Array:
+        """Relative L2 error of every member on the group's fixed test points (``state``
+        or the stacked parameters)."""
+        params = state["params"] if isinstance(state, dict) else eqx.filter(state, eqx.is_inexact_array)
+        return self._evaluate(params)
+

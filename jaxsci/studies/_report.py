@@ -12,6 +12,8 @@ from ._results import ResultsTable
 
 
 def status(path) -> str:
+    """One line per group: finished, failed (with the message), in progress (the newest
+    checkpoint's step) or not started."""
     study = load(path)
     lines = [f"study {study.name}: {len(study.groups)} groups x {len(study.groups[0].members)} members, "
              f"{study.steps} steps, output {study.output}"]

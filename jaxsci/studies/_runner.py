@@ -14,10 +14,12 @@ import time
 import traceback
 from pathlib import Path
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..core import RESULTS
 from ._checkpoint import CheckpointStore, atomic_write_text
 from ._config import Group, Study, load
 from ._ensemble import Ensemble
@@ -29,52 +31,66 @@ def _say(message: str, stream=None) -> None:
 
 
 def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -> None:
+    """Train (or resume) one group; results rows and checkpoints after every interval."""
     directory = study.output / group.key
     ensemble = Ensemble(study, group, devices)
     state = ensemble.init()
-    state["elapsed"] = jnp.zeros((), jnp.float32)
     store = CheckpointStore(directory / "checkpoints")
-    restored = store.latest_valid(state)
+    restored = store.latest_valid(ensemble.flatten(dict(state, elapsed=jnp.zeros((), jnp.float32))))
+    elapsed = 0.0
     if restored is not None:
-        step, state = restored
-        state = ensemble.place(jax.tree_util.tree_map(jnp.asarray, state))
+        step, flat = restored
+        elapsed = float(flat.pop("elapsed"))
+        state = ensemble.unflatten(flat)
         results.drop_after(group.key, step)
         _say(f"[{group.key}] resuming from step {step}")
     step = int(state["step"])
-    elapsed = float(state["elapsed"])
-    io_seconds = 0.0  # results, checkpoints and logging: the runner's own overhead
+    if step >= study.steps:
+        _finish(directory, step, elapsed, 0.0)
+        return
     num_devices = len(ensemble.devices) if ensemble.mesh is not None else 1
-    while step < study.steps:
-        n = min(study.eval_every, study.steps - step)
-        start = time.perf_counter()
-        train_state = {k: v for k, v in state.items() if k != "elapsed"}
-        train_state, losses = ensemble.train(train_state, n)
-        errors = np.asarray(ensemble.evaluate(train_state))
-        losses = np.asarray(losses)
-        elapsed += time.perf_counter() - start
-        step += n
-        if not (np.all(np.isfinite(losses)) and np.all(np.isfinite(errors))):
-            bad = [i for i in range(len(losses)) if not np.isfinite(losses[i])]
-            raise FloatingPointError(
-                f"the loss became NaN or infinite at step {step} for members {bad} "
-                f"(seed, learning rate) = {[group.members[i] for i in bad]}; lower the learning rate."
-            )
+    primary = jax.process_index() == 0  # one writer on a multi-host run
+    clock = {"start": time.perf_counter(), "io": 0.0, "last": step}
+
+    def after_chunk(done, model, opt_state):
+        # called by core.fit after every `eval_every` steps (on the host)
         io_start = time.perf_counter()
-        primary = jax.process_index() == 0  # one writer on a multi-host run
-        (results.append if primary else (lambda rows: None))([
-            dict(group=group.key, member=i, seed=seed, learning_rate=lr, problem=group.problem, dim=group.dim,
-                 backend=group.backend, step=step, loss=float(losses[i]), rel_l2=float(errors[i]),
-                 wall_s=elapsed, devices=num_devices)
-            for i, (seed, lr) in enumerate(group.members)
-        ])
-        state = dict(train_state, elapsed=jnp.asarray(elapsed, jnp.float32))
-        if step % study.checkpoint_every == 0 or step == study.steps:
-            store.save(step, state)
-        _say(f"[{group.key}] step {step}/{study.steps}  loss {np.median(losses):.3e}  "
-             f"rel L2 {np.median(errors):.3e} (median of {len(losses)})  {elapsed:.1f} s")
-        io_seconds += time.perf_counter() - io_start
+        train_s = elapsed + (io_start - clock["start"]) - clock["io"]
+        losses = ensemble.chunk_losses(opt_state, done, done - clock["last"])
+        errors = np.where(np.isnan(losses), np.nan, np.asarray(ensemble.evaluate(model)))
+        clock["last"] = done
+        if primary:
+            results.append([
+                dict(group=group.key, member=i, seed=seed, learning_rate=lr, problem=group.problem, dim=group.dim,
+                     backend=group.backend, step=done, loss=float(losses[i]), rel_l2=float(errors[i]),
+                     wall_s=train_s, devices=num_devices)
+                for i, (seed, lr) in enumerate(group.members)
+            ])
+        if done % study.checkpoint_every == 0 or done == study.steps:
+            params = eqx.filter(model, eqx.is_inexact_array)
+            flat = ensemble.flatten({"params": params, "opt_state": opt_state,
+                                     "step": jnp.asarray(done, jnp.int32),
+                                     "elapsed": jnp.asarray(train_s, jnp.float32)})
+            store.save(done, flat)
+        _say(f"[{group.key}] step {done}/{study.steps}  loss {np.nanmedian(losses):.3e}  "
+             f"rel L2 {np.nanmedian(errors):.3e} (median of {len(losses)})  {train_s:.1f} s")
+        clock["io"] += time.perf_counter() - io_start
+
+    state, out = ensemble.train(state, study.steps - step, checkpoint=after_chunk)
+    ok = np.atleast_1d(np.asarray(out.result == RESULTS.successful))
+    failed = [i for i in range(len(ok)) if not ok[i]]
+    if failed:
+        raise FloatingPointError(
+            f"the loss or the parameters became NaN or infinite by step {out.num_steps} for members {failed} "
+            f"(seed, learning rate) = {[group.members[i] for i in failed]}; lower the learning rate."
+        )
+    train_s = elapsed + (time.perf_counter() - clock["start"]) - clock["io"]
+    _finish(directory, out.num_steps, train_s, clock["io"])
+
+
+def _finish(directory: Path, step: int, wall_s: float, io_s: float) -> None:
     if jax.process_index() == 0:
-        atomic_write_text(directory / "FINISHED", json.dumps({"step": step, "wall_s": elapsed, "io_s": io_seconds}))
+        atomic_write_text(directory / "FINISHED", json.dumps({"step": step, "wall_s": wall_s, "io_s": io_s}))
 
 
 def run(path, devices=None) -> int:

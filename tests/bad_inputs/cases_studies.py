@@ -33,3 +33,36 @@ CASES = [
     BadInput("study-empty-list", _with("train", seeds=[]), studies.StudyFileError, "empty list"),
     BadInput("study-missing-file", lambda: studies.load("/nonexistent/study.toml"), FileNotFoundError, "does not exist"),
 ]
+
+
+def _bad_toml():
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "study.toml"
+    path.write_text("[study\nname = 's'\n")
+    return studies.load(path)
+
+
+CASES += [
+    BadInput("study-nan-lr", _with("train", learning_rate=float("nan")), studies.StudyFileError,
+             "`train.learning_rate` must be a finite number"),
+    BadInput("study-inf-lr", _with("train", learning_rate=float("inf")), studies.StudyFileError, "finite number"),
+    BadInput("study-nan-lr-in-list", _with("train", learning_rate=[1e-3, float("nan")]), studies.StudyFileError,
+             "must be a finite number"),
+    BadInput("study-duplicate-seeds", _with("train", seeds=[0, 1, 0]), studies.StudyFileError,
+             "`train.seeds` lists 0 twice"),
+    BadInput("study-duplicate-lr", _with("train", learning_rate=[1e-3, 0.001]), studies.StudyFileError,
+             "`train.learning_rate` lists 0.001 twice"),
+    BadInput("study-duplicate-dim", _with("problem", dim=[5, 5]), studies.StudyFileError, "`problem.dim` lists 5 twice"),
+    BadInput("study-duplicate-backend", _with("backend", name=["exact", "exact"]), studies.StudyFileError,
+             "every grid entry must be distinct"),
+    BadInput("study-negative-seed", _with("train", seeds=[-1]), studies.StudyFileError, "non-negative integers"),
+    BadInput("study-bool-steps", _with("train", steps=True), studies.StudyFileError, "`train.steps` must be int"),
+    BadInput("study-float-width", _with("train", width=3.5), studies.StudyFileError, "`train.width` must be int"),
+    BadInput("study-zero-batch", _with("train", batch_size=0), studies.StudyFileError,
+             "`train.batch_size` must be positive"),
+    BadInput("study-section-not-table", lambda: studies.parse({**_OK, "backend": "exact"}), studies.StudyFileError,
+             "`backend` must be a table"),
+    BadInput("study-invalid-toml", _bad_toml, studies.StudyFileError, "is not valid TOML"),
+]

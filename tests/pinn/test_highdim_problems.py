@@ -13,7 +13,7 @@ KINDS = [(s, n) for s in ("two_body", "three_body") for n in ("poisson", "allen_
 @pytest.mark.parametrize("solution, nonlinearity", KINDS)
 def test_source_makes_the_exact_residual_vanish(x64, solution, nonlinearity):
     problem = BallProblem(6, solution, nonlinearity, seed=3)
-    points = problem.domain.sample(jax.random.key(0), 8)
+    points = problem.domain.sample(8, key=jax.random.key(0))
 
     @jax.jit
     def residuals(points):
@@ -33,7 +33,7 @@ def test_source_makes_the_exact_residual_vanish(x64, solution, nonlinearity):
 @pytest.mark.parametrize("solution", ["two_body", "three_body"])
 def test_closed_form_laplacian_in_higher_dimension(x64, solution):
     problem = BallProblem(60, solution)
-    points = problem.domain.sample(jax.random.key(1), 4)
+    points = problem.domain.sample(4, key=jax.random.key(1))
     closed = jax.vmap(problem.exact_laplacian)(points)
     ad = jax.jit(jax.vmap(lambda x: jnp.trace(jax.hessian(problem.solution)(x))))(points)
     np.testing.assert_allclose(closed, ad, rtol=1e-11, atol=1e-11)
@@ -43,7 +43,7 @@ def test_hard_constraint_vanishes_on_the_sphere():
     problem = BallProblem(10)
     net = eqx.nn.MLP(10, "scalar", 8, 2, key=jax.random.key(0))
     u = problem.hard_constraint(net)
-    boundary = problem.domain.sample_boundary(jax.random.key(2), 16)
+    boundary = problem.domain.sample_boundary(16, key=jax.random.key(2))
     np.testing.assert_allclose(jax.vmap(u)(boundary), 0.0, atol=1e-5)
     np.testing.assert_allclose(jax.vmap(problem.solution)(boundary), 0.0, atol=1e-5)
 

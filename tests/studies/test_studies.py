@@ -12,9 +12,10 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
-from jaxsci import studies
+from jaxsci import core, studies
 from jaxsci.studies._checkpoint import CheckpointStore
 from jaxsci.studies._ensemble import Ensemble
 from jaxsci.studies._results import ResultsTable
@@ -22,17 +23,56 @@ from jaxsci.studies._results import ResultsTable
 ROOT = Path(__file__).parents[2]
 
 
-def test_ensemble_equals_each_member_alone(study_file):
+def _leaves(state, i):
+    return [np.asarray(a[i]) for a in jax.tree_util.tree_leaves(state["params"])]
+
+
+def test_members_are_independent_and_a_lone_member_matches(study_file):
+    # members: (seed, lr) = (0, 1e-3), (0, 5e-3), (1, 1e-3), (1, 5e-3)
     study = studies.load(study_file(seeds="[0, 1]", lrs="[1e-3, 5e-3]"))
     ensemble = Ensemble(study, study.groups[0])
-    state, losses = ensemble.train(ensemble.init(), 30)
-    for i, (seed, lr) in enumerate(study.groups[0].members):
-        alone = studies.load(study_file(seeds=f"[{seed}]", lrs=f"[{lr}]", name=f"alone{i}.toml"))
-        single = Ensemble(alone, alone.groups[0])
-        single_state, single_loss = single.train(single.init(), 30)
-        np.testing.assert_allclose(losses[i], single_loss[0], rtol=1e-5)
-        for a, b in zip(jax.tree_util.tree_leaves(state["params"]), jax.tree_util.tree_leaves(single_state["params"])):
-            np.testing.assert_allclose(a[i], b[0], rtol=1e-5, atol=1e-6)
+    state, out = ensemble.train(ensemble.init(), 30)
+    assert isinstance(out, core.FitResult) and out.losses.shape == (30, 4)
+    assert bool(jnp.all(out.result == core.RESULTS.successful))
+    # the other members' learning rates do not reach member 0 and 2 (vmapped, never mixed)
+    other = studies.load(study_file(seeds="[0, 1]", lrs="[1e-3, 2e-2]", name="other.toml"))
+    other_ens = Ensemble(other, other.groups[0])
+    other_state, other_out = other_ens.train(other_ens.init(), 30)
+    for i in (0, 2):
+        np.testing.assert_allclose(out.losses[:, i], other_out.losses[:, i], rtol=1e-5)
+        for a, b in zip(_leaves(state, i), _leaves(other_state, i)):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(out.losses[:, 1], other_out.losses[:, 1])
+    # a one-member group trains exactly like the first member of a larger one
+    alone = studies.load(study_file(seeds="[0]", lrs="[1e-3]", name="alone.toml"))
+    single = Ensemble(alone, alone.groups[0])
+    single_state, single_out = single.train(single.init(), 30)
+    np.testing.assert_allclose(out.losses[:, 0], single_out.losses[:, 0], rtol=1e-5)
+    for a, b in zip(_leaves(state, 0), _leaves(single_state, 0)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_learning_rates_are_per_member_and_the_decay_stops_at_zero(study_file):
+    study = studies.load(study_file(steps=20, eval_every=10, checkpoint_every=20))
+    ensemble = Ensemble(study, study.groups[0])
+    state = ensemble.init()
+    rates = np.asarray(state["opt_state"][0].hyperparams["learning_rate"])
+    np.testing.assert_allclose(rates, [lr for _, lr in study.groups[0].members], rtol=1e-6)
+    state, _ = ensemble.train(state, 20)
+    later, out = ensemble.train(state, 10)  # past the study's steps: the rate is 0, not negative
+    assert out.num_steps == 30
+    for a, b in zip(_leaves(state, slice(None)), _leaves(later, slice(None))):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_decay_matches_the_linear_formula():
+    from jaxsci.studies._ensemble import Ensemble as E
+
+    study = studies.parse({"study": {"name": "lr"}, "problem": {"name": "two_body_poisson", "dim": 3},
+                           "train": {"steps": 4, "eval_every": 2, "checkpoint_every": 4}})
+    schedule = optax.linear_schedule(1.0, 0.0, study.steps)
+    assert [float(schedule(i)) for i in range(7)] == [1.0, 0.75, 0.5, 0.25, 0.0, 0.0, 0.0]
+    assert E(study, study.groups[0]).optimizer is not None
 
 
 SHARD_SCRIPT = """
@@ -47,8 +87,8 @@ for mode in ("ensemble", "none"):
     ens = Ensemble(study, study.groups[0])
     state = ens.init()
     leaf = jax.tree_util.tree_leaves(state["params"])[0]
-    state, losses = ens.train(state, 25)
-    out[mode] = dict(losses=np.asarray(losses).tolist(), errors=np.asarray(ens.evaluate(state)).tolist(),
+    state, fit = ens.train(state, 25)
+    out[mode] = dict(losses=np.asarray(fit.losses).mean(axis=0).tolist(), errors=np.asarray(ens.evaluate(state)).tolist(),
                      devices=len(leaf.sharding.device_set))
 print(json.dumps(out))
 """
@@ -118,10 +158,10 @@ def test_failing_group_does_not_stop_the_others(study_file, monkeypatch, capsys)
     from jaxsci.studies import _runner
 
     class Failing(Ensemble):
-        def train(self, state, num_steps):
+        def train(self, state, num_steps, **kwargs):
             if self.group.dim == 6:
                 raise FloatingPointError("the loss became NaN")
-            return super().train(state, num_steps)
+            return super().train(state, num_steps, **kwargs)
 
     monkeypatch.setattr(_runner, "Ensemble", Failing)
     path = study_file(dim="[5, 6]", steps=40, seeds="[0]", lrs="[1e-3]")

@@ -118,7 +118,7 @@ CASES += [
              _jit(lambda p: pinn.residual_loss(PROBLEM, NET, p), POINTS.at[0, 0].set(jnp.nan)),
              RuntimeError, "`points` contain NaN or inf"),
     BadInput("pinn-uniform-key-positional", lambda: pinn.uniform(pde.Ball(3), KEY, 10),
-             TypeError, "`n` must be a positive integer"),
+             TypeError, "takes 2 positional arguments but 3 were given"),
     BadInput("pinn-uniform-int-key", lambda: pinn.uniform(pde.Ball(3), 10, key=0),
              TypeError, "`key` must be a single JAX PRNG key"),
     BadInput("pinn-uniform-no-key", lambda: pinn.uniform(pde.Ball(3), 10, key=None), TypeError, "`key` is required"),

@@ -38,7 +38,9 @@ from pathlib import Path
 
 import equinox as eqx
 import jax
+import lineax as lx
 import numpy as np
+import optax
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import (
@@ -51,56 +53,61 @@ from _common import (
 
 jax.config.update("jax_enable_x64", True)
 
+from jaxsci.core import relative_l2  # noqa: E402
 from jaxsci.pde.evolution import AllenCahn2D, Burgers2D, Heat2D, grid_points  # noqa: E402
 from jaxsci.teng import (  # noqa: E402
     EULER,
     HEUN,
+    OBTI,
     RK4,
-    PeriodicMLP,
+    TDVP,
+    TENG,
+    GaussNewton,
+    LevenbergMarquardt,
     evolve,
-    levenberg_marquardt_fit,
-    obti_step,
-    rel_l2,
-    tdvp_step,
-    teng_rk_step,
+    initial_network,
 )
 
 METHOD_NAMES = ["TENG-Euler", "TENG-Heun", "TENG-RK4", "TDVP-RK4", "OBTI-Adam"]
 PROBLEMS = {"heat": Heat2D(), "allen_cahn": AllenCahn2D(), "burgers": Burgers2D()}
 
 
+def gauss_newton(iterations, damping) -> GaussNewton:
+    """TENG's fit: normal equations with relative damping (the GaussNewton defaults)."""
+    return GaussNewton(iterations=iterations, solver=lx.Normal(lx.Cholesky()), damping=damping)
+
+
 def methods(args) -> dict:
-    """name -> (stepper, dt, keyword arguments) of the methods run at their own settings."""
-    gn = dict(iterations=args.iterations, method="normal_cholesky", damping=args.damping)
+    """name -> (stepper, dt) of the methods run at their own settings."""
+    gn = gauss_newton(args.iterations, args.damping)
     out = {
-        "TENG-Euler": (teng_rk_step, args.dt, dict(tableau=EULER, **gn)),
-        "TENG-Heun": (teng_rk_step, args.dt, dict(tableau=HEUN, **gn)),
+        "TENG-Euler": (TENG(EULER, fit=gn), args.dt),
+        "TENG-Heun": (TENG(HEUN, fit=gn), args.dt),
     }
     if args.rk4:
-        out["TENG-RK4"] = (teng_rk_step, args.rk4_dt, dict(tableau=RK4, **gn))
+        out["TENG-RK4"] = (TENG(RK4, fit=gn), args.rk4_dt)
     if args.only:
         out = {k: v for k, v in out.items() if k in args.only}
     return out
 
 
 def tdvp_at(dt, args):
-    return tdvp_step, dt, dict(tableau=RK4, method="normal_cholesky", damping=args.tdvp_damping,
-                               rcond=None)
+    return TDVP(RK4, solver=lx.Normal(lx.Cholesky()), damping=args.tdvp_damping), dt
 
 
 def obti_at(steps, args):
-    return obti_step, args.dt, dict(tableau=HEUN, optimizer="adam", steps=steps,
-                                    learning_rate=args.obti_lr)
+    return OBTI(optax.adam(args.obti_lr), steps=steps, tableau=HEUN), args.dt
 
 
-def block_runner(problem, points, stepper, dt, kw, num_steps):
+def block_runner(problem, points, stepper, dt, num_steps):
     """A compiled function advancing a network by ``num_steps`` steps."""
-    return eqx.filter_jit(lambda m: evolve(stepper, m, problem, points, dt, num_steps, **kw))
+    return eqx.filter_jit(
+        lambda m: evolve(stepper, problem, m, dt, num_steps, points=points).model)
 
 
 def probe_seconds_per_step(problem, points, net, specs: dict, probe_steps: int = 4,
                            rounds: int = 5) -> dict:
-    """Seconds of one step of each ``name -> (stepper, dt, kw)`` (compilation excluded).
+    """Seconds of one step of each ``name -> (stepper, dt)`` (compilation excluded).
 
     The probes of all methods are timed in turn, ``rounds`` times, and the minimum is kept:
     on a shared machine other load only ever adds time, so the minimum of interleaved probes
@@ -120,7 +127,7 @@ def probe_seconds_per_step(problem, points, net, specs: dict, probe_steps: int =
 
 def equal_cost_baselines(problem, points, net, args, wanted, times=None, heun=None,
                          budget: float | None = None) -> tuple[dict, float]:
-    """TDVP-RK4 and OBTI-Adam given the compute of TENG-Heun (``heun = (stepper, dt, kw)``)
+    """TDVP-RK4 and OBTI-Adam given the compute of TENG-Heun (``heun = (stepper, dt)``)
     to reach ``times[-1]``, or ``budget`` seconds when given.
 
     The budget is ``(TENG-Heun seconds per step) x (its number of steps)``, every per-step
@@ -129,7 +136,7 @@ def equal_cost_baselines(problem, points, net, args, wanted, times=None, heun=No
     the TENG step size and gets as many Adam iterations per fit as the budget allows.
     ``times`` are the output times (default ``T/8, ..., T``); TDVP's step divides the first.
 
-    Returns the baselines ``name -> (stepper, dt, kw)`` and the budget in seconds.
+    Returns the baselines ``name -> (stepper, dt)`` and the budget in seconds.
     """
     times = times or [args.T * (i + 1) / 8 for i in range(8)]
     probe = 20
@@ -165,13 +172,14 @@ def setup(name, problem, args, times):
     ref_u = {t: ref(eval_points, t) for t in times}
     ref_s = time.perf_counter() - start
 
-    net = PeriodicMLP(2, *args.net, key=jax.random.key(args.seed))
-    fit = eqx.filter_jit(lambda m: levenberg_marquardt_fit(
-        m, points, problem.initial(points), iterations=args.fit_iterations))
+    embed, width, depth = args.net
     start = time.perf_counter()
-    net, fit_err = fit(net)
+    fitted = initial_network(problem, points, key=jax.random.key(args.seed), embed=embed,
+                             width=width, depth=depth,
+                             fit=LevenbergMarquardt(iterations=args.fit_iterations))
+    net, fit_err = fitted.model, fitted.residual
     fit_s = time.perf_counter() - start
-    e0 = float(rel_l2(jax.vmap(net)(eval_points), problem.initial(eval_points)))
+    e0 = float(relative_l2(jax.vmap(net)(eval_points), problem.initial(eval_points)))
     print(f"## {name}: reference {ref_s:.1f} s; initial fit rel L2 {e0:.2e} (at the grid "
           f"{float(fit_err):.2e}) in {fit_s:.1f} s", flush=True)
     return points, eval_points, ref_u, net, e0, fit_s
@@ -185,22 +193,23 @@ def run_problem(name, args, table_rows, curves):
                            rel_l2=e0, wall_s=fit_s))
 
     own = methods(args)
-    for method, (stepper, dt, kw) in own.items():
-        run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_points,
+    for method, (stepper, dt) in own.items():
+        run_method(name, method, problem, points, net, stepper, dt, times, eval_points,
                    ref_u, table_rows, curves)
     wanted = [m for m in (args.only or METHOD_NAMES) if m in ("TDVP-RK4", "OBTI-Adam")]
     if not wanted or (args.wall is None and "TENG-Heun" not in own):
         return
     baselines, budget = equal_cost_baselines(problem, points, net, args, wanted, times,
                                              heun=own.get("TENG-Heun"), budget=args.wall)
-    for method, (stepper, dt, kw) in baselines.items():
-        setting = f"dt = {dt:g}" if method.startswith("TDVP") else f"{kw['steps']} Adam steps per fit"
+    for method, (stepper, dt) in baselines.items():
+        setting = (f"dt = {dt:g}" if isinstance(stepper, TDVP)
+                   else f"{stepper.steps} Adam steps per fit")
         print(f"  {method} at {budget:.0f} s (TENG-Heun's compute): {setting}", flush=True)
-        run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_points,
+        run_method(name, method, problem, points, net, stepper, dt, times, eval_points,
                    ref_u, table_rows, curves, note=setting)
 
 
-def run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_points, ref_u,
+def run_method(name, method, problem, points, net, stepper, dt, times, eval_points, ref_u,
                table_rows, curves, note=""):
     """Evolve ``net`` to every time in ``times``, recording error and cumulative wall time."""
     per_block = round(times[0] / dt)
@@ -208,7 +217,7 @@ def run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_
             abs(round(t / times[0]) * times[0] - t) > 1e-9 for t in times):
         raise SystemExit(f"the times {times} must be multiples of {times[0]}, a multiple of "
                          f"dt = {dt} ({method}).")
-    run_block = block_runner(problem, points, stepper, dt, kw, per_block)
+    run_block = block_runner(problem, points, stepper, dt, per_block)
     start = time.perf_counter()
     run_block.lower(net).compile()
     compile_s = time.perf_counter() - start
@@ -225,7 +234,7 @@ def run_method(name, method, problem, points, net, stepper, dt, kw, times, eval_
             wall += time.perf_counter() - start
             cpu += time.process_time() - start_cpu
             t_now += per_block * dt
-        err = math.inf if failed else float(rel_l2(jax.vmap(model)(eval_points), ref_u[t]))
+        err = math.inf if failed else float(relative_l2(jax.vmap(model)(eval_points), ref_u[t]))
         if not math.isfinite(err):
             failed = True
         errs.append(err)
@@ -249,10 +258,10 @@ def sweep_problem(name, args, sweep_rows) -> dict:
     points, eval_points, ref_u, net, e0, _ = setup(f"{name} (held-out initial condition)",
                                                   problem, sub, times)
 
-    def run(method, stepper, dt, kw, setting, extra):
+    def run(method, stepper, dt, setting, extra):
         curves: list = []
         rows: list = []
-        wall = run_method(name, method, problem, points, net, stepper, dt, kw, times,
+        wall = run_method(name, method, problem, points, net, stepper, dt, times,
                           eval_points, ref_u, rows, curves, note=setting)
         err = rows[-1]["rel_l2"]
         sweep_rows.append(dict(problem=name, method=method, setting=setting, t=T, rel_l2=err,
@@ -263,35 +272,34 @@ def sweep_problem(name, args, sweep_rows) -> dict:
     results = []
     for damping in args.sweep_teng_damping:
         for iterations in args.sweep_teng_iterations:
-            gn = dict(iterations=iterations, method="normal_cholesky", damping=damping)
+            gn = gauss_newton(iterations, damping)
             setting = f"damping {damping:g}, {iterations} GN iterations"
-            err, wall = run("TENG-Heun", teng_rk_step, args.dt, dict(tableau=HEUN, **gn),
-                            setting, dict(damping=damping, iterations=iterations))
+            err, wall = run("TENG-Heun", TENG(HEUN, fit=gn), args.dt, setting,
+                            dict(damping=damping, iterations=iterations))
             results.append((err, wall, damping, iterations))
     err, wall, picked["damping"], picked["iterations"] = min(results, key=lambda r: r[0])
     if not math.isfinite(err):
         raise SystemExit(f"every TENG-Heun configuration failed on held-out {name}.")
     print(f"  picked TENG: damping {picked['damping']:g}, {picked['iterations']} iterations "
           f"(rel L2 {err:.3e}, {wall:.0f} s wall)", flush=True)
-    gn = dict(iterations=picked["iterations"], method="normal_cholesky",
-              damping=picked["damping"])
+    gn = gauss_newton(picked["iterations"], picked["damping"])
     base, _ = equal_cost_baselines(problem, points, net, sub, ["TDVP-RK4", "OBTI-Adam"], times,
-                                   heun=(teng_rk_step, args.dt, dict(tableau=HEUN, **gn)))
+                                   heun=(TENG(HEUN, fit=gn), args.dt))
     tdvp_dt = base["TDVP-RK4"][1]
-    obti_steps = base["OBTI-Adam"][2]["steps"]
+    obti_steps = base["OBTI-Adam"][0].steps
     results = []
     for damping in args.sweep_tdvp_damping:
         sub.tdvp_damping = damping
-        stepper, dt, kw = tdvp_at(tdvp_dt, sub)
-        err, _ = run("TDVP-RK4", stepper, dt, kw, f"damping {damping:g}, dt = {dt:g}",
+        stepper, dt = tdvp_at(tdvp_dt, sub)
+        err, _ = run("TDVP-RK4", stepper, dt, f"damping {damping:g}, dt = {dt:g}",
                      dict(tdvp_damping=damping))
         results.append((err, damping))
     err, picked["tdvp_damping"] = min(results, key=lambda r: r[0])
     results = []
     for lr in args.sweep_obti_lr:
         sub.obti_lr = lr
-        stepper, dt, kw = obti_at(obti_steps, sub)
-        err, _ = run("OBTI-Adam", stepper, dt, kw, f"learning rate {lr:g}, {obti_steps} Adam "
+        stepper, dt = obti_at(obti_steps, sub)
+        err, _ = run("OBTI-Adam", stepper, dt, f"learning rate {lr:g}, {obti_steps} Adam "
                      "steps per fit", dict(obti_lr=lr))
         results.append((err, lr))
     err, picked["obti_lr"] = min(results, key=lambda r: r[0])

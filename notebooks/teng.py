@@ -45,24 +45,25 @@ except ImportError:
     import jaxsci  # noqa: F401
 
 # %%
-import time
-
-import equinox as eqx
 import jax
 import jax.numpy as jnp
+import lineax as lx
 import matplotlib.pyplot as plt
+import optax
 
 jax.config.update("jax_enable_x64", True)  # TENG runs in float64
 
+from jaxsci.core import relative_l2  # noqa: E402
 from jaxsci.pde.evolution import Heat2D, grid_points  # noqa: E402
 from jaxsci.teng import (  # noqa: E402
-    PeriodicMLP,
+    HEUN,
+    OBTI,
+    TDVP,
+    TENG,
+    GaussNewton,
+    LevenbergMarquardt,
     evolve,
-    levenberg_marquardt_fit,
-    obti_step,
-    rel_l2,
-    tdvp_step,
-    teng_heun,
+    initial_network,
 )
 
 # %% [markdown]
@@ -78,36 +79,39 @@ from jaxsci.teng import (  # noqa: E402
 problem = Heat2D()
 points = grid_points(16)
 test_points = (grid_points(21) + 0.37) % (2 * jnp.pi)
-net0 = PeriodicMLP(2, 4, 8, 2, key=jax.random.key(0))
-net0, fit_error = eqx.filter_jit(
-    lambda m: levenberg_marquardt_fit(m, points, problem.initial(points), iterations=150))(net0)
-print(f"initial fit: relative L2 error {float(fit_error):.2e}")
+start = initial_network(problem, points, key=jax.random.key(0), embed=4, width=8, depth=2,
+                        fit=LevenbergMarquardt(iterations=150))
+net0 = start.model
+print(f"initial fit: relative L2 error {float(start.residual):.2e}")
 
 # %% [markdown]
 # ## TENG-Heun, OBTI and TDVP side by side
 #
 # The same network, points and step size; the error is measured at points that are not
-# on the training grid.
+# on the training grid. A method is one object: swapping TENG for TDVP or OBTI changes
+# only the stepper passed to `evolve`, which returns the network, the times, the error
+# of every step (through `evaluate`), the wall time and a result code.
 
 # %%
 dt, steps_per_chunk, chunks = 0.02, 10, 5
 steppers = {
-    "TENG-Heun": (teng_heun, dict(iterations=2)),
-    "TDVP (RK4)": (tdvp_step, {}),
-    "OBTI (Adam)": (obti_step, dict(steps=50, learning_rate=1e-3)),
+    "TENG-Heun": TENG(HEUN, fit=GaussNewton(iterations=2, solver=lx.SVD(rcond=1e-6), damping=0.0)),
+    "TDVP (RK4)": TDVP(),
+    "OBTI (Adam)": OBTI(optax.adam(1e-3), steps=50),
 }
+
+
+def error(net, t):
+    return relative_l2(jax.vmap(net)(test_points), problem.exact(test_points, t))
+
+
 history = {}
-for name, (stepper, kwargs) in steppers.items():
-    run = eqx.filter_jit(lambda m, t0, s=stepper, kw=kwargs: evolve(s, m, problem, points, dt, steps_per_chunk, t0=t0, **kw))
-    net, times, errors = net0, [], []
-    start = time.perf_counter()
-    for chunk in range(chunks):
-        net = run(net, chunk * steps_per_chunk * dt)
-        t = (chunk + 1) * steps_per_chunk * dt
-        times.append(t)
-        errors.append(float(rel_l2(jax.vmap(net)(test_points), problem.exact(test_points, t))))
+for name, stepper in steppers.items():
+    out = evolve(stepper, problem, net0, dt, steps_per_chunk * chunks, points=points,
+                 evaluate=error)
+    times, errors = out.times[steps_per_chunk - 1::steps_per_chunk], out.errors[steps_per_chunk - 1::steps_per_chunk]
     history[name] = (times, errors)
-    print(f"{name:12s}: relative L2 at t = {times[-1]:.1f}: {errors[-1]:.2e} ({time.perf_counter() - start:.1f} s)")
+    print(f"{name:12s}: relative L2 at t = {float(times[-1]):.1f}: {float(errors[-1]):.2e} ({out.wall_time:.1f} s)")
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3.5))

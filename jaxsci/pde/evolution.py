@@ -384,3 +384,14 @@ def grid_points(n: int, dtype=None) -> Float[Array, "n2 2"]:
     g = jnp.arange(n, dtype=dtype) * jnp.asarray(TWO_PI / n, dtype)
     xx, yy = jnp.meshgrid(g, g, indexing="ij")
     return jnp.stack([xx.ravel(), yy.ravel()], axis=-1)
+
+
+__all__ = [
+    "AbstractEvolutionProblem",
+    "AllenCahn2D",
+    "Burgers2D",
+    "Heat2D",
+    "ReferenceSolution",
+    "fourier_modes",
+    "grid_points",
+]

@@ -1,21 +1,28 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import lineax as lx
+import optax
 from _case import BadInput
 
-from jaxsci.pde.evolution import AllenCahn2D, Heat2D, grid_points
+from jaxsci.pde.evolution import AllenCahn2D, Burgers2D, Heat2D, grid_points
 from jaxsci.teng import (
+    EULER,
+    OBTI,
+    TDVP,
+    TENG,
+    GaussNewton,
+    LevenbergMarquardt,
+    OptaxFit,
     PeriodicMLP,
+    Tableau,
     evolve,
-    levenberg_marquardt_fit,
-    obti_step,
-    tdvp_step,
-    teng_euler,
-    teng_heun,
-    teng_rk_step,
+    initial_network,
+    project_readout,
 )
 
 _K = jax.random.key(0)
+_SVD = dict(solver=lx.SVD(rcond=1e-4), damping=0.0)
 
 
 def _net():
@@ -30,25 +37,86 @@ def _plain():
     return eqx.nn.MLP(2, "scalar", 4, 1, key=_K)
 
 
+def _euler():
+    return TENG(EULER, fit=GaussNewton(iterations=1, **_SVD))
+
+
+def _step(stepper, dt=0.1, points=None, problem=None, model=None, **kw):
+    return lambda: stepper(problem or Heat2D(), model or _net(),
+                           _pts() if points is None else points, 0.0, dt, **kw)
+
+
+def _evolve(stepper, dt=0.01, num_steps=1, **kw):
+    kw.setdefault("points", _pts())
+    return lambda: evolve(stepper, Heat2D(), _net(), dt, num_steps, **kw)
+
+
+def _traced_dt(dt):
+    run = eqx.filter_jit(lambda m, d: evolve(TDVP(), Heat2D(), m, d, 1, points=_pts()).model)
+    return lambda: jax.block_until_ready(run(_net(), jnp.asarray(dt)))
+
+
+def _traced_step_dt(dt):
+    run = eqx.filter_jit(lambda m, d: _euler()(Heat2D(), m, _pts(), 0.0, d).model)
+    return lambda: jax.block_until_ready(run(_net(), jnp.asarray(dt)))
+
+
 CASES = [
-    BadInput("teng-dt-zero", lambda: teng_euler(_net(), 0.0, Heat2D(), _pts(), 0.0), ValueError, "`dt` must be a positive number"),
-    BadInput("teng-dt-negative", lambda: teng_heun(_net(), 0.0, Heat2D(), _pts(), -0.1), ValueError, "dt"),
-    BadInput("tdvp-dt-zero", lambda: tdvp_step(_net(), 0.0, Heat2D(), _pts(), 0.0), ValueError, "dt"),
-    BadInput("teng-points-outside", lambda: teng_euler(_net(), 0.0, Heat2D(), _pts() + 7.0, 0.1), ValueError, "[0, 2pi)^2"),
-    BadInput("teng-points-negative", lambda: teng_heun(_net(), 0.0, Heat2D(), _pts() - 1.0, 0.1), ValueError, "wrap them"),
-    BadInput("teng-points-shape", lambda: teng_euler(_net(), 0.0, Heat2D(), jnp.zeros((4, 3)), 0.1), ValueError, "shape (n, 2)"),
-    BadInput("teng-not-periodic", lambda: teng_euler(_plain(), 0.0, Heat2D(), _pts(), 0.1), ValueError, "not 2pi-periodic"),
-    BadInput("obti-not-periodic", lambda: obti_step(_plain(), 0.0, AllenCahn2D(), _pts(), 0.1), ValueError, "PeriodicMLP"),
-    BadInput("teng-problem-without-operator", lambda: teng_rk_step(_net(), 0.0, object(), _pts(), 0.1), TypeError, "operator(u, x)"),
-    BadInput("teng-iterations-zero", lambda: teng_euler(_net(), 0.0, Heat2D(), _pts(), 0.1, iterations=0), ValueError, "positive integer"),
-    BadInput("teng-columns-no-key", lambda: teng_heun(_net(), 0.0, Heat2D(), _pts(), 0.1, num_columns=3), ValueError, "needs a PRNG"),
-    BadInput("obti-optimizer", lambda: obti_step(_net(), 0.0, Heat2D(), _pts(), 0.1, optimizer="sgd"), ValueError, "must be one of"),
-    BadInput("evolve-num-steps", lambda: evolve(teng_euler, _net(), Heat2D(), _pts(), 0.1, 0), ValueError, "num_steps"),
-    BadInput("lm-iterations", lambda: levenberg_marquardt_fit(_net(), _pts(), jnp.zeros(16), iterations=0), ValueError, "iterations"),
-    BadInput("periodic-mlp-width", lambda: PeriodicMLP(2, 0, 4, 1, key=_K), ValueError, "positive integer"),
-    BadInput("periodic-mlp-key", lambda: PeriodicMLP(2, 2, 4, 1, key=0), TypeError, "jax.random.key(seed)"),
-    BadInput("reference-times-order", lambda: AllenCahn2D().reference((1.0, 0.5)), ValueError, "increasing"),
-    BadInput("reference-times-multiple", lambda: AllenCahn2D().reference((0.5,), n=16, dt=0.3), ValueError, "multiple of dt"),
-    BadInput("grid-points-zero", lambda: grid_points(0), ValueError, "positive integer"),
+    BadInput("teng-dt-zero", _step(_euler(), dt=0.0), ValueError, "`dt` must be a positive number"),
+    BadInput("teng-dt-negative", _step(TENG(), dt=-0.1), ValueError, "dt"),
+    BadInput("teng-tdvp-dt-zero", _step(TDVP(), dt=0.0), ValueError, "dt"),
+    BadInput("teng-points-outside", _step(_euler(), points=grid_points(4) + 7.0), ValueError, "[0, 2pi)^2"),
+    BadInput("teng-points-negative", _step(TENG(), points=grid_points(4) - 1.0), ValueError, "wrap them"),
+    BadInput("teng-points-shape", _step(_euler(), points=jnp.zeros((4, 3))), ValueError, "shape (n, 2)"),
+    BadInput("teng-not-periodic", _step(_euler(), model=_plain()), ValueError, "not 2pi-periodic"),
+    BadInput("teng-obti-not-periodic", _step(OBTI(optax.adam(1e-3)), problem=AllenCahn2D(), model=_plain()), ValueError, "PeriodicMLP"),
+    BadInput("teng-problem-without-operator", _step(_euler(), problem=object()), TypeError, "AbstractEvolutionProblem"),
+    BadInput("teng-iterations-zero", lambda: GaussNewton(iterations=0), ValueError, "positive integer"),
+    BadInput("teng-columns-no-key", _step(TENG(fit=GaussNewton(num_columns=3))), TypeError, "`key` is required"),
+    BadInput("teng-obti-optimizer-string", lambda: OBTI("sgd"), TypeError, "optax"),
+    BadInput("teng-evolve-num-steps", _evolve(_euler(), num_steps=0), ValueError, "num_steps"),
+    BadInput("teng-lm-iterations", lambda: LevenbergMarquardt(iterations=0), ValueError, "iterations"),
+    BadInput("teng-periodic-mlp-width", lambda: PeriodicMLP(2, 0, 4, 1, key=_K), ValueError, "positive integer"),
+    BadInput("teng-periodic-mlp-key", lambda: PeriodicMLP(2, 2, 4, 1, key=0), TypeError, "jax.random.key(seed)"),
+    BadInput("teng-reference-times-order", lambda: AllenCahn2D().reference((1.0, 0.5)), ValueError, "increasing"),
+    BadInput("teng-reference-times-multiple", lambda: AllenCahn2D().reference((0.5,), n=16, dt=0.3), ValueError, "multiple of dt"),
+    BadInput("teng-grid-points-zero", lambda: grid_points(0), ValueError, "positive integer"),
+    BadInput("teng-lm-target-shape", lambda: LevenbergMarquardt()(_net(), _pts(), jnp.zeros(3)), ValueError, "must have shape (n,)"),
+    # new in 0.2
+    BadInput("teng-integer-points", _step(_euler(), points=jnp.zeros((4, 2), jnp.int32)), TypeError, "floating-point"),
+    BadInput("teng-integer-points-evolve", _evolve(_euler(), points=jnp.ones((4, 2), jnp.int32)), TypeError, "dtype int32"),
+    BadInput("teng-traced-negative-dt", _traced_dt(-0.01), Exception, "`dt` must be > 0"),
+    BadInput("teng-traced-nan-dt", _traced_step_dt(float("nan")), Exception, "`dt` must be > 0"),
+    BadInput("teng-heat-nu-negative", lambda: Heat2D(nu=-1), ValueError, "`nu` must be a positive number"),
+    BadInput("teng-allen-cahn-eps-zero", lambda: AllenCahn2D(eps=0.0), ValueError, "`eps`"),
+    BadInput("teng-burgers-nu-inf", lambda: Burgers2D(nu=float("inf")), ValueError, "finite"),
+    BadInput("teng-evolve-columns-no-key", _evolve(TENG(fit=GaussNewton(num_columns=2, **_SVD))), TypeError, "`key` is required"),
+    BadInput("teng-evolve-bad-key", _evolve(_euler(), key=3), TypeError, "PRNG key"),
+    BadInput("teng-evolve-stepper-type", lambda: evolve(Heat2D(), _net(), Heat2D(), 0.1, 1, points=_pts()), TypeError, "stepper"),
+    BadInput("teng-evolve-problem-type", lambda: evolve(_euler(), "heat", _net(), 0.1, 1, points=_pts()), TypeError, "AbstractEvolutionProblem"),
+    BadInput("teng-evolve-num-steps-float", _evolve(_euler(), num_steps=2.0), TypeError, "num_steps"),
+    BadInput("teng-evolve-evaluate", _evolve(_euler(), evaluate=3), TypeError, "evaluate"),
+    BadInput("teng-solver-string", lambda: GaussNewton(solver="svd"), TypeError, "lineax"),
+    BadInput("teng-tdvp-solver-string", lambda: TDVP(solver="normal_cholesky"), TypeError, "lineax.Normal"),
+    BadInput("teng-damping-negative", lambda: GaussNewton(damping=-1e-12), ValueError, "damping"),
+    BadInput("teng-columns-zero", lambda: GaussNewton(num_columns=0), ValueError, "num_columns"),
+    BadInput("teng-columns-too-many", lambda: GaussNewton(num_columns=10_000, **_SVD)(_net(), _pts(), jnp.zeros(16), key=_K), ValueError, "exceeds"),
+    BadInput("teng-tableau-type", lambda: TENG(tableau="heun"), TypeError, "Tableau"),
+    BadInput("teng-tableau-rows", lambda: Tableau("bad", ((), (0.5, 0.5)), (0.5, 0.5)), ValueError, "row 1 of `a`"),
+    BadInput("teng-tableau-lengths", lambda: Tableau("bad", ((),), (0.5, 0.5)), ValueError, "one row of `a`"),
+    BadInput("teng-fit-type", lambda: TENG(fit=optax.adam(1e-3)), TypeError, "fit strategy"),
+    BadInput("teng-obti-steps", lambda: OBTI(optax.adam(1e-3), steps=0), ValueError, "steps"),
+    BadInput("teng-optaxfit-optimizer", lambda: OptaxFit(lambda g: g), TypeError, "GradientTransformation"),
+    BadInput("teng-lm-projection-plain-model", lambda: LevenbergMarquardt()(_plain(), _pts(), jnp.zeros(16)), TypeError, "projection=False"),
+    BadInput("teng-project-readout-plain", lambda: project_readout(_plain(), _pts(), jnp.zeros(16)), TypeError, "linear read-out"),
+    BadInput("teng-fit-nan-target", lambda: GaussNewton(**_SVD)(_net(), _pts(), jnp.full(16, jnp.nan)), ValueError, "NaN/inf"),
+    BadInput("teng-fit-integer-target", lambda: LevenbergMarquardt()(_net(), _pts(), jnp.zeros(16, jnp.int32)), TypeError, "floating-point"),
+    BadInput("teng-initial-network-key", lambda: initial_network(Heat2D(), _pts(), key=None), TypeError, "`key` is required"),
+    BadInput("teng-initial-network-problem", lambda: initial_network(lambda x: x, _pts(), key=_K), TypeError, "Heat2D()"),
+    BadInput("teng-grid-points-int-dtype", lambda: grid_points(4, dtype=jnp.int32), TypeError, "floating dtype"),
+    BadInput("teng-reference-nan-time", lambda: Heat2D().reference((float("nan"),)), ValueError, "non-negative and increasing"),
+    BadInput("teng-reference-points-shape", lambda: Heat2D().reference((0.5,))(jnp.zeros((3, 3)), 0.5), ValueError, "shape (m, 2)"),
+    BadInput("teng-network-nan", _step(_euler(), model=eqx.tree_at(lambda m: m.shift, _net(), jnp.full((2, 2), jnp.nan))), ValueError, "NaN/inf"),
+    BadInput("teng-periodic-mlp-int-dtype", lambda: PeriodicMLP(2, 2, 4, 1, key=_K, dtype=jnp.int32), TypeError, "floating dtype"),
+    BadInput("teng-points-empty", _step(_euler(), points=jnp.zeros((0, 2))), ValueError, "empty"),
 ]
-CASES.append(BadInput("lm-target-shape", lambda: levenberg_marquardt_fit(_net(), _pts(), jnp.zeros(3)), ValueError, "must have shape (n,)"))

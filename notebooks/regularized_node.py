@@ -40,20 +40,24 @@
 # Colab or any environment without jaxsci: install it. From a clone of the repository,
 # run `pip install -e .` in its root instead (or `pip install /path/to/clone`).
 try:
-    import jaxsci  # noqa: F401
+    import jaxsci
 except ImportError:
     # %pip install -q jaxsci scikit-learn
     import jaxsci  # noqa: F401
 
 # %%
-import dataclasses
 
 import diffrax
+import equinox as eqx
+import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
+import numpy as np
+import optax
+from sklearn.datasets import load_digits
 
 from jaxsci import nde
-from jaxsci.nde import experiments
+from jaxsci.core import fit
 
 # %% [markdown]
 # ## Counting what a solve costs
@@ -86,9 +90,69 @@ for rate in (1.0, 10.0, 50.0):
 # local (biased) penalty, and measure accuracy and NFE on the test set.
 
 # %%
-settings = dataclasses.replace(experiments.DEFAULTS["digits"], steps=300)
-results = {m: experiments.run("digits", m, settings)
-           for m in ("unregularized", "error", "local-biased")}
+digits = load_digits()
+x_all = (digits.data / 16.0).astype(np.float32)
+order = np.random.default_rng(0).permutation(len(x_all))
+x_all, y_all = jnp.asarray(x_all[order]), jnp.asarray(digits.target[order])
+x_test, y_test, x_train, y_train = x_all[:360], y_all[:360], x_all[360:], y_all[360:]
+ts = jnp.array([0.0, 1.0])
+
+
+class Field(eqx.Module):
+    mlp: eqx.nn.MLP
+
+    def __call__(self, t, y):  # jaxsci's convention: f(t, y), here on a batch of rows
+        return jax.vmap(lambda row: self.mlp(jnp.concatenate([row, jnp.full((1,), t, row.dtype)])))(y)
+
+
+class Classifier(eqx.Module):
+    encoder: eqx.nn.Linear
+    field: Field
+    decoder: eqx.nn.Linear
+
+    def __init__(self, key):
+        k1, k2, k3 = jax.random.split(key, 3)
+        self.encoder = eqx.nn.Linear(64, 16, key=k1)
+        self.field = Field(eqx.nn.MLP(17, 16, 32, 2, activation=jnp.tanh, key=k2))
+        self.decoder = eqx.nn.Linear(16, 10, key=k3)
+
+    def node(self):
+        return nde.NeuralODE(self.field, diffrax.Tsit5(),
+                             diffrax.PIDController(rtol=1e-4, atol=1e-4), max_steps=1024)
+
+
+def loss(model, data, key, method):
+    x, y = data
+    k_batch, k_local = jax.random.split(key)
+    idx = jax.random.choice(k_batch, x.shape[0], (256,), replace=False)
+    h0, node = jax.vmap(model.encoder)(x[idx]), model.node()
+    if method == "unregularized":
+        sol, penalty = node(h0, ts), 0.0
+    elif method == "error":  # R_E over the accepted steps
+        sol = node(h0, ts, heuristics=True)
+        penalty = sol.heuristics.error
+    else:  # the local penalty at one accepted step, drawn at random
+        sol, local = nde.local_regularization(node, h0, ts, key=k_local, sampling="biased")
+        penalty = local.value
+    logits = jax.vmap(model.decoder)(sol.ys[-1])
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y[idx]).mean() + 100.0 * penalty
+
+
+@eqx.filter_jit
+def evaluate(model):
+    sol = model.node()(jax.vmap(model.encoder)(x_test), ts)
+    accuracy = jnp.mean(jnp.argmax(jax.vmap(model.decoder)(sol.ys[-1]), -1) == y_test)
+    return accuracy, sol.nfe
+
+
+results = {}
+for method in ("unregularized", "error", "local-biased"):
+    out = fit(lambda m, data, key: loss(m, data, key, method), Classifier(jax.random.key(0)),
+              optax.adam(1e-2), steps=300, key=jax.random.key(1), data=(x_train, y_train),
+              compile_first=True, progress=False)
+    accuracy, nfe = evaluate(out.model)
+    results[method] = dict(metric=float(accuracy), test_nfe=float(nfe),
+                           train_s=float(out.history_wall_time[-1]))
 for m, r in results.items():
     print(f"{m:14s}: test accuracy {100 * r['metric']:.1f}%, NFE per prediction {r['test_nfe']:.0f}, "
           f"training {r['train_s']:.1f} s")
@@ -105,7 +169,8 @@ fig.tight_layout()
 
 # %% [markdown]
 # The regularized networks reach the same accuracy with fewer function evaluations per
-# prediction. `benchmarks/nde_regularization.py` runs the full comparison (more steps,
+# prediction. (`jaxsci.core.fit` is jaxsci's one training loop: jitted optax steps with
+# NaN/inf checks.) `benchmarks/nde_regularization.py` runs the full comparison (more steps,
 # several seeds, the spiral and SDE experiments, and the TayNODE, RNODE and STEER
 # baselines); its figures are in `benchmarks/RESULTS.md`.
 #
@@ -113,8 +178,11 @@ fig.tight_layout()
 #
 # * `node(y0, ts, heuristics=True)` returns `sol.heuristics.error` ($R_E$) and, with
 #   `stiffness=True`, `sol.heuristics.stiffness` ($R_S$); add them to the loss.
-# * `nde.local_regularization(node, y0, ts, key)` returns the solution and the local
+# * `nde.local_regularization(node, y0, ts, key=key)` returns the solution and the local
 #   penalty; it works with `diffrax.BacksolveAdjoint`.
-# * With plain diffrax, wrap the solver: `nde.HeuristicsSolver(diffrax.Tsit5(), rtol, atol,
-#   stiffness=False)` and read `sol.solver_state[1].error` from
-#   `SaveAt(solver_state=True)`.
+# * Every solve returns `sol.result` (a `jaxsci.core.RESULTS` code); by default a failed
+#   solve (too many steps, NaN/inf) raises, with `throw=False` it returns the code.
+# * A diffrax field `f(t, y, args)` goes in as `nde.DiffraxField(f, args)`.
+# * With plain diffrax, wrap the solver: `nde.HeuristicsSolver(diffrax.Tsit5(), controller)`
+#   (it reads rtol/atol from the controller that `diffeqsolve` uses) and read
+#   `nde.read_heuristics(sol).error` from a solve with `SaveAt(..., solver_state=True)`.

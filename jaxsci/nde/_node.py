@@ -12,7 +12,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 from ..core._results import RESULTS, nonfinite, raise_if_failed
 from ..internal import check_key
 from ._field import as_field
-from ._guard import NonfiniteWatch
+from ._guard import NonfiniteWatch, stopped_by_nonfinite
 from ._heuristics import initial_step_size, scaled_error
 from ._nfe import EXPLICIT_RK, FirstAcceptCounter, evals_per_step, is_fsal, nfe_count
 from ._solver import Heuristics, HeuristicsSolver, controller_tolerances
@@ -150,9 +150,10 @@ def solution_from(
     failed = result != RESULTS.successful
     diagnosis = bad_inputs | (nonfinite(sol.ys) & ~failed)
     if watched:
-        # A solve stopped (max_steps, dt_min) while its latest attempt was NaN/inf was
-        # stopped by the NaN/inf, not by the step count.
-        diagnosis = diagnosis | (failed & _controller_state(sol)[1])
+        # A solve stopped (max_steps, dt_min) by NaN/inf attempts was stopped by the
+        # NaN/inf, not by the step count.
+        num_rejected = sol.stats["num_rejected_steps"]
+        diagnosis = diagnosis | (failed & stopped_by_nonfinite(_controller_state(sol), num_rejected))
     result = RESULTS.where(diagnosis, RESULTS.nonfinite_values, result)
     totals = None
     if heuristics:

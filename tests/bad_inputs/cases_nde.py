@@ -1,18 +1,49 @@
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from _case import BadInput
 
 from jaxsci import nde
 
+NAN = float("nan")
+TS = jnp.array([0.0, 1.0])
+PID = diffrax.PIDController(rtol=1e-3, atol=1e-3)
+
+
+def _node(field=lambda t, y: -y, **kwargs):
+    return nde.NeuralODE(field, max_steps=kwargs.pop("max_steps", 64), **kwargs)
+
+
+def _sde():
+    return nde.NeuralSDE(lambda t, y: -y, lambda t, y: 0.1 * jnp.ones_like(y), max_steps=64)
+
+
+class _ArgsField(eqx.Module):
+    def __call__(self, t, y, args):
+        return -y
+
+
+def _heuristics_solve(save_state, solver=None):
+    solver = nde.HeuristicsSolver(diffrax.Tsit5(), PID) if solver is None else solver
+    sol = diffrax.diffeqsolve(
+        diffrax.ODETerm(lambda t, y, args: -y), solver, 0.0, 1.0, 0.1, jnp.ones(2),
+        stepsize_controller=PID, saveat=diffrax.SaveAt(t1=True, solver_state=save_state),
+    )
+    return nde.read_heuristics(sol)
+
+
+def _jit(fn, *args):
+    return jax.block_until_ready(jax.jit(fn)(*args))
+
 CASES = [
-    BadInput("node-missing-max-steps", lambda: nde.NeuralODE(lambda t, y: y), ValueError, "max_steps is missing"),
-    BadInput("node-max-steps-zero", lambda: nde.NeuralODE(lambda t, y: y, max_steps=0), ValueError, "positive integer"),
-    BadInput("node-max-steps-float", lambda: nde.NeuralODE(lambda t, y: y, max_steps=2.5), ValueError, "positive integer"),
-    BadInput("node-max-steps-bool", lambda: nde.NeuralODE(lambda t, y: y, max_steps=True), ValueError, "positive integer"),
-    BadInput("node-vf-not-callable", lambda: nde.NeuralODE(3.0, max_steps=8), TypeError, "callable"),
+    BadInput("nde-node-missing-max-steps", lambda: nde.NeuralODE(lambda t, y: y), ValueError, "max_steps is missing"),
+    BadInput("nde-node-max-steps-zero", lambda: nde.NeuralODE(lambda t, y: y, max_steps=0), ValueError, "positive integer"),
+    BadInput("nde-node-max-steps-float", lambda: nde.NeuralODE(lambda t, y: y, max_steps=2.5), ValueError, "positive integer"),
+    BadInput("nde-node-max-steps-bool", lambda: nde.NeuralODE(lambda t, y: y, max_steps=True), ValueError, "positive integer"),
+    BadInput("nde-node-vf-not-callable", lambda: nde.NeuralODE(3.0, max_steps=8), TypeError, "callable"),
     BadInput(
-        "node-constant-step-no-dt0",
+        "nde-node-constant-step-no-dt0",
         lambda: nde.NeuralODE(lambda t, y: y, diffrax.Euler(), diffrax.ConstantStepSize(), max_steps=8)(
             jnp.ones(2), jnp.array([0.0, 1.0])
         ),
@@ -20,15 +51,15 @@ CASES = [
         "dt0",
     ),
     BadInput(
-        "nfe-implicit-solver",
+        "nde-nfe-implicit-solver",
         lambda: nde.nfe_count(diffrax.Kvaerno5(), jnp.array(3)),
         ValueError,
         "explicit Runge-Kutta",
     ),
-    BadInput("node-max-steps-str", lambda: nde.NeuralODE(lambda t, y: y, max_steps="8"), ValueError, "positive integer"),
-    BadInput("node-implicit-solver", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Kvaerno5(), max_steps=8), ValueError, "explicit Runge-Kutta"),
+    BadInput("nde-node-max-steps-str", lambda: nde.NeuralODE(lambda t, y: y, max_steps="8"), ValueError, "positive integer"),
+    BadInput("nde-node-implicit-solver", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Kvaerno5(), max_steps=8), ValueError, "explicit Runge-Kutta"),
     BadInput(
-        "heuristics-constant-step",
+        "nde-heuristics-constant-step",
         lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Euler(), diffrax.ConstantStepSize(), max_steps=8)(
             jnp.ones(2), jnp.array([0.0, 1.0]), dt0=0.1, heuristics=True
         ),
@@ -36,7 +67,7 @@ CASES = [
         "adaptive",
     ),
     BadInput(
-        "stiffness-bosh3",
+        "nde-stiffness-bosh3",
         lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Bosh3(), max_steps=64)(
             jnp.ones(2), jnp.array([0.0, 1.0]), stiffness=True
         ),
@@ -44,7 +75,7 @@ CASES = [
         "Tsit5",
     ),
     BadInput(
-        "heuristics-non-pid-controller",
+        "nde-heuristics-non-pid-controller",
         lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Tsit5(), diffrax.StepTo(ts=jnp.linspace(0, 1, 5)), max_steps=8)(
             jnp.ones(2), jnp.array([0.0, 1.0]), heuristics=True
         ),
@@ -52,47 +83,47 @@ CASES = [
         "PIDController",
     ),
     BadInput(
-        "local-bad-sampling",
+        "nde-local-bad-sampling",
         lambda: nde.local_regularization(
-            nde.NeuralODE(lambda t, y: -y, max_steps=64), jnp.ones(2), jnp.array([0.0, 1.0]), jax.random.key(0), sampling="uniform"
+            nde.NeuralODE(lambda t, y: -y, max_steps=64), jnp.ones(2), jnp.array([0.0, 1.0]), key=jax.random.key(0), sampling="uniform"
         ),
         ValueError,
         "unbiased",
     ),
     BadInput(
-        "local-int-key",
-        lambda: nde.local_regularization(nde.NeuralODE(lambda t, y: -y, max_steps=64), jnp.ones(2), jnp.array([0.0, 1.0]), 0),
+        "nde-local-int-key",
+        lambda: nde.local_regularization(nde.NeuralODE(lambda t, y: -y, max_steps=64), jnp.ones(2), jnp.array([0.0, 1.0]), key=0),
         TypeError,
         "key",
     ),
-    BadInput("taynode-order-zero", lambda: nde.TayNODEField(lambda t, y: -y, 0), ValueError, "order"),
-    BadInput("steer-negative-width", lambda: nde.steer_end_time(jax.random.key(0), 1.0, -0.1), ValueError, "half_width"),
-    BadInput("sde-fsal-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.Tsit5(), max_steps=8), ValueError, "Heun"),
-    BadInput("sde-drift-not-callable", lambda: nde.NeuralSDE(1.0, lambda t, y: y, max_steps=8), TypeError, "callable"),
-    BadInput("sde-missing-max-steps", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y), ValueError, "max_steps is missing"),
+    BadInput("nde-taynode-order-zero", lambda: nde.TayNODEField(lambda t, y: -y, 0), ValueError, "order"),
+    BadInput("nde-steer-negative-width", lambda: nde.steer_end_time(1.0, -0.1, key=jax.random.key(0)), ValueError, "half_width"),
+    BadInput("nde-sde-fsal-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.Tsit5(), max_steps=8), ValueError, "Heun"),
+    BadInput("nde-sde-drift-not-callable", lambda: nde.NeuralSDE(1.0, lambda t, y: y, max_steps=8), TypeError, "callable"),
+    BadInput("nde-sde-missing-max-steps", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y), ValueError, "max_steps is missing"),
     BadInput(
-        "sde-zero-dt0",
-        lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, max_steps=8)(jnp.ones(2), jnp.array([0.0, 1.0]), jax.random.key(0), dt0=0.0),
+        "nde-sde-zero-dt0",
+        lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, max_steps=8)(jnp.ones(2), jnp.array([0.0, 1.0]), key=jax.random.key(0), dt0=0.0),
         ValueError,
         "dt0",
     ),
     BadInput(
-        "sde-constant-controller",
+        "nde-sde-constant-controller",
         lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.Heun(), diffrax.ConstantStepSize(), max_steps=8),
         ValueError,
         "PIDController",
     ),
-    BadInput("node-euler-adaptive", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Euler(), max_steps=8), ValueError, "ConstantStepSize"),
-    BadInput("node-reversible-solver", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.ReversibleHeun(), max_steps=8), ValueError, "reversible"),
-    BadInput("node-implicit-solver-says-what-instead", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Kvaerno5(), max_steps=8), ValueError, "use an explicit solver"),
+    BadInput("nde-node-euler-adaptive", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Euler(), max_steps=8), ValueError, "ConstantStepSize"),
+    BadInput("nde-node-reversible-solver", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.ReversibleHeun(), max_steps=8), ValueError, "reversible"),
+    BadInput("nde-node-implicit-solver-says-what-instead", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Kvaerno5(), max_steps=8), ValueError, "use an explicit solver"),
     BadInput(
-        "node-stepto-controller",
+        "nde-node-stepto-controller",
         lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Tsit5(), diffrax.StepTo(ts=jnp.linspace(0, 1, 5)), max_steps=8),
         ValueError,
         "ConstantStepSize",
     ),
     BadInput(
-        "heuristics-backsolve-adjoint",
+        "nde-heuristics-backsolve-adjoint",
         lambda: nde.NeuralODE(lambda t, y: -y, adjoint=diffrax.BacksolveAdjoint(), max_steps=64)(
             jnp.ones(2), jnp.array([0.0, 1.0]), heuristics=True
         ),
@@ -100,22 +131,76 @@ CASES = [
         "RecursiveCheckpointAdjoint",
     ),
     BadInput(
-        "sde-heuristics-backsolve-adjoint",
+        "nde-sde-heuristics-backsolve-adjoint",
         lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, adjoint=diffrax.BacksolveAdjoint(), max_steps=8)(
-            jnp.ones(2), jnp.array([0.0, 1.0]), jax.random.key(0), dt0=0.1, heuristics=True
+            jnp.ones(2), jnp.array([0.0, 1.0]), key=jax.random.key(0), dt0=0.1, heuristics=True
         ),
         ValueError,
         "RecursiveCheckpointAdjoint",
     ),
-    BadInput("sde-euler-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.Euler(), max_steps=8), ValueError, "Heun"),
-    BadInput("sde-srk-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.ShARK(), max_steps=8), ValueError, "not supported"),
+    BadInput("nde-sde-euler-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.Euler(), max_steps=8), ValueError, "Heun"),
+    BadInput("nde-sde-srk-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.ShARK(), max_steps=8), ValueError, "not supported"),
     BadInput(
-        "local-biased-direct-adjoint",
+        "nde-local-biased-direct-adjoint",
         lambda: nde.local_regularization(
             nde.NeuralODE(lambda t, y: -y, adjoint=diffrax.DirectAdjoint(), max_steps=64), jnp.ones(2), jnp.array([0.0, 1.0]),
-            jax.random.key(0), sampling="biased",
+            key=jax.random.key(0), sampling="biased",
         ),
         ValueError,
         "DirectAdjoint",
     ),
+    # --- the field's signature
+    BadInput("nde-field-diffrax-signature", lambda: _node(lambda t, y, args: -y), TypeError, "DiffraxField"),
+    BadInput("nde-field-module-with-args", lambda: _node(_ArgsField()), TypeError, "DiffraxField"),
+    BadInput("nde-field-one-argument", lambda: _node(lambda y: -y), TypeError, "(t, y)"),
+    BadInput("nde-field-control-term", lambda: _node(diffrax.ControlTerm(lambda t, y, args: y, lambda t0, t1: t1 - t0)), TypeError, "not supported"),
+    BadInput("nde-diffrax-field-two-args", lambda: nde.DiffraxField(lambda t, y: -y), TypeError, "needs no adapter"),
+    BadInput("nde-diffrax-field-not-callable", lambda: nde.DiffraxField(3.0), TypeError, "callable"),
+    BadInput("nde-sde-drift-diffrax-signature", lambda: nde.NeuralSDE(lambda t, y, args: -y, lambda t, y: y, max_steps=8), TypeError, "DiffraxField"),
+    BadInput("nde-sde-diffusion-one-argument", lambda: nde.NeuralSDE(lambda t, y: -y, lambda y: y, max_steps=8), TypeError, "diffusion"),
+    # --- y0, ts, dt0, max_steps at Python time
+    BadInput("nde-y0-nan", lambda: _node()(jnp.array([1.0, NAN]), TS), ValueError, "NaN or inf"),
+    BadInput("nde-y0-inf-in-pytree", lambda: _node(lambda t, y: y)((jnp.ones(2), jnp.array(float("inf"))), TS), ValueError, "NaN or inf"),
+    BadInput("nde-y0-integer", lambda: _node()(jnp.array([1, 2]), TS), TypeError, "floating"),
+    BadInput("nde-dt0-zero", lambda: _node()(jnp.ones(2), TS, dt0=0.0), ValueError, "dt0 must be a positive"),
+    BadInput("nde-dt0-negative", lambda: _node()(jnp.ones(2), TS, dt0=-0.1), ValueError, "dt0 must be a positive"),
+    BadInput("nde-dt0-nan", lambda: _node()(jnp.ones(2), TS, dt0=NAN), ValueError, "finite"),
+    BadInput("nde-ts-nan", lambda: _node()(jnp.ones(2), [0.0, NAN]), ValueError, "ts must be finite"),
+    BadInput("nde-ts-decreasing", lambda: _node()(jnp.ones(2), jnp.array([0.0, 1.0, 0.5])), ValueError, "increasing"),
+    BadInput("nde-ts-constant", lambda: _node()(jnp.ones(2), jnp.array([1.0, 1.0])), ValueError, "increasing"),
+    BadInput("nde-ts-single-time", lambda: _node()(jnp.ones(2), jnp.array([1.0])), ValueError, "at least two"),
+    BadInput("nde-ts-2d", lambda: _node()(jnp.ones(2), jnp.ones((2, 2))), ValueError, "1-D"),
+    BadInput("nde-max-steps-negative", lambda: _node(max_steps=-5), ValueError, "positive integer"),
+    BadInput("nde-max-steps-array", lambda: _node(max_steps=jnp.array(8)), ValueError, "positive integer"),
+    BadInput("nde-sample-key-int", lambda: _node()(jnp.ones(2), TS, key=0), TypeError, "key"),
+    BadInput("nde-sample-key-old-name", lambda: _node()(jnp.ones(2), TS, sample_key=jax.random.key(0)), TypeError, "sample_key"),
+    # --- one source of tolerances, and reading the heuristics of a plain diffrax solve
+    BadInput("nde-heuristics-solver-tolerances-given-as-floats", lambda: nde.HeuristicsSolver(diffrax.Tsit5(), 1e-3), TypeError, "reads rtol/atol from the controller"),
+    BadInput("nde-heuristics-solver-rtol-given-twice", lambda: nde.HeuristicsSolver(diffrax.Tsit5(), PID, rtol=1e-6), TypeError, "rtol"),
+    BadInput("nde-heuristics-solver-constant-controller", lambda: nde.HeuristicsSolver(diffrax.Tsit5(), diffrax.ConstantStepSize()), ValueError, "PIDController"),
+    BadInput("nde-heuristics-solver-euler", lambda: nde.HeuristicsSolver(diffrax.Euler(), PID), ValueError, "adaptive solver"),
+    BadInput("nde-heuristics-solver-stiffness-bosh3", lambda: nde.HeuristicsSolver(diffrax.Bosh3(), PID, stiffness=True), ValueError, "Tsit5"),
+    BadInput("nde-heuristics-solver-int-key", lambda: nde.HeuristicsSolver(diffrax.Tsit5(), PID, key=1), TypeError, "key"),
+    BadInput("nde-read-heuristics-without-solver-state", lambda: _heuristics_solve(False), ValueError, "solver_state=True"),
+    BadInput("nde-read-heuristics-plain-solver", lambda: _heuristics_solve(True, diffrax.Tsit5()), ValueError, "not a HeuristicsSolver"),
+    BadInput("nde-read-heuristics-not-a-solution", lambda: nde.read_heuristics(jnp.ones(2)), TypeError, "diffrax.Solution"),
+    # --- keys keyword-only, SDE and local inputs
+    BadInput("nde-sde-key-positional", lambda: _sde()(jnp.ones(2), TS, jax.random.key(0), dt0=0.1), TypeError, "positional"),
+    BadInput("nde-sde-dt0-none", lambda: _sde()(jnp.ones(2), TS, key=jax.random.key(0), dt0=None), ValueError, "dt0"),
+    BadInput("nde-sde-y0-nan", lambda: _sde()(jnp.array([NAN, 1.0]), TS, key=jax.random.key(0), dt0=0.1), ValueError, "NaN or inf"),
+    BadInput("nde-sde-ts-nan", lambda: _sde()(jnp.ones(2), jnp.array([0.0, NAN]), key=jax.random.key(0), dt0=0.1), ValueError, "ts must be finite"),
+    BadInput("nde-local-ts-nan", lambda: nde.local_regularization(_node(), jnp.ones(2), [0.0, NAN], key=jax.random.key(0)), ValueError, "ts must be finite"),
+    BadInput("nde-local-not-a-node", lambda: nde.local_regularization(lambda t, y: -y, jnp.ones(2), TS, key=jax.random.key(0)), TypeError, "NeuralODE"),
+    BadInput("nde-local-key-positional", lambda: nde.local_regularization(_node(), jnp.ones(2), TS, jax.random.key(0)), TypeError, "positional"),
+    BadInput("nde-steer-int-key", lambda: nde.steer_end_time(1.0, 0.5, key=3), TypeError, "key"),
+    BadInput("nde-rnode-missing-key", lambda: nde.rnode_field(lambda t, y: -y, jnp.ones(2), key=None), TypeError, "key"),
+    # --- traced arguments: the failure is caught inside jit with the right message
+    BadInput("nde-jit-max-steps", lambda: _jit(lambda y: _node(lambda t, y: -1000.0 * y, max_steps=3)(y, jnp.array([0.0, 10.0])).ys, jnp.ones(2)), Exception, "max_steps"),
+    BadInput("nde-jit-nan-y0", lambda: _jit(lambda y: _node()(y, TS).ys, jnp.array([NAN, 1.0])), Exception, "NaN or infinity"),
+    BadInput("nde-jit-nan-y0-is-not-max-steps", lambda: _jit(lambda y: _node()(y, TS, dt0=0.1).ys, jnp.array([NAN, 1.0])), Exception, "NaN or infinity"),
+    BadInput("nde-jit-nan-ts", lambda: _jit(lambda ts: _node()(jnp.ones(2), ts).ys, jnp.array([0.0, NAN])), Exception, "NaN or infinity"),
+    BadInput("nde-jit-dt0-zero", lambda: _jit(lambda d: _node()(jnp.ones(2), TS, dt0=d).ys, jnp.asarray(0.0)), Exception, "dt0 must be positive"),
+    BadInput("nde-jit-ts-decreasing", lambda: _jit(lambda ts: _node()(jnp.ones(2), ts).ys, jnp.array([0.0, 1.0, 0.5])), Exception, "increasing"),
+    BadInput("nde-jit-nan-field", lambda: _jit(lambda y: _node(lambda t, y: y * jnp.nan)(y, TS).ys, jnp.ones(2)), Exception, "NaN or infinity"),
+    BadInput("nde-jit-sde-nan-y0", lambda: _jit(lambda y: _sde()(y, TS, key=jax.random.key(0), dt0=0.1).ys, jnp.array([NAN, 1.0])), Exception, "NaN or infinity"),
 ]

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxsci import pde, pinn, taylor
+from jaxsci import core, pde, pinn, taylor
 
 
 class SineGordonBall(pde.PDEProblem):
@@ -52,23 +52,24 @@ def main(dim: int = 50, steps: int = 2000, backend=None, progress: bool = True) 
     problem = SineGordonBall(dim)
     backend = backend or taylor.SparseSTDE(8)  # try taylor.Exact() or taylor.DenseSTDE(8)
     net = eqx.nn.MLP(dim, "scalar", 64, 2, activation=jnp.tanh, key=jax.random.key(0))
-    test = problem.test_points(jax.random.key(9), 1000)
+    test = problem.test_points(1000, key=jax.random.key(9))
     exact = jax.vmap(problem.solution)(test)
 
     def loss(model, points, key):
-        return pinn.residual_loss(problem, problem.hard_constraint(model), points, backend, key)
+        return pinn.residual_loss(problem, problem.hard_constraint(model), points, backend, key=key)
 
     def error(model):
-        return pinn.relative_l2(problem.hard_constraint(model), exact, test)
+        return core.relative_l2(jax.vmap(problem.hard_constraint(model))(test), exact)
 
+    # the optimizer is one object: optax.lbfgs() (on a fixed set of points) swaps in for Adam
     result = pinn.train(
-        net, loss, optax.adam(optax.linear_schedule(2e-3, 0.0, steps)), steps,
-        key=jax.random.key(1), sample_points=lambda k: problem.domain.sample(k, 100),
-        evaluate=error, eval_every=max(steps // 4, 1), progress=progress,
+        net, loss, optax.adam(optax.linear_schedule(2e-3, 0.0, steps)), steps=steps,
+        key=jax.random.key(1), sample=lambda k: pinn.uniform(problem.domain, 100, key=k),
+        evaluate=error, chunk=max(steps // 4, 1), progress=progress,
     )
-    print(f"{problem.name}: relative L2 error {float(error(net)):.2e} -> {result.error[-1]:.2e} "
-          f"after {steps} steps ({result.wall_time[-1]:.1f} s)")
-    return float(result.error[-1])
+    print(f"{problem.name}: relative L2 error {float(error(net)):.2e} -> {result.history_error[-1]:.2e} "
+          f"after {steps} steps ({result.history_wall_time[-1]:.1f} s)")
+    return float(result.history_error[-1])
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import optax
 
-from jaxsci import pinn, taylor
+from jaxsci import core, pinn, taylor
 from jaxsci.pde.highdim import BallProblem
 
 notebook_start = time.perf_counter()
@@ -73,12 +73,12 @@ notebook_start = time.perf_counter()
 # where $\mathcal I$ is a fresh random set of $B$ coordinates for every point and step
 # (sparse STDE, each $\partial^2_{x_i}u_\theta$ from one second-order jet).
 # `BallProblem(d, "two_body", "allen_cahn")` holds the exact solution, the source and the
-# hard constraint; `pinn.residual_loss(problem, u, points, backend, key)` is the loss.
+# hard constraint; `pinn.residual_loss(problem, u, points, backend, key=key)` is the loss.
 
 # %%
 dim = 100
 problem = BallProblem(dim, "two_body", "allen_cahn")
-test = problem.test_points(jax.random.key(9), 2000)
+test = problem.test_points(2000, key=jax.random.key(9))
 exact = jax.vmap(problem.solution)(test)
 
 
@@ -86,21 +86,22 @@ def make_loss(backend):
     """The PINN loss with the given derivative backend: the only line that changes."""
 
     def loss(model, points, key):
-        return pinn.residual_loss(problem, problem.hard_constraint(model), points, backend, key)
+        return pinn.residual_loss(problem, problem.hard_constraint(model), points, backend, key=key)
 
     return loss
 
 
 def error(model):
-    return pinn.relative_l2(problem.hard_constraint(model), exact, test)
+    return core.relative_l2(jax.vmap(problem.hard_constraint(model))(test), exact)
 
 
-def fit(backend, steps, lr=2e-3, batch=100, width=64, eval_every=100):
+def train(backend, steps, lr=2e-3, batch=100, width=64, eval_every=100):
+    """`pinn.train` is `core.fit` with fresh collocation points every step (`sample=`)."""
     net = eqx.nn.MLP(dim, "scalar", width, 2, activation=jnp.tanh, key=jax.random.key(0))
     return pinn.train(
-        net, make_loss(backend), optax.adam(optax.linear_schedule(lr, 0.0, steps)), steps,
-        key=jax.random.key(1), sample_points=lambda k: problem.domain.sample(k, batch),
-        evaluate=error, eval_every=eval_every, progress=False,
+        net, make_loss(backend), optax.adam(optax.linear_schedule(lr, 0.0, steps)), steps=steps,
+        key=jax.random.key(1), sample=lambda k: pinn.uniform(problem.domain, batch, key=k),
+        evaluate=error, chunk=eval_every, progress=False,
     )
 
 
@@ -116,13 +117,13 @@ print(f"{problem.name}: relative L2 error of the untrained network {float(eqx.fi
 
 # %%
 steps = 500
-stde = fit(taylor.SparseSTDE(16), steps)
-print(f"SparseSTDE(16): relative L2 error {stde.error[-1]:.2e} after {steps} steps, "
-      f"{stde.wall_time[-1]:.1f} s including compilation")
+stde = train(taylor.SparseSTDE(16), steps)
+print(f"SparseSTDE(16): relative L2 error {stde.history_error[-1]:.2e} after {steps} steps, "
+      f"{stde.history_wall_time[-1]:.1f} s including compilation")
 
 fig, ax = plt.subplots(figsize=(6, 4))
-ax.semilogy(stde.steps, stde.error, "o-", label="relative L2 error (2000 test points)")
-ax.semilogy(stde.steps, stde.loss, "s--", label="training loss (mean over 100 steps)")
+ax.semilogy(stde.history_step, stde.history_error, "o-", label="relative L2 error (2000 test points)")
+ax.semilogy(stde.history_step, stde.history_loss, "s--", label="training loss (mean over 100 steps)")
 ax.set_xlabel("Adam steps")
 ax.set_title(f"two-body Allen-Cahn, d = {dim}, SparseSTDE(16)")
 ax.legend()
@@ -136,11 +137,11 @@ plt.show()
 # Adam step is timed (after compilation) with sparse STDE, dense STDE (16 Rademacher tangents,
 # $\widehat{\Delta u} = \frac1B\sum_b D^2u[v_b, v_b]$), the exact Laplacian by collapsed
 # Taylor mode (all $d$ directions) and the exact Laplacian from the full Hessian
-# (forward-over-reverse AD, the textbook PINN way). Passing any of them to `fit` above trains
-# with it.
+# (forward-over-reverse AD, the textbook PINN way). Passing any of them to `train` above
+# trains with it; so does swapping the optimizer object (`optax.lbfgs()` for Adam).
 
 # %%
-points = problem.domain.sample(jax.random.key(5), 100)
+points = problem.domain.sample(100, key=jax.random.key(5))
 optimizer = optax.adam(1e-3)
 params, static = eqx.partition(stde.model, eqx.is_inexact_array)
 opt_state = optimizer.init(params)
@@ -175,7 +176,7 @@ for name, ms, loss in rows:
 loss_exact = rows[2][2]
 for unbiased in (False, True):
     values = [float(pinn.residual_loss(problem, problem.hard_constraint(stde.model), points,
-                                       taylor.SparseSTDE(16), jax.random.key(200 + i), unbiased=unbiased))
+                                       taylor.SparseSTDE(16), key=jax.random.key(200 + i), unbiased=unbiased))
               for i in range(20)]
     print(f"SparseSTDE(16), unbiased={unbiased!s:5s}: mean loss over 20 keys {np.mean(values):.4e} "
           f"+- {np.std(values, ddof=1) / np.sqrt(20):.1e}   (exact loss {loss_exact:.4e})")

@@ -80,14 +80,14 @@ def causal_weights(slice_losses: Float[Array, " m"], epsilon: float = 1.0) -> Fl
 
     Example:
         >>> causal_weights(jnp.array([1.0, 2.0]), epsilon=0.5)
-        Array([1.       , 0.6065307], dtype=float32)
+        Array([1.        , 0.60653067], dtype=float32)
     """
     epsilon = _check_epsilon(epsilon)
     if not hasattr(slice_losses, "ndim") or slice_losses.ndim != 1:
         raise ValueError(f"`slice_losses` must be a vector (one loss per time slice), got shape {slice_losses.shape}.")
     cumulative = jnp.concatenate([jnp.zeros(1, slice_losses.dtype), jnp.cumsum(slice_losses)[:-1]])
-    epsilon = jnp.asarray(epsilon, cumulative.dtype)
-    return jax.lax.stop_gradient(jnp.exp(-epsilon * cumulative))
+    strength = jnp.asarray(epsilon, cumulative.dtype)
+    return jax.lax.stop_gradient(jnp.exp(-strength * cumulative))
 
 
 def causal_residual_loss(
@@ -111,9 +111,9 @@ def causal_residual_loss(
         span = eqx.error_if(span, ~(span > 0), message + ".")
     elif not float(t1) > float(t0):
         raise ValueError(f"{message}, got t0={t0}, t1={t1}.")
-    t0 = jnp.asarray(t0, times.dtype)
+    start = jnp.asarray(t0, times.dtype)
     span = jnp.asarray(span, times.dtype)
-    scaled = (times - t0) / span * jnp.asarray(num_slices, times.dtype)
+    scaled = (times - start) / span * jnp.asarray(num_slices, times.dtype)
     slice_index = jnp.clip(scaled.astype(jnp.int32), 0, num_slices - 1)
     sums = jnp.zeros(num_slices, residuals.dtype).at[slice_index].add(residuals**2)
     counts = jnp.zeros(num_slices, residuals.dtype).at[slice_index].add(jnp.ones_like(residuals))

@@ -13,11 +13,13 @@ basis of Neural Spectral Methods (Du, Chalapathi, Krishnapriyan, ICLR 2024).
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._axis import apply_matrix, normalize_axis, resize_last
+from ..internal import check_positive_int
+from ._axis import apply_matrix, check_order, check_size, normalize_axis, resize_last
 
 
 def _derivative_matrix(m: int) -> np.ndarray:
@@ -69,6 +71,11 @@ def _gram_matrix(m: int) -> np.ndarray:
     return np.where(even, g, 0.0)
 
 
+def _check_points(n) -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"a Chebyshev grid needs an integer n >= 2 points, got {n!r}.")
+
+
 class Chebyshev(eqx.Module):
     """Chebyshev basis ``T_0 .. T_{modes-1}`` on ``interval = (lo, hi)``.
 
@@ -76,7 +83,8 @@ class Chebyshev(eqx.Module):
         >>> basis = Chebyshev(16, (0.0, 1.0))
         >>> t = basis.grid(16)
         >>> c = basis.transform(jnp.exp(t))
-        >>> basis.evaluate(basis.derivative(c), jnp.array([0.5]))  # ~ exp(0.5)
+        >>> basis.evaluate(basis.derivative(c), jnp.array([0.5])).round(4)  # exp(0.5)
+        Array([1.6487], dtype=float32)
     """
 
     modes: int = eqx.field(static=True)
@@ -96,6 +104,7 @@ class Chebyshev(eqx.Module):
 
     @property
     def size(self) -> int:
+        """Number of coefficients, ``modes``."""
         return self.modes
 
     @property
@@ -103,14 +112,15 @@ class Chebyshev(eqx.Module):
         return (self.interval[1] - self.interval[0]) / 2
 
     def exact_grid_size(self) -> int:
+        """Smallest Gauss-Lobatto grid that holds every coefficient exactly: ``modes``."""
         return self.modes
 
-    def grid(self, n: int) -> Float[Array, " n"]:
+    def grid(self, n: int, dtype=None) -> Float[Array, " n"]:
         """Chebyshev-Gauss-Lobatto points, from ``hi`` (``j = 0``) down to ``lo``."""
-        if n < 2:
-            raise ValueError(f"a Chebyshev grid needs n >= 2 points, got {n}.")
+        _check_points(n)
         lo, hi = self.interval
-        return (lo + hi) / 2 + self._half * jnp.cos(jnp.pi * jnp.arange(n) / (n - 1))
+        j = jnp.arange(n, dtype=dtype or jnp.zeros(()).dtype)
+        return (lo + hi) / 2 + self._half * jnp.cos(jnp.pi * j / (n - 1))
 
     def transform(self, values: Array, axis: int = -1) -> Array:
         """Coefficients of the polynomial interpolant of ``values`` at ``grid(n)`` (DCT-I)."""
@@ -119,44 +129,81 @@ class Chebyshev(eqx.Module):
         n = v.shape[-1]
         if n < 2:
             raise ValueError(f"a Chebyshev transform needs n >= 2 grid values, got {n}.")
+        if not jnp.issubdtype(v.dtype, jnp.inexact):
+            v = v.astype(jnp.zeros(()).dtype)
         ext = jnp.concatenate([v, v[..., -2:0:-1]], axis=-1)
-        c = jnp.fft.rfft(ext, axis=-1).real.astype(values.dtype) / (n - 1)
+        c = jnp.fft.rfft(ext, axis=-1).real.astype(v.dtype) / (n - 1)
         c = c.at[..., 0].multiply(0.5).at[..., n - 1].multiply(0.5)
         return jnp.moveaxis(resize_last(c, self.modes), -1, axis)
 
     def to_grid(self, coeffs: Array, n: int, axis: int = -1) -> Array:
         """Values at the ``n`` Gauss-Lobatto points (any ``n >= 2``)."""
-        axis = normalize_axis(axis, coeffs.ndim)
-        if n < 2:
-            raise ValueError(f"a Chebyshev grid needs n >= 2 points, got {n}.")
+        axis = check_size(self, coeffs, axis)
+        _check_points(n)
         if self.modes > n:  # more coefficients than points: sum directly
-            return self.evaluate(coeffs, self.grid(n).astype(coeffs.dtype), axis)
+            return self._evaluate(coeffs, self.grid(n, coeffs.dtype), axis)
         c = resize_last(jnp.moveaxis(coeffs, axis, -1), n)
         ext = jnp.concatenate([c, c[..., -2:0:-1]], axis=-1)
         f = jnp.fft.rfft(ext, axis=-1).real.astype(coeffs.dtype)
-        sign = (-1.0) ** jnp.arange(n)
-        values = (f + c[..., :1] + c[..., -1:] * sign.astype(coeffs.dtype)) / 2
+        sign = jnp.where(jnp.arange(n) % 2 == 0, 1, -1).astype(c.dtype)
+        sign = sign.reshape((1,) * (c.ndim - 1) + (n,))
+        values = (f + c[..., :1] + c[..., -1:] * sign) / 2
         return jnp.moveaxis(values, -1, axis)
 
     def basis_matrix(self, x: Array) -> Array:
-        """``T_k(s(x))`` at points ``x``: shape ``(len(x), modes)``."""
+        """``T_k(s(x))`` at points ``x`` of the interval: shape ``(len(x), modes)``.
+
+        Points outside the interval are refused: concrete ones at once (``ValueError``),
+        traced ones (under ``jit``) by an ``eqx.error_if`` check at run time. (A Chebyshev
+        series extrapolates badly; rounding of up to ``1e-6`` of the interval length is
+        clipped.)
+        """
+        x = jnp.asarray(x)
+        if x.ndim != 1:
+            raise ValueError(f"`x` must be a 1D array of points, got shape {x.shape}.")
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            x = x.astype(jnp.zeros(()).dtype)
         lo, hi = self.interval
-        s = jnp.clip((2 * x - lo - hi) / (hi - lo), -1.0, 1.0)
+        s = (2 * x - (lo + hi)) / (hi - lo)
+        outside = jnp.abs(s) > 1 + 2e-6
+        message = (
+            f"points outside the interval {self.interval} of the Chebyshev basis; a Chebyshev "
+            "series is only valid on its interval (map the points into it, or build the basis "
+            "on the interval you need)."
+        )
+        if isinstance(outside, jax.core.Tracer):
+            s = eqx.error_if(s, jnp.any(outside), message)
+        elif bool(jnp.any(outside)):
+            bad = np.asarray(x)[np.asarray(outside)]
+            raise ValueError(f"{len(bad)} " + message + f" First: {bad[0]!r}.")
+        s = jnp.clip(s, -1.0, 1.0)
         k = jnp.arange(self.modes, dtype=x.dtype)
         return jnp.cos(k[None, :] * jnp.arccos(s)[:, None])
 
     def evaluate(self, coeffs: Array, x: Array, axis: int = -1) -> Array:
-        """Values at arbitrary points ``x`` in the interval (1D)."""
-        x = jnp.asarray(x, dtype=coeffs.dtype)
+        """Values at arbitrary points ``x`` in the interval (1D); see :meth:`basis_matrix`."""
+        axis = check_size(self, coeffs, axis)
+        return self._evaluate(coeffs, jnp.asarray(x, dtype=coeffs.dtype), axis)
+
+    def _evaluate(self, coeffs, x, axis):
         return apply_matrix(self.basis_matrix(x), coeffs, axis)
 
     def derivative(self, coeffs: Array, order: int = 1, axis: int = -1) -> Array:
-        """Coefficients of ``d^order u / dx^order`` (same number of modes)."""
+        """Coefficients of ``d^order u / dx^order`` (same number of modes; ``order >= 0``).
+
+        Example:
+            >>> basis = Chebyshev(3, (0.0, 2.0))
+            >>> basis.derivative(jnp.array([0.0, 0.0, 1.0]))  # T_2(s) = 2 s^2 - 1, s = x - 1
+            Array([0., 4., 0.], dtype=float32)
+        """
+        check_order(order)
+        axis = check_size(self, coeffs, axis)
         d = np.linalg.matrix_power(_derivative_matrix(self.modes) / self._half, order)
         return apply_matrix(d, coeffs, axis)
 
     def integral(self, coeffs: Array, axis: int = -1) -> Array:
         """Coefficients (``modes + 1``) of ``int_lo^x u``, which vanishes at ``x = lo``."""
+        axis = check_size(self, coeffs, axis)
         return apply_matrix(_integral_matrix(self.modes) * self._half, coeffs, axis)
 
     def multiply_by_x(self, coeffs: Array, axis: int = -1) -> Array:
@@ -164,7 +211,7 @@ class Chebyshev(eqx.Module):
 
         The exact mollifier for an initial value at ``x = lo``: ``u = u_0 + (x - lo) v``.
         """
-        lo, hi = self.interval
+        axis = check_size(self, coeffs, axis)
         m = self.modes
         shift = np.zeros((m + 1, m))
         shift[:m] = np.eye(m)
@@ -172,13 +219,17 @@ class Chebyshev(eqx.Module):
         return apply_matrix(self._half * (_multiply_by_s_matrix(m) + shift), coeffs, axis)
 
     def resize(self, coeffs: Array, modes: int, axis: int = -1) -> Array:
-        axis = normalize_axis(axis, coeffs.ndim)
+        """The same series with ``modes`` coefficients (truncated or zero-padded)."""
+        axis = check_size(self, coeffs, axis, "resize with the basis the coefficients belong to")
+        check_positive_int(modes, "modes")
         return jnp.moveaxis(resize_last(jnp.moveaxis(coeffs, axis, -1), modes), -1, axis)
 
     def with_modes(self, modes: int) -> Chebyshev:
+        """The same interval with ``modes`` polynomials."""
         return Chebyshev(modes, self.interval)
 
     def product_modes(self, other_modes: int) -> int:
+        """Modes of the exact product of a ``modes`` and an ``other_modes`` series."""
         return self.modes + other_modes - 1
 
     def gram(self, weight: str = "uniform") -> np.ndarray:
@@ -198,4 +249,5 @@ class Chebyshev(eqx.Module):
         return _gram_matrix(self.modes) * self._half
 
     def apply_gram(self, coeffs: Array, axis: int, weight: str = "uniform") -> Array:
+        """``G c`` along ``axis`` with the Gram matrix :meth:`gram`."""
         return apply_matrix(self.gram(weight), coeffs, axis)

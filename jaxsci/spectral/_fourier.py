@@ -15,11 +15,20 @@ ICLR 2024, Sec. 3), stored real so that networks act on real arrays.
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._axis import apply_matrix, normalize_axis, resize_last
+from ..internal import check_positive_int
+from ._axis import (
+    apply_matrix,
+    check_grid_size,
+    check_order,
+    check_size,
+    normalize_axis,
+    resize_last,
+)
 
 
 class Fourier(eqx.Module):
@@ -48,15 +57,17 @@ class Fourier(eqx.Module):
 
     @property
     def interval(self) -> tuple[float, float]:
+        """The period ``(0, 1)``."""
         return (0.0, 1.0)
 
     def exact_grid_size(self) -> int:
         """Smallest uniform grid that holds every coefficient exactly (odd, no Nyquist)."""
         return self.size
 
-    def grid(self, n: int) -> Float[Array, " n"]:
+    def grid(self, n: int, dtype=None) -> Float[Array, " n"]:
         """The uniform grid ``x_j = j / n``, ``j = 0 .. n-1``."""
-        return jnp.arange(n) / n
+        check_grid_size(n, 1)
+        return jnp.arange(n, dtype=dtype or jnp.zeros(()).dtype) / n
 
     def transform(self, values: Array, axis: int = -1) -> Array:
         """Coefficients of the trigonometric interpolant of ``values`` on the uniform grid.
@@ -84,17 +95,18 @@ class Fourier(eqx.Module):
         m = self.modes
         a, b = c[..., :m], c[..., m:]
         b = jnp.concatenate([jnp.zeros_like(a[..., :1]), b], axis=-1)
-        return a - 1j * b
+        return jax.lax.complex(a, -b)
 
     def _real(self, z):
         return jnp.concatenate([z.real, -z.imag[..., 1:]], axis=-1)
 
     def to_grid(self, coeffs: Array, n: int, axis: int = -1) -> Array:
         """Values of the series at the uniform grid of ``n`` points (any ``n >= 1``)."""
-        axis = normalize_axis(axis, coeffs.ndim)
+        axis = check_size(self, coeffs, axis)
+        check_grid_size(n, 1)
         m = self.modes
         if m - 1 > n // 2:  # the grid is too coarse for an FFT of these modes: sum directly
-            return self.evaluate(coeffs, self.grid(n).astype(coeffs.dtype), axis)
+            return self._evaluate(coeffs, self.grid(n, coeffs.dtype), axis)
         c = jnp.moveaxis(coeffs, axis, -1)
         z = self._complex(c)
         half = jnp.concatenate([z[..., :1], z[..., 1:] / 2], axis=-1)
@@ -105,41 +117,68 @@ class Fourier(eqx.Module):
         return jnp.moveaxis(values, -1, axis)
 
     def basis_matrix(self, x: Array) -> Array:
-        """``[cos(2 pi k x), sin(2 pi k x)]`` at points ``x``: shape ``(len(x), size)``."""
+        """``[cos(2 pi k x), sin(2 pi k x)]`` at points ``x``: shape ``(len(x), size)``.
+
+        Any real ``x`` is allowed (the series is periodic).
+        """
+        x = jnp.asarray(x)
+        if x.ndim != 1:
+            raise ValueError(f"`x` must be a 1D array of points, got shape {x.shape}.")
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            x = x.astype(jnp.zeros(()).dtype)
         k = jnp.arange(self.modes, dtype=x.dtype)
         phase = 2 * jnp.pi * x[:, None] * k[None, :]
         return jnp.concatenate([jnp.cos(phase), jnp.sin(phase[:, 1:])], axis=-1)
 
     def evaluate(self, coeffs: Array, x: Array, axis: int = -1) -> Array:
-        """Values at arbitrary points ``x`` (1D): ``axis`` is replaced by ``len(x)``."""
-        x = jnp.asarray(x, dtype=coeffs.dtype)
+        """Values at arbitrary points ``x`` (1D): ``axis`` is replaced by ``len(x)``.
+
+        Example:
+            >>> basis = Fourier(4)
+            >>> c = basis.transform(jnp.cos(2 * jnp.pi * basis.grid(7)))
+            >>> basis.evaluate(c, jnp.array([0.0, 0.5])).round(4)
+            Array([ 1., -1.], dtype=float32)
+        """
+        axis = check_size(self, coeffs, axis)
+        return self._evaluate(coeffs, jnp.asarray(x, dtype=coeffs.dtype), axis)
+
+    def _evaluate(self, coeffs, x, axis):
         return apply_matrix(self.basis_matrix(x), coeffs, axis)
 
     def derivative(self, coeffs: Array, order: int = 1, axis: int = -1) -> Array:
-        """Coefficients of ``d^order u / dx^order`` (multiplication by ``(2 pi i k)^order``)."""
-        axis = normalize_axis(axis, coeffs.ndim)
+        """Coefficients of ``d^order u / dx^order`` (multiplication by ``(2 pi i k)^order``).
+
+        ``order`` is an integer >= 0 (antiderivatives of a periodic series need a zero
+        mean; they are not provided).
+
+        Example:
+            >>> basis = Fourier(4)
+            >>> c = basis.transform(jnp.sin(2 * jnp.pi * basis.grid(7)))
+            >>> basis.derivative(c).round(4)  # 2 pi cos(2 pi x)
+            Array([0.    , 6.2832, 0.    , 0.    , 0.    , 0.    , 0.    ], dtype=float32)
+        """
+        check_order(order)
+        axis = check_size(self, coeffs, axis)
         c = jnp.moveaxis(coeffs, axis, -1)
-        k = jnp.arange(self.modes)
-        factor = (2j * jnp.pi * k) ** order
-        out = self._real(self._complex(c) * factor).astype(coeffs.dtype)
+        z = self._complex(c)
+        k = jnp.arange(self.modes, dtype=z.real.dtype)
+        factor = jax.lax.complex(jnp.zeros_like(k), 2 * jnp.pi * k) ** order
+        factor = factor.astype(z.dtype).reshape((1,) * (z.ndim - 1) + (-1,))
+        out = self._real(z * factor).astype(coeffs.dtype)
         return jnp.moveaxis(out, -1, axis)
 
     def resize(self, coeffs: Array, modes: int, axis: int = -1) -> Array:
         """The same series stored with ``modes`` wavenumbers (truncated or zero-padded)."""
-        axis = normalize_axis(axis, coeffs.ndim)
+        axis = check_size(self, coeffs, axis, "resize with the basis the coefficients belong to")
+        check_positive_int(modes, "modes")
         c = jnp.moveaxis(coeffs, axis, -1)
         m = self.modes
-        if c.shape[-1] != self.size:
-            raise ValueError(
-                f"coefficients along axis {axis} have {c.shape[-1]} entries, but this "
-                f"Fourier basis with {m} modes stores {self.size}; resize with the basis "
-                "the coefficients belong to."
-            )
         a = resize_last(c[..., :m], modes)
         b = resize_last(c[..., m:], modes - 1)
         return jnp.moveaxis(jnp.concatenate([a, b], axis=-1), -1, axis)
 
     def with_modes(self, modes: int) -> Fourier:
+        """The same kind of basis with ``modes`` wavenumbers."""
         return Fourier(modes)
 
     def product_modes(self, other_modes: int) -> int:
@@ -158,4 +197,5 @@ class Fourier(eqx.Module):
         return np.diag(w)
 
     def apply_gram(self, coeffs: Array, axis: int, weight: str = "uniform") -> Array:
+        """``G c`` along ``axis`` with the Gram matrix :meth:`gram`."""
         return apply_matrix(self.gram(weight), coeffs, axis)

@@ -94,8 +94,10 @@ def initial_value_mollifier(
         )
     axis = time_axis - basis.ndim
     tv = tb.multiply_by_x(coeffs, axis=axis)
-    u0 = jnp.expand_dims(initial, axis)
-    u0 = tb.with_modes(tb.modes + 1).resize(u0, tb.modes + 1, axis=axis)
+    u0 = jnp.expand_dims(initial.astype(tv.dtype), axis)  # the constant T_0 in time
+    pad = [(0, 0)] * u0.ndim
+    pad[u0.ndim + axis] = (0, tb.modes)
+    u0 = jnp.pad(u0, pad)
     bases = list(basis.bases)
     bases[time_axis] = tb.with_modes(tb.modes + 1)
     return u0 + tv, TensorBasis(tuple(bases))
@@ -127,9 +129,9 @@ def reaction_diffusion_residual(
     return basis.resize(linear, big.modes) + rho * uu, big
 
 
-def _fourier_wavenumbers(basis: Fourier):
+def _fourier_wavenumbers(basis: Fourier, dtype):
     m = basis.modes
-    return jnp.concatenate([jnp.arange(m), jnp.arange(1, m)])
+    return jnp.concatenate([jnp.arange(m, dtype=dtype), jnp.arange(1, m, dtype=dtype)])
 
 
 def stream_function(w: Array, basis, space_axes=(1, 2)) -> Array:
@@ -140,11 +142,11 @@ def stream_function(w: Array, basis, space_axes=(1, 2)) -> Array:
     """
     basis = as_tensor_basis(basis)
     bx, by = (basis.bases[a] for a in space_axes)
-    kx, ky = _fourier_wavenumbers(bx), _fourier_wavenumbers(by)
+    kx, ky = _fourier_wavenumbers(bx, w.dtype), _fourier_wavenumbers(by, w.dtype)
     k2 = (2 * jnp.pi) ** 2 * (kx[:, None] ** 2 + ky[None, :] ** 2)
     inv = jnp.where(k2 == 0, 0.0, 1.0 / jnp.where(k2 == 0, 1.0, k2)).astype(w.dtype)
-    shape = [1] * basis.ndim
-    shape[space_axes[0]], shape[space_axes[1]] = inv.shape
+    shape = [1] * w.ndim
+    shape[space_axes[0] - basis.ndim], shape[space_axes[1] - basis.ndim] = inv.shape
     return w * inv.reshape(shape)
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..internal import check_key, check_positive_int
@@ -31,7 +32,27 @@ from ._tensor import TensorBasis, as_tensor_basis
 
 
 def _dense(key, fan_in, fan_out, dtype):
-    return jax.random.normal(key, (fan_in, fan_out), dtype) / jnp.sqrt(fan_in)
+    return jax.random.normal(key, (fan_in, fan_out), dtype) / float(np.sqrt(fan_in))
+
+
+def _channel_layers(keys, in_channels, width, out_channels, pointwise_keys, dtype):
+    """The channel maps shared by NSM and FNO: lift (``keys[0]``), one pointwise layer per
+    block (``pointwise_keys``) and the two-layer projection (``keys[-2]``, ``keys[-1]``)."""
+    h = width
+    lift = (_dense(keys[0], in_channels, h, dtype), jnp.zeros(h, dtype))
+    pointwise = tuple((_dense(k, h, h, dtype), jnp.zeros(h, dtype)) for k in pointwise_keys)
+    project = (
+        _dense(keys[-2], h, 4 * h, dtype), jnp.zeros(4 * h, dtype),
+        _dense(keys[-1], 4 * h, out_channels, dtype), jnp.zeros(out_channels, dtype),
+    )
+    return lift, pointwise, project
+
+
+def _check_sizes(in_channels, out_channels, width, depth, key):
+    for name, v in (("in_channels", in_channels), ("out_channels", out_channels),
+                    ("width", width), ("depth", depth)):
+        check_positive_int(v, name)
+    return check_key(key)
 
 
 def _channels(x, w, b=None):
@@ -58,9 +79,12 @@ class NSM(eqx.Module):
     ``(out_channels, *basis.shape)``. Use ``jax.vmap`` for batches.
 
     Example:
-        >>> basis = TensorBasis((Fourier(16), Fourier(16)))
-        >>> model = NSM(basis, 1, 1, width=32, depth=4, key=jax.random.key(0))
-        >>> u_coeffs = model(f_coeffs[None])
+        >>> from jaxsci.spectral import Fourier, TensorBasis
+        >>> basis = TensorBasis((Fourier(4), Fourier(4)))
+        >>> model = NSM(basis, 1, 1, width=8, depth=2, key=jax.random.key(0))
+        >>> f_coeffs = basis.transform(jnp.ones((7, 7)))
+        >>> model(f_coeffs[None]).shape
+        (1, 7, 7)
     """
 
     basis: TensorBasis = eqx.field(static=True)
@@ -86,10 +110,7 @@ class NSM(eqx.Module):
         key: PRNGKeyArray,
         dtype=None,
     ):
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels),
-                        ("width", width), ("depth", depth)):
-            check_positive_int(v, name)
-        check_key(key)
+        key = _check_sizes(in_channels, out_channels, width, depth, key)
         self.basis = as_tensor_basis(basis)
         self.coordinates = bool(coordinates)
         if self.coordinates:
@@ -98,19 +119,13 @@ class NSM(eqx.Module):
         self.activation = activation
         self.out_scale = float(out_scale)
         keys = jax.random.split(key, 2 * depth + 4)
-        h = width
-        self.lift = (_dense(keys[0], in_channels, h, dtype), jnp.zeros(h, dtype))
         shape = self.basis.shape
-        scale = 1.0 / h
-        self.spectral = tuple(
-            scale * jax.random.normal(keys[1 + i], (h, h) + shape, dtype) for i in range(depth)
+        self.spectral = tuple(  # per-mode channel weights, N(0, 1/width^2)
+            (1.0 / width) * jax.random.normal(keys[1 + i], (width, width) + shape, dtype)
+            for i in range(depth)
         )
-        self.pointwise = tuple(
-            (_dense(keys[1 + depth + i], h, h, dtype), jnp.zeros(h, dtype)) for i in range(depth)
-        )
-        self.project = (
-            _dense(keys[-2], h, 4 * h, dtype), jnp.zeros(4 * h, dtype),
-            _dense(keys[-1], 4 * h, out_channels, dtype), jnp.zeros(out_channels, dtype),
+        self.lift, self.pointwise, self.project = _channel_layers(
+            keys, in_channels, width, out_channels, keys[1 + depth : 1 + 2 * depth], dtype
         )
 
     def _num_coordinates(self) -> int:
@@ -137,11 +152,17 @@ class NSM(eqx.Module):
         return y.at[index].add(b)  # a constant function lives in mode 0 of every axis
 
     def __call__(self, a: Float[Array, "c ..."]) -> Float[Array, "o ..."]:
-        if a.shape[1:] != self.basis.shape:
+        if getattr(a, "ndim", 0) != self.basis.ndim + 1 or a.shape[1:] != self.basis.shape:
             raise ValueError(
                 f"NSM input must have shape (channels, {', '.join(map(str, self.basis.shape))}) "
                 f"(coefficients in the model's basis), got {a.shape}. Resize the input with "
                 "`basis.resize`."
+            )
+        extra = self._num_coordinates() if self.coordinates else 0
+        if a.shape[0] + extra != self.lift[0].shape[0]:
+            raise ValueError(
+                f"this NSM takes {self.lift[0].shape[0] - extra} input channels, got an input "
+                f"with {a.shape[0]} (axis 0 of shape {a.shape})."
             )
         if self.coordinates:
             a = jnp.concatenate([a, self._coordinate_coefficients(a.dtype)])
@@ -197,34 +218,29 @@ class FNO(eqx.Module):
         key: PRNGKeyArray,
         dtype=None,
     ):
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels),
-                        ("width", width), ("depth", depth)):
-            check_positive_int(v, name)
-        check_key(key)
+        key = _check_sizes(in_channels, out_channels, width, depth, key)
         self.modes = tuple(int(m) for m in modes)
         dtype = jnp.zeros(()).dtype if dtype is None else dtype
         self.activation = activation
         self.out_scale = float(out_scale)
         keys = jax.random.split(key, 3 * depth + 4)
-        h = width
         m1, m2 = self.modes
-        self.lift = (_dense(keys[0], in_channels + 2, h, dtype), jnp.zeros(h, dtype))
-        scale = 1.0 / h
-        self.spectral = tuple(  # real and imaginary parts, each N(0, scale^2)
-            scale * jax.random.normal(keys[1 + i], (h, h, 2 * m1, m2, 2), dtype)
+        self.spectral = tuple(  # real and imaginary parts, each N(0, 1/width^2)
+            (1.0 / width) * jax.random.normal(keys[1 + i], (width, width, 2 * m1, m2, 2), dtype)
             for i in range(depth)
         )
-        self.pointwise = tuple(
-            (_dense(keys[1 + 2 * depth + i], h, h, dtype), jnp.zeros(h, dtype)) for i in range(depth)
-        )
-        self.project = (
-            _dense(keys[-2], h, 4 * h, dtype), jnp.zeros(4 * h, dtype),
-            _dense(keys[-1], 4 * h, out_channels, dtype), jnp.zeros(out_channels, dtype),
+        self.lift, self.pointwise, self.project = _channel_layers(
+            keys, in_channels + 2, width, out_channels, keys[1 + 2 * depth : 1 + 3 * depth], dtype
         )
 
     def __call__(self, a: Float[Array, "c n1 n2"]) -> Float[Array, "o n1 n2"]:
-        if a.ndim != 3:
-            raise ValueError(f"FNO input must have shape (channels, n1, n2), got {a.shape}.")
+        if getattr(a, "ndim", 0) != 3:
+            raise ValueError(f"FNO input must have shape (channels, n1, n2), got {jnp.shape(a)}.")
+        if a.shape[0] + 2 != self.lift[0].shape[0]:
+            raise ValueError(
+                f"this FNO takes {self.lift[0].shape[0] - 2} input channels, got an input with "
+                f"{a.shape[0]} (axis 0 of shape {a.shape})."
+            )
         n1, n2 = a.shape[1:]
         m1, m2 = self.modes
         if n1 < 2 * m1 or n2 // 2 + 1 < m2:

@@ -23,11 +23,15 @@ NORM_WEIGHTS = ("uniform", "chebyshev", "coefficients")
 class TensorBasis(eqx.Module):
     """Product basis ``phi_{k_1}(x_1) ... phi_{k_d}(x_d)`` of 1D ``Fourier``/``Chebyshev`` bases.
 
+    Coefficient arrays end with :attr:`shape` (checked by every method that takes them).
+
     Example:
         >>> basis = TensorBasis((Chebyshev(16), Fourier(32)))   # (t, x)
-        >>> c = basis.transform(values)                         # values on basis.grids()
+        >>> t, x = basis.grids()
+        >>> c = basis.transform(jnp.exp(t)[:, None] * jnp.sin(2 * jnp.pi * x)[None, :])
         >>> u_xx = basis.derivative(c, axis=1, order=2)
-        >>> u_on_fine_grid = basis.to_grid(c, (64, 256))
+        >>> basis.to_grid(c, (64, 256)).shape
+        (64, 256)
     """
 
     bases: tuple = eqx.field(static=True)
@@ -47,6 +51,7 @@ class TensorBasis(eqx.Module):
 
     @property
     def ndim(self) -> int:
+        """Number of variables."""
         return len(self.bases)
 
     @property
@@ -56,6 +61,7 @@ class TensorBasis(eqx.Module):
 
     @property
     def modes(self) -> tuple[int, ...]:
+        """Modes of every factor."""
         return tuple(b.modes for b in self.bases)
 
     def exact_grid_shape(self) -> tuple[int, ...]:
@@ -68,6 +74,18 @@ class TensorBasis(eqx.Module):
                 f"`axis` must name one of the {self.ndim} variables (0..{self.ndim - 1}), got {i}."
             )
         return i % self.ndim - self.ndim
+
+    def _check_coeffs(self, coeffs, name: str = "coeffs"):
+        shape = getattr(coeffs, "shape", None)
+        if shape is None:
+            raise TypeError(f"`{name}` must be an array of coefficients, got {type(coeffs).__name__}.")
+        if len(shape) < self.ndim or tuple(shape[len(shape) - self.ndim :]) != self.shape:
+            raise ValueError(
+                f"`{name}` must end with the coefficient shape {self.shape} of this basis, got "
+                f"shape {tuple(shape)}. Use `basis.transform(values)` for values, or "
+                "`basis.resize` for coefficients of another basis."
+            )
+        return coeffs
 
     def _sizes(self, shape) -> tuple[int, ...]:
         if isinstance(shape, (int, np.integer)):
@@ -93,6 +111,7 @@ class TensorBasis(eqx.Module):
 
     def to_grid(self, coeffs: Array, shape=None) -> Array:
         """Values on the tensor grid of ``shape`` (an int for every axis, or one per axis)."""
+        self._check_coeffs(coeffs)
         shape = self.exact_grid_shape() if shape is None else self._sizes(shape)
         v = coeffs
         for i, (b, n) in enumerate(zip(self.bases, shape)):
@@ -100,8 +119,17 @@ class TensorBasis(eqx.Module):
         return v
 
     def evaluate(self, coeffs: Array, points: Array) -> Array:
-        """Values at scattered ``points`` of shape ``(P, d)``: result ``(..., P)``."""
+        """Values at scattered ``points`` of shape ``(P, d)``: result ``(..., P)``.
+
+        Chebyshev coordinates must lie in their intervals (see ``Chebyshev.basis_matrix``).
+        """
+        self._check_coeffs(coeffs)
         points = jnp.asarray(points, dtype=coeffs.dtype)
+        if points.ndim != 2 or points.shape[1] != self.ndim:
+            raise ValueError(
+                f"`points` must have shape (P, {self.ndim}) for a {self.ndim}-variable basis, "
+                f"got {points.shape}."
+            )
         mats = [b.basis_matrix(points[:, i]) for i, b in enumerate(self.bases)]
         letters = string.ascii_lowercase[: self.ndim]
         spec = "..." + letters + "," + ",".join(f"z{a}" for a in letters) + "->...z"
@@ -109,11 +137,13 @@ class TensorBasis(eqx.Module):
 
     def derivative(self, coeffs: Array, axis: int, order: int = 1) -> Array:
         """Coefficients of the ``order``-th partial derivative in variable ``axis``."""
+        self._check_coeffs(coeffs)
         a = self._axis(axis)
         return self.bases[a].derivative(coeffs, order, axis=a)
 
     def resize(self, coeffs: Array, modes) -> Array:
         """Store the same function with ``modes`` (one per axis) modes."""
+        self._check_coeffs(coeffs)
         modes = self._sizes(modes)
         c = coeffs
         for i, (b, m) in enumerate(zip(self.bases, modes)):
@@ -121,6 +151,7 @@ class TensorBasis(eqx.Module):
         return c
 
     def with_modes(self, modes) -> TensorBasis:
+        """The same factors with ``modes`` (one per axis, or one int for all)."""
         modes = self._sizes(modes)
         return TensorBasis(tuple(b.with_modes(m) for b, m in zip(self.bases, modes)))
 
@@ -132,6 +163,8 @@ class TensorBasis(eqx.Module):
         Returns ``(coefficients, basis)`` with ``basis`` the product's (larger) basis.
         """
         b_basis = self if b_basis is None else b_basis
+        self._check_coeffs(a, "a")
+        b_basis._check_coeffs(b, "b")
         out = self.with_modes(
             tuple(x.product_modes(y.modes) for x, y in zip(self.bases, b_basis.bases))
         )
@@ -149,6 +182,7 @@ class TensorBasis(eqx.Module):
         """
         if weight not in NORM_WEIGHTS:
             raise ValueError(f"`weight` must be one of {NORM_WEIGHTS}, got {weight!r}.")
+        self._check_coeffs(coeffs)
         gc = coeffs
         for i, b in enumerate(self.bases):
             gc = b.apply_gram(gc, self._axis(i), weight)
@@ -157,6 +191,7 @@ class TensorBasis(eqx.Module):
 
 
 def as_tensor_basis(basis) -> TensorBasis:
+    """``basis`` as a :class:`TensorBasis` (a 1D basis becomes a one-factor product)."""
     if isinstance(basis, TensorBasis):
         return basis
     if isinstance(basis, (Fourier, Chebyshev)):

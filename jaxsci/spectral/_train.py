@@ -1,98 +1,80 @@
-"""A small training loop for operator learning with fresh PDE parameters every step."""
+"""Operator learning with fresh PDE instances every step: a thin layer over ``core.fit``.
+
+Neural Spectral Methods (Du, Chalapathi, Krishnapriyan, ICLR 2024, Sec. 4) train without
+solution data: every step draws new PDE parameters and minimizes the spectral residual.
+:func:`train_operator` is :func:`jaxsci.core.fit` with ``sample=`` and a loss that takes
+no key; it returns the same :class:`jaxsci.core.FitResult`.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any
 
-import equinox as eqx
-import jax
-import jax.numpy as jnp
 import optax
 
-from ..internal import check_key, check_positive
-
-
-def _conjugate_complex(grads):
-    """The steepest-ascent direction of a real loss for every leaf.
-
-    For a real loss ``L`` of a complex leaf ``z = x + i y``, ``jax.grad`` returns
-    ``dL/dx - i dL/dy``, the conjugate of the ascent direction (JAX's convention); real
-    leaves are unchanged. Optax optimizers expect the ascent direction.
-    """
-    return jax.tree_util.tree_map(lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, grads)
-
-
-class OperatorTrainResult(NamedTuple):
-    model: eqx.Module
-    losses: jnp.ndarray
-    steps: int
-    seconds: float
+from ..core._fit import FitResult, fit
 
 
 def train_operator(
-    model: eqx.Module,
+    model: Any,
     loss: Callable,
     sample: Callable,
     optimizer: optax.GradientTransformation,
     *,
     key,
+    steps: int,
     seconds: float | None = None,
-    steps: int | None = None,
     chunk: int = 20,
     compile_first: bool = False,
-) -> OperatorTrainResult:
-    """Minimize ``loss(model, batch)`` with a fresh ``batch = sample(key_i)`` at every step.
+    evaluate: Callable | None = None,
+    progress: bool = False,
+    throw: bool = True,
+) -> FitResult:
+    """Minimize ``loss(model, batch)`` with a fresh ``batch = sample(key_i)`` every step.
 
-    Stops after ``steps`` steps or, if ``seconds`` is given, at the first chunk boundary
-    after that wall time; ``chunk`` steps run in one ``lax.scan``. The clock includes
-    compilation unless ``compile_first`` (then one chunk is run and discarded first, and
-    ``seconds`` counts training only).
-    This is the paper's data-free training: no solution is ever used.
+    Equivalent to ``jaxsci.core.fit(lambda m, b, key: loss(m, b), model, optimizer,
+    sample=sample, steps=steps, ...)``: ``chunk`` steps run in one jitted ``lax.scan``;
+    training stops after ``steps`` steps or at the first chunk boundary after ``seconds``
+    of wall time (``result`` is then ``budget_exhausted``). With ``compile_first`` the
+    clock starts after compilation (reported as ``compile_time``). Complex leaves are
+    stepped along their ascent direction (``core.fit`` conjugates their gradients).
+    A NaN/inf loss or parameter raises ``FloatingPointError`` (``throw=True``) or stops
+    with ``result = RESULTS.nonfinite_values`` and the last finite model (``throw=False``).
+
+    Args:
+        model: the operator (an equinox module, e.g. :class:`NSM` or :class:`FNO`).
+        loss: ``(model, batch) -> scalar``, e.g. ``lambda m, f: nsm_poisson_loss(m, f, basis)``.
+        sample: ``key -> batch``, e.g. ``lambda k: problem.sample(16, key=k)``.
+        optimizer: any optax ``GradientTransformation``.
+        key: PRNG key (keyword-only). steps: the number of steps (a positive integer).
+        seconds, chunk, compile_first, evaluate, progress, throw: as in ``core.fit``.
+
+    Returns:
+        A :class:`jaxsci.core.FitResult` (``model``, ``losses``, ``num_steps``,
+        ``compile_time``, ``result``, the per-chunk history).
+
+    Example:
+        >>> target = jnp.arange(3.0)
+        >>> out = train_operator(jnp.zeros(3), lambda m, b: jnp.sum((m - b) ** 2),
+        ...                      lambda k: target, optax.adam(0.1), key=jax.random.key(0), steps=300)
+        >>> bool(jnp.allclose(out.model, target, atol=1e-2)), out.num_steps
+        (True, 300)
     """
-    check_key(key)
-    if seconds is None and steps is None:
-        raise ValueError("give `seconds` (a wall-time budget) or `steps` (or both).")
-    if seconds is not None:
-        check_positive(seconds, "seconds")
-    params, static = eqx.partition(model, eqx.is_inexact_array)
-    opt_state = optimizer.init(params)
-
-    @eqx.filter_jit
-    def run_chunk(params, opt_state, key):
-        def step(carry, k):
-            params, opt_state = carry
-            batch = sample(k)
-            value, grads = jax.value_and_grad(
-                lambda p: loss(eqx.combine(p, static), batch)
-            )(params)
-            updates, opt_state = optimizer.update(_conjugate_complex(grads), opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), value
-
-        (params, opt_state), values = jax.lax.scan(
-            step, (params, opt_state), jax.random.split(key, chunk)
+    if not callable(loss):
+        raise TypeError(f"`loss` must be a callable (model, batch) -> scalar, got {type(loss).__name__}.")
+    if not callable(sample):
+        raise TypeError(
+            f"`sample` must be a callable key -> batch (e.g. `lambda k: problem.sample(16, key=k)`), "
+            f"got {type(sample).__name__}."
         )
-        return params, opt_state, values
 
-    if compile_first:
-        jax.block_until_ready(run_chunk(params, opt_state, key))
-    start = time.perf_counter()
-    losses, done = [], 0
-    while True:
-        key, sub = jax.random.split(key)
-        params, opt_state, values = run_chunk(params, opt_state, sub)
-        values.block_until_ready()
-        losses.append(values)
-        done += chunk
-        if steps is not None and done >= steps:
-            break
-        if seconds is not None and time.perf_counter() - start >= seconds:
-            break
-    losses = jnp.concatenate(losses)
-    bad = ~jnp.all(jnp.isfinite(losses))
-    if bool(bad):
-        raise FloatingPointError(
-            "the training loss became NaN/inf; lower the learning rate or check the inputs."
-        )
-    return OperatorTrainResult(eqx.combine(params, static), losses, done, time.perf_counter() - start)
+    def loss_fn(model, batch, key):
+        del key
+        return loss(model, batch)
+
+    return fit(
+        loss_fn, model, optimizer, steps=steps, key=key, sample=sample, chunk=chunk,
+        evaluate=evaluate, seconds=seconds, compile_first=compile_first, progress=progress,
+        desc="train_operator", throw=throw,
+    )

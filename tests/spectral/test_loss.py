@@ -20,7 +20,7 @@ from jaxsci.spectral import (
 
 def test_spectral_loss_of_exact_periodic_poisson_solution_is_zero(x64):
     problem = PeriodicPoisson(modes=16)
-    f = problem.sample(jax.random.key(3))
+    f = problem.sample(key=jax.random.key(3))
     u = problem.solve(f, problem.grid_size)  # float64 FFT solver, independent of the bases
     basis = TensorBasis((Fourier(16), Fourier(16)))
     fc = basis.transform(f)
@@ -77,7 +77,7 @@ def test_mollifiers_hold_the_constraints_exactly(x64):
     x = jnp.asarray(rng.uniform(size=9))
     at_t0 = ub.evaluate(u, jnp.stack([jnp.zeros(9), x], -1))
     np.testing.assert_allclose(at_t0, basis.bases[1].evaluate(u0, x), atol=1e-13)
-    pts = jnp.asarray(rng.uniform(size=(9, 2))) * jnp.array([2.0, 1.0])
+    pts = jnp.asarray(rng.uniform(size=(9, 2))) * jnp.array([[2.0, 1.0]])
     np.testing.assert_allclose(ub.evaluate(u, pts), basis.bases[1].evaluate(u0, pts[:, 1]) + pts[:, 0] * basis.evaluate(v, pts), atol=1e-12)
 
     square = TensorBasis((Chebyshev(5), Chebyshev(7)))
@@ -123,7 +123,7 @@ def test_navier_stokes_residual_matches_autodiff_pointwise(x64):
         lap = jnp.trace(jax.hessian(W)(p)[1:, 1:])
         return gw[0] + gp[2] * gw[1] - gp[1] * gw[2] - nu * lap - F(p)
 
-    pts = jnp.asarray(np.random.default_rng(5).uniform(size=(12, 3))) * jnp.array([2.0, 1.0, 1.0])
+    pts = jnp.asarray(np.random.default_rng(5).uniform(size=(12, 3))) * jnp.array([[2.0, 1.0, 1.0]])
     lap_psi = jax.jit(jax.vmap(lambda p: jnp.trace(jax.hessian(P)(p)[1:, 1:])))(pts)
     np.testing.assert_allclose(-lap_psi, jax.vmap(W)(pts), atol=1e-12)
     np.testing.assert_allclose(big.evaluate(r, pts), jax.jit(jax.vmap(pointwise))(pts), atol=1e-11)

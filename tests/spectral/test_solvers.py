@@ -27,7 +27,7 @@ def test_dirichlet_poisson_converges(key):
     xx, u = solvers.dirichlet_poisson(lambda X, Y: 2 * np.pi**2 * np.sin(np.pi * X) * np.sin(np.pi * Y), 20)
     np.testing.assert_allclose(u, np.sin(np.pi * xx[:, None]) * np.sin(np.pi * xx[None, :]), atol=1e-12)
     problem = DirichletPoisson()
-    f = problem.sample(key)
+    f = problem.sample(key=key)
     xf, fine = problem.solve(f, 40)
     errors = []
     for n in (8, 12, 16, 24):
@@ -48,7 +48,7 @@ def test_reaction_diffusion_converges_and_matches_logistic(key):
     u = rd.solve(np.full(31, 0.3), n_x=32, n_times=5, n_steps=64)
     t = np.linspace(0, 1, 5)
     np.testing.assert_allclose(u, (1 / (1 + (1 / 0.3 - 1) * np.exp(-5 * t)))[:, None] * np.ones(32), atol=1e-9)
-    u0 = rd.sample(key)
+    u0 = rd.sample(key=key)
     ref = rd.solve(u0, 128, 5, 2048)
     errs = [np.abs(rd.solve(u0, 128, 5, s) - ref).max() for s in (32, 64, 128)]
     assert errs[0] / errs[1] > 10 and errs[1] / errs[2] > 10, errs  # fourth order in time
@@ -64,7 +64,7 @@ def test_navier_stokes_exact_decay_and_convergence(key):
     w = solvers.navier_stokes(w0, 0.01, 1.0, 32, 50, 3)
     np.testing.assert_allclose(w[-1], w0 * np.exp(-8 * np.pi**2 * 0.01), atol=1e-12)
     ns = NavierStokes(nu=1e-3, T=0.5, modes=8)
-    w0 = ns.sample(key)
+    w0 = ns.sample(key=key)
     ref = ns.solve(w0, 32, 2, 400)
     errs = [np.abs(ns.solve(w0, 32, 2, s) - ref).max() for s in (25, 50, 100)]
     assert errs[0] / errs[1] > 10 and errs[1] / errs[2] > 10, errs
@@ -98,9 +98,9 @@ def test_periodic_gp_statistics_and_determinism():
     b = periodic_gp(jax.random.key(5), 8, 0.2, ndim=2, zero_mean=True)
     np.testing.assert_array_equal(a, b)
     assert abs(float(a.mean())) < 1e-6
-    p = PeriodicPoisson(modes=8).sample(jax.random.key(1))
+    p = PeriodicPoisson(modes=8).sample(key=jax.random.key(1))
     assert p.shape == (15, 15)
-    u0 = ReactionDiffusion(modes=8).sample(jax.random.key(2))
+    u0 = ReactionDiffusion(modes=8).sample(key=jax.random.key(2))
     assert 0.24 < float(u0.min()) and float(u0.max()) < 0.76
 
 

@@ -17,7 +17,8 @@ Methods, one architecture size for all (width 16, depth 4, 16 modes per axis):
 Protocol (benchmarks/README.md): every method gets the same learning-rate sweep (Adam,
 ``--learning-rates``, default 3e-3 to 3e-1, each halved every 250 steps) and the same
 training time. The time is turned into a step count per method by timing its compiled
-training step, all methods interleaved in one calibration, so a change of machine load
+training chunks (``core.fit`` through ``spectral.train_operator`` with ``compile_first``,
+so compilation is outside the clock; median of 5 chunks), so a change of machine load
 during the long runs does not change anyone's budget. Each method's learning rate is
 chosen on validation instances (keys disjoint from the test instances) and only the chosen
 run is scored on the test instances. Failed runs (non-finite loss) are counted and shown.
@@ -32,7 +33,6 @@ JSON: ``{"sweep": [...], "rows": [...], "inference": [...], "classical": {...}, 
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -48,7 +48,7 @@ import optax
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import git_state, machine, markdown_table, median_seconds, parser, versions, write_json
 
-from jaxsci import spectral as sp
+from jaxsci import core, spectral as sp
 from jaxsci.pde import _spectral_solvers as solvers
 from jaxsci.pde.parametric import NavierStokes, PeriodicPoisson, ReactionDiffusion
 
@@ -78,18 +78,14 @@ class Method:
     test: tuple
 
 
-def _draw(problem, key, count):
-    return jax.vmap(problem.sample)(jax.random.split(key, count))
-
-
 def _instances(problem, seed, count):
     """``count`` fixed instances from the integer ``seed`` (validation, test, training data)."""
-    return _draw(problem, jax.random.key(seed), count)
+    return problem.sample(count, key=jax.random.key(seed))
 
 
 def _fresh(problem):
     """A batch of fresh PDE parameters from each training step's key."""
-    return lambda k: _draw(problem, k, BATCH)
+    return lambda k: problem.sample(BATCH, key=k)
 
 
 def _from_dataset(inputs, refs):
@@ -102,53 +98,36 @@ def _from_dataset(inputs, refs):
     return sample
 
 
-def step_seconds(method: Method) -> Callable[[], float]:
-    """A timer of one compiled chunk of training steps for ``method``."""
-    model = method.make()
-    params, static = eqx.partition(model, eqx.is_inexact_array)
-    opt = _optimizer(1e-3)
-    state = opt.init(params)
-
-    @eqx.filter_jit
-    def chunk(params, state, key):
-        def step(carry, k):
-            p, s = carry
-            g = jax.grad(lambda p: method.loss(eqx.combine(p, static), method.sample(k)))(p)
-            u, s = opt.update(g, s, p)
-            return (optax.apply_updates(p, u), s), None
-
-        return jax.lax.scan(step, (params, state), jax.random.split(key, CHUNK))[0]
-
-    jax.block_until_ready(chunk(params, state, jax.random.key(0)))
-
-    def timer():
-        start = time.perf_counter()
-        jax.block_until_ready(chunk(params, state, jax.random.key(1)))
-        return (time.perf_counter() - start) / CHUNK
-
-    return timer
+def train(method: Method, lr: float, steps: int) -> core.FitResult:
+    """The one training call of every run (calibration included)."""
+    return sp.train_operator(method.make(), method.loss, method.sample, _optimizer(lr), key=jax.random.key(1),
+                             steps=steps, chunk=CHUNK, compile_first=True)
 
 
 def calibrate(methods: list[Method], seconds: float, rounds: int = 5) -> dict[str, tuple[int, float]]:
     """Steps per method that take ``seconds`` of training, and the median seconds per step
-    (all methods' steps timed interleaved)."""
-    timers = {m.name: step_seconds(m) for m in methods}
-    samples = {name: [] for name in timers}
-    for _ in range(rounds):
-        for name, timer in timers.items():
-            samples[name].append(timer())
+    (``rounds`` chunks per method, compilation excluded by ``compile_first``)."""
     out = {}
-    for name, s in samples.items():
-        per_step = statistics.median(s)
+    for m in methods:
+        res = train(m, 1e-3, rounds * CHUNK)
+        per_step = float(np.median(np.diff(res.history_wall_time, prepend=0.0))) / CHUNK
         steps = max(CHUNK, int(round(seconds / per_step / CHUNK)) * CHUNK)
-        out[name] = (steps, per_step)
-        print(f"  {name}: {per_step * 1e3:.1f} ms per step -> {steps} steps", flush=True)
+        out[m.name] = (steps, per_step)
+        print(f"  {m.name}: {per_step * 1e3:.1f} ms per step (compiled in {res.compile_time:.1f} s) "
+              f"-> {steps} steps", flush=True)
     return out
+
+
+def rel_l2(pred, ref) -> float:
+    """Relative L2 error per instance, averaged (``core.relative_l2``)."""
+    pred = jnp.asarray(pred)
+    ref = jnp.asarray(ref, pred.dtype)
+    return float(jnp.mean(core.relative_l2(pred, ref, axis=tuple(range(1, pred.ndim)))))
 
 
 def error(method: Method, model, split) -> float:
     inputs, refs = split
-    return float(sp.relative_l2(method.predict(model, inputs), refs))
+    return rel_l2(method.predict(model, inputs), refs)
 
 
 def sweep_and_select(methods: list[Method], budget: dict[str, tuple[int, float]], sweep_rows: list, rows: list,
@@ -166,8 +145,7 @@ def sweep_and_select(methods: list[Method], budget: dict[str, tuple[int, float]]
         for lr in learning_rates:
             start = time.perf_counter()
             try:
-                res = sp.train_operator(m.make(), m.loss, m.sample, _optimizer(lr), key=jax.random.key(1),
-                                        steps=steps[m.name], chunk=CHUNK)
+                res = train(m, lr, steps[m.name])
                 val = error(m, res.model, m.validation)
                 failed = not np.isfinite(val)
             except FloatingPointError:
@@ -185,7 +163,7 @@ def sweep_and_select(methods: list[Method], budget: dict[str, tuple[int, float]]
         val, lr, res, seconds = min(runs, key=lambda r: r[0])
         test_err = error(m, res.model, m.test)
         inputs = m.test[0][:16]
-        rows.append(dict(problem=m.problem, method=m.name, lr=lr, steps=res.steps, train_s=train_s, wall_s=seconds,
+        rows.append(dict(problem=m.problem, method=m.name, lr=lr, steps=res.num_steps, train_s=train_s, wall_s=seconds,
                          validation_rel_l2=val, rel_l2=test_err,
                          failed_runs=len(learning_rates) - len(runs),
                          infer_s=median_seconds(lambda mod, x: m.predict(mod, x), res.model, inputs, repeats=3)))
@@ -194,66 +172,63 @@ def sweep_and_select(methods: list[Method], budget: dict[str, tuple[int, float]]
 
 
 # ---------------------------------------------------------------- problems
+def three_methods(name, problem, basis, reference, nsm_loss, nsm_predict, fno_pinn_loss, fno_data_loss,
+                  fno_predict, out_scale, n_val, n_test, n_train):
+    """NSM, FNO + PINN and FNO on solution data for one problem (the shared block)."""
+    start = time.perf_counter()
+    val, test = _instances(problem, VALIDATION_KEY, n_val), _instances(problem, TEST_KEY, n_test)
+    x_train = _instances(problem, TRAIN_DATA_KEY, n_train)
+    u_train = reference(x_train)
+    splits = dict(validation=(val, reference(val)), test=(test, reference(test)))
+    print(f"  references: {time.perf_counter() - start:.1f} s", flush=True)
+
+    def fno():
+        return sp.FNO(1, 1, (MODES, MODES), WIDTH, DEPTH, out_scale=out_scale, key=jax.random.key(0))
+
+    return [
+        Method(name, "NSM (spectral loss)",
+               lambda: sp.NSM(basis, 1, 1, WIDTH, DEPTH, out_scale=out_scale, key=jax.random.key(0)),
+               nsm_loss, _fresh(problem), nsm_predict, **splits),
+        Method(name, f"FNO + PINN (FD, grid {GRID})", fno, fno_pinn_loss, _fresh(problem), fno_predict, **splits),
+        Method(name, f"FNO (solution data, {n_train} instances)", fno,
+               lambda m, b: fno_data_loss(m, b[0], b[1]), _from_dataset(x_train, u_train), fno_predict, **splits),
+    ]
+
+
 def poisson_methods(n_val, n_test, n_train):
     problem = PeriodicPoisson(modes=16)
     basis = sp.poisson_basis(MODES)
-    val, test = _instances(problem, VALIDATION_KEY, n_val), _instances(problem, TEST_KEY, n_test)
 
     def exact(f):
         return jnp.asarray(np.stack([problem.solve(x, GRID) for x in np.asarray(f)]), jnp.float32)
 
-    f_train = _instances(problem, TRAIN_DATA_KEY, n_train)
-    u_train = exact(f_train)
-    nsm_predict = eqx.filter_jit(lambda m, f: basis.to_grid(sp.nsm_poisson_solution(m, f, basis), GRID))
-    fno_predict = eqx.filter_jit(lambda m, f: sp.fno_poisson_solution(m, f, GRID))
-    splits = dict(validation=(val, exact(val)), test=(test, exact(test)))
-
-    def fno():
-        return sp.FNO(1, 1, (MODES, MODES), WIDTH, DEPTH, out_scale=0.01, key=jax.random.key(0))
-
-    return problem, basis, [
-        Method("poisson", "NSM (spectral loss)",
-               lambda: sp.NSM(basis, 1, 1, WIDTH, DEPTH, out_scale=0.01, key=jax.random.key(0)),
-               lambda m, f: sp.nsm_poisson_loss(m, f, basis), _fresh(problem), nsm_predict, **splits),
-        Method("poisson", f"FNO + PINN (FD, grid {GRID})", fno,
-               lambda m, f: sp.fno_poisson_pinn_loss(m, f, GRID), _fresh(problem), fno_predict, **splits),
-        Method("poisson", f"FNO (solution data, {n_train} instances)", fno,
-               lambda m, b: sp.fno_poisson_data_loss(m, b[0], b[1], GRID), _from_dataset(f_train, u_train),
-               fno_predict, **splits),
-    ]
+    return problem, basis, three_methods(
+        "poisson", problem, basis, exact,
+        lambda m, f: sp.nsm_poisson_loss(m, f, basis),
+        eqx.filter_jit(lambda m, f: basis.to_grid(sp.nsm_poisson_solution(m, f, basis), GRID)),
+        lambda m, f: sp.fno_poisson_pinn_loss(m, f, GRID),
+        lambda m, f, u: sp.fno_poisson_data_loss(m, f, u, GRID),
+        eqx.filter_jit(lambda m, f: sp.fno_poisson_solution(m, f, GRID)),
+        0.01, n_val, n_test, n_train)
 
 
 def rd_methods(n_val, n_test, n_train):
     problem = ReactionDiffusion(nu=NU, rho=RHO, modes=16)
     basis = sp.reaction_diffusion_basis(MODES, MODES)
-    val, test = _instances(problem, VALIDATION_KEY, n_val), _instances(problem, TEST_KEY, n_test)
 
     def reference(u0):
         return jnp.asarray(np.stack([problem.solve(u, GRID, GRID, (GRID - 1) * 16) for u in np.asarray(u0)]),
                            jnp.float32)
 
-    start = time.perf_counter()
-    u_train0 = _instances(problem, TRAIN_DATA_KEY, n_train)
-    u_train = reference(u_train0)
-    splits = dict(validation=(val, reference(val)), test=(test, reference(test)))
-    print(f"  references: {time.perf_counter() - start:.1f} s", flush=True)
     t = jnp.linspace(0, 1, GRID)
-    nsm_predict = eqx.filter_jit(lambda m, u: sp.nsm_rd_values(m, u, basis, t, GRID))
-    fno_predict = eqx.filter_jit(lambda m, u: sp.fno_rd_values(m, u, GRID))
-
-    def fno():
-        return sp.FNO(1, 1, (MODES, MODES), WIDTH, DEPTH, key=jax.random.key(0))
-
-    return problem, basis, [
-        Method("reaction-diffusion", "NSM (spectral loss)",
-               lambda: sp.NSM(basis, 1, 1, WIDTH, DEPTH, key=jax.random.key(0)),
-               lambda m, u: sp.nsm_rd_loss(m, u, basis, NU, RHO), _fresh(problem), nsm_predict, **splits),
-        Method("reaction-diffusion", f"FNO + PINN (FD, grid {GRID})", fno,
-               lambda m, u: sp.fno_rd_pinn_loss(m, u, GRID, NU, RHO), _fresh(problem), fno_predict, **splits),
-        Method("reaction-diffusion", f"FNO (solution data, {n_train} instances)", fno,
-               lambda m, b: sp.fno_rd_data_loss(m, b[0], b[1], GRID), _from_dataset(u_train0, u_train),
-               fno_predict, **splits),
-    ]
+    return problem, basis, three_methods(
+        "reaction-diffusion", problem, basis, reference,
+        lambda m, u: sp.nsm_rd_loss(m, u, basis, NU, RHO),
+        eqx.filter_jit(lambda m, u: sp.nsm_rd_values(m, u, basis, t, GRID)),
+        lambda m, u: sp.fno_rd_pinn_loss(m, u, GRID, NU, RHO),
+        lambda m, u0, u: sp.fno_rd_data_loss(m, u0, u, GRID),
+        eqx.filter_jit(lambda m, u: sp.fno_rd_values(m, u, GRID)),
+        1.0, n_val, n_test, n_train)
 
 
 def ns_methods(n_val, n_test):
@@ -281,13 +256,13 @@ def classical_rd(problem, basis, model, u_test, rows):
     ref5 = np.stack([problem.solve(u, 64, 5, 1024) for u in u_np])
     t5 = jnp.linspace(0, 1, 5)
     pts = eqx.filter_jit(lambda m, u: sp.nsm_rd_values(m, u, basis, t5, 64))
-    nsm_err = float(sp.relative_l2(pts(model, u_test), ref5))
+    nsm_err = rel_l2(pts(model, u_test), ref5)
     nsm_time = median_seconds(pts, model, u_test[:16], repeats=3) / 16
     best = None
     for n_x in (8, 12, 16, 24, 32):
         for steps in (4, 8, 16, 32, 64, 128):
             sol = np.stack([problem.solve(u, n_x, 5, steps) for u in u_np[:16]])
-            err = float(sp.relative_l2(solvers.resample_periodic(sol, 64), ref5[:16]))
+            err = rel_l2(solvers.resample_periodic(sol, 64), ref5[:16])
             if err <= nsm_err:
                 start = time.perf_counter()
                 for _ in range(3):
@@ -313,7 +288,7 @@ def classical_ns(problem, nsm_err, w_test, rows):
             start = time.perf_counter()
             sol = np.stack([problem.solve(w, n, 4, steps) for w in w_np[:8]])
             per = (time.perf_counter() - start) / 8
-            e = float(sp.relative_l2(solvers.resample_periodic(sol, 32, (-2, -1))[:, 1:], ref[:, 1:]))
+            e = rel_l2(solvers.resample_periodic(sol, 32, (-2, -1))[:, 1:], ref[:, 1:])
             if np.isfinite(e) and e <= nsm_err and (best is None or per < best[0]):
                 best = (per, n, steps, e)
     if best is not None:

@@ -39,7 +39,7 @@
 # Colab or any environment without jaxsci: install it. From a clone of the repository,
 # run `pip install -e .` in its root instead (or `pip install /path/to/clone`).
 try:
-    import jaxsci  # noqa: F401
+    import jaxsci
 except ImportError:
     # %pip install -q jaxsci
     import jaxsci  # noqa: F401

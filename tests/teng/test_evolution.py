@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from jaxsci import taylor
-from jaxsci.pde.evolution import AbstractEvolutionProblem, AllenCahn2D, Burgers2D, Heat2D, grid_points
+from jaxsci.pde.evolution import (
+    AbstractEvolutionProblem,
+    AllenCahn2D,
+    Burgers2D,
+    Heat2D,
+    grid_points,
+)
 from jaxsci.teng import PeriodicMLP
 
 from ._helpers import off_grid

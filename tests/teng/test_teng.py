@@ -244,7 +244,7 @@ def test_swapping_the_stepper_is_one_object(x64):
     net, p, pts = _net(sizes=(2, 4, 1)), Heat2D(), grid_points(6)
     x = off_grid(5)
     exact = heat_exact_of(net, p.nu, 0.03, x)
-    evaluate = lambda m, t: relative_l2(jax.vmap(m)(x), p.exact(x, t))  # noqa: E731
+    evaluate = lambda m, t: relative_l2(jax.vmap(m)(x), p.exact(x, t))
     for stepper in (TENG(fit=GaussNewton(iterations=2)), TDVP(), OBTI(optax.adam(1e-4), 5)):
         out = evolve(stepper, p, net, 0.01, 3, points=pts, evaluate=evaluate)
         np.testing.assert_allclose(np.asarray(out.times), [0.01, 0.02, 0.03], rtol=1e-12)

@@ -63,7 +63,7 @@ def relative_l2_chunked(problem, model, key, num=TEST_POINTS):
     keys = jax.random.split(key, num // TEST_CHUNK)
 
     def chunk(k):
-        pts = problem.domain.sample(k, TEST_CHUNK)
+        pts = problem.domain.sample(TEST_CHUNK, key=k)
         pred = jax.vmap(u)(pts)
         exact = jax.vmap(problem.solution)(pts)
         return jnp.sum((pred - exact) ** 2), jnp.sum(exact**2)
@@ -77,7 +77,7 @@ def make_trainer(problem, backend, num_steps, unbiased=False, lr=1e-3):
     optimizer = optax.adam(schedule)
 
     def loss(model, points, key):
-        return pinn.residual_loss(problem, problem.hard_constraint(model), points, backend, key,
+        return pinn.residual_loss(problem, problem.hard_constraint(model), points, backend, key=key,
                                   unbiased=unbiased)
 
     return loss, optimizer
@@ -95,7 +95,7 @@ def run_backend(problem, name, backend, num_steps, budget, seed=0, mem_limit_mb=
 
     def full_step(params, opt_state, key):
         key, kp, kl = jax.random.split(key, 3)
-        params, opt_state, value = step(params, opt_state, problem.domain.sample(kp, BATCH), kl)
+        params, opt_state, value = step(params, opt_state, problem.domain.sample(BATCH, key=kp), kl)
         return params, opt_state, key, value
 
     key = jax.random.key(seed + 1)
@@ -159,7 +159,7 @@ def target_run(problem, backend_name, minutes, eval_every, num_steps, unbiased=F
         def body(carry, _):
             params, opt_state, key = carry
             key, kp, kl = jax.random.split(key, 3)
-            params, opt_state, value = step(params, opt_state, problem.domain.sample(kp, batch), kl)
+            params, opt_state, value = step(params, opt_state, problem.domain.sample(batch, key=kp), kl)
             return (params, opt_state, key), value
 
         (params, opt_state, key), values = jax.lax.scan(body, (params, opt_state, key), None, length=eval_every)

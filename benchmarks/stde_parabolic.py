@@ -42,7 +42,7 @@ def run(problem: SemilinearParabolic, steps: int, width: int, seed: int = 0) -> 
 
     def loss(model, pts, key):
         inner, ends = pts
-        residual = pinn.residual_loss(problem, model, inner, backend, key)
+        residual = pinn.residual_loss(problem, model, inner, backend, key=key)
         terminal = pinn.data_loss(model, ends, jax.vmap(problem.terminal_condition)(ends))
         return residual + TERMINAL_WEIGHT * terminal
 
@@ -55,7 +55,7 @@ def run(problem: SemilinearParabolic, steps: int, width: int, seed: int = 0) -> 
         def body(carry, _):
             params, opt_state, key = carry
             key, k1, k2, k3 = jax.random.split(key, 4)
-            pts = (problem.domain.sample(k1, BATCH), problem.domain.sample_terminal(k2, BATCH))
+            pts = (problem.domain.sample(BATCH, key=k1), problem.domain.sample_terminal(BATCH, key=k2))
             params, opt_state, value = step(params, opt_state, pts, k3)
             return (params, opt_state, key), value
 

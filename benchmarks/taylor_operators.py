@@ -59,7 +59,7 @@ def measure(dim: int, name: str, backend, net, points, key) -> dict:
 
     def values(params, points, keys):
         model = eqx.combine(params, static)
-        return jax.vmap(lambda x, k: backend(op, model, x, k)[1])(points, keys)
+        return jax.vmap(lambda x, k: backend(op, model, x, key=k)[1])(points, keys)
 
     def loss(params, points, keys):
         return jnp.mean(values(params, points, keys) ** 2)

@@ -19,8 +19,8 @@ def main(dim: int = 200) -> dict:
     # the Laplacian: exact (collapsed Taylor mode) and unbiased 16-direction estimates
     lap = taylor.laplacian(dim)
     results["exact Laplacian"] = taylor.Exact()(lap, net, x)[1]
-    results["sparse STDE (16)"] = taylor.SparseSTDE(16)(lap, net, x, key)[1]
-    results["dense STDE (16)"] = taylor.DenseSTDE(16)(lap, net, x, key)[1]
+    results["sparse STDE (16)"] = taylor.SparseSTDE(16)(lap, net, x, key=key)[1]
+    results["dense STDE (16)"] = taylor.DenseSTDE(16)(lap, net, x, key=key)[1]
 
     # any mixed partial, e.g. d^4 u / dx0^3 dx1, and a heat operator with time last
     results["u_xxxy"] = taylor.Exact()(taylor.partial(dim, {0: 3, 1: 1}), net, x)[1]
@@ -38,7 +38,7 @@ def main(dim: int = 200) -> dict:
     )
 
     # gradients with respect to the network's parameters flow through every backend
-    grads = eqx.filter_grad(lambda m: taylor.SparseSTDE(16)(lap, m, x, key)[1])(net)
+    grads = eqx.filter_grad(lambda m: taylor.SparseSTDE(16)(lap, m, x, key=key)[1])(net)
     results["|grad of STDE Laplacian|"] = jnp.sqrt(
         sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads))
     )

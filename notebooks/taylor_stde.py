@@ -196,7 +196,7 @@ print(f"Lap u(x0): Exact() {float(jax.jit(lambda x: taylor.Exact()(lap, net, x)[
 @eqx.filter_jit
 def draws(backend, keys, op=lap, fn=net, point=x0):
     """Independent estimates of ``op[fn](point)``, one per key (compiled once per backend)."""
-    return jax.vmap(lambda k: backend(op, fn, point, k)[1])(keys)
+    return jax.vmap(lambda k: backend(op, fn, point, key=k)[1])(keys)
 
 
 keys = jax.random.split(jax.random.key(4), 1000)
@@ -290,7 +290,7 @@ for backend in (taylor.DenseSTDE(16, "gaussian"), taylor.SparseSTDE(16)):
 # %% [markdown]
 # ## 4. Gradients through the estimators
 #
-# Every backend is a pure function of `(op, u, x, key)`: it can be jitted, vmapped over points
+# Every backend is a pure function of `(op, u, x, *, key)`: it can be jitted, vmapped over points
 # and keys, and differentiated with respect to the parameters that `u` closes over. That is
 # what PINN training needs (see the `highdim_pinn` notebook).
 
@@ -301,7 +301,7 @@ points = jax.random.uniform(jax.random.key(7), (32, dim), minval=-1, maxval=1) /
 def mean_estimate(model, key):
     keys = jax.random.split(key, points.shape[0])
     u_of = lambda x: (1.0 - x @ x) * model(x)  # noqa: E731
-    return jnp.mean(jax.vmap(lambda p, k: taylor.SparseSTDE(16)(lap, u_of, p, k)[1])(points, keys))
+    return jnp.mean(jax.vmap(lambda p, k: taylor.SparseSTDE(16)(lap, u_of, p, key=k)[1])(points, keys))
 
 
 grads = eqx.filter_jit(eqx.filter_grad(mean_estimate))(mlp, jax.random.key(8))

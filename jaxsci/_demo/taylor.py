@@ -56,7 +56,7 @@ def _rows_for(problem, op, fn_of_backend, backends, points, reference, draws) ->
     rows = []
     keys = jax.random.split(jax.random.key(2), points.shape[0])
     for name, backend in backends.items():
-        fn = eqx.filter_jit(jax.vmap(lambda x, k, b=backend: b(op, fn_of_backend, x, k)[1]))
+        fn = eqx.filter_jit(jax.vmap(lambda x, k, b=backend: b(op, fn_of_backend, x, key=k)[1]))
         values, seconds = _time(fn, points, keys)
         note = "exact"
         if backend.stochastic:
@@ -130,7 +130,7 @@ def _plot_error_vs_samples(u, lap, points, out_dir: Path, samples: list[int]) ->
         for n in samples:
             backend = make(n)
             keys = jax.random.split(jax.random.key(n), points.shape[0])
-            fn = eqx.filter_jit(jax.vmap(lambda x, k, b=backend: b(taylor.laplacian(dim), u, x, k)[1]))
+            fn = eqx.filter_jit(jax.vmap(lambda x, k, b=backend: b(taylor.laplacian(dim), u, x, key=k)[1]))
             errors.append(_rel_err(np.asarray(fn(points, keys)), exact))
         ax.loglog(samples, errors, "o-", label=label)
     ax.loglog(samples, errors[0] / np.sqrt(samples), "k--", lw=0.8, label="1/sqrt(samples)")

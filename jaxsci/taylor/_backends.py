@@ -250,7 +250,13 @@ def _sparse_estimate(op, u, x, key, num_samples: int, mode: str):
             dirs.append(_sample_group(g, b, keys[k], op.dim, x.dtype))
             k += 1
         per_order[order] = concatenate(dirs)
-    return _sum_orders(u, x, per_order, mode)
+    primal, value = _sum_orders(u, x, per_order, mode)
+    # terms left out of the sample must not hide a NaN/inf coefficient
+    coeffs = [g.coeffs for g in op.partial_groups + op.directional_groups if g.order > 1]
+    if coeffs:
+        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(c)) for c in coeffs]))
+        value = jnp.where(finite, value, jnp.asarray(jnp.nan, value.dtype))
+    return primal, value
 
 
 class SparseSTDE(AbstractBackend):

@@ -40,7 +40,7 @@ from jax import lax
 from jax.experimental import jet as jet_module
 from jax.extend import core as jex_core
 
-from ._directions import DenseDirections, Directions, SparseDirections
+from ._directions import DenseDirections, Directions, SparseDirections, check_point
 
 _jet_rules = jet_module.jet_rules
 
@@ -401,8 +401,17 @@ def collapsed_sum(
     u: Callable[[jax.Array], jax.Array], x: jax.Array, order: int, directions: Directions
 ) -> tuple[jax.Array, jax.Array]:
     """``(u(x), sum_r w_r D^order u[v_r, ..., v_r])`` by collapsed Taylor mode, order >= 2."""
-    if order < 2:
-        raise ValueError("collapsed_sum needs order >= 2; use a jvp for first-order terms.")
+    if isinstance(order, bool) or not isinstance(order, int) or order < 2:
+        raise ValueError(
+            f"collapsed_sum needs an integer `order` >= 2, got {order!r}; use a jvp for "
+            "first-order terms."
+        )
+    if not isinstance(directions, (SparseDirections, DenseDirections)):
+        raise TypeError(
+            f"`directions` must be SparseDirections or DenseDirections, got "
+            f"{type(directions).__name__}."
+        )
+    x = check_point(x, directions.dimension)
     closed = jax.make_jaxpr(u)(x)
     dtype = x.dtype
     weights = directions.weight.astype(dtype)

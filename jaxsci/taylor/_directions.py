@@ -33,6 +33,21 @@ from jaxtyping import Array, Float, Int
 from ._operator import DifferentialOperator, DirectionalTerms, PartialTerms
 
 
+def check_point(x, dim: int | None, name: str = "x"):
+    """One point: a 1-D floating array (of length ``dim`` when given)."""
+    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise TypeError(f"`{name}` must be a floating-point array, got dtype {x.dtype}.")
+    if x.ndim != 1 or (dim is not None and x.shape[0] != dim):
+        want = "(d,)" if dim is None else f"({dim},)"
+        raise ValueError(
+            f"`{name}` must be one point of shape {want}, got shape {tuple(x.shape)}; for a "
+            "batch of points, jax.vmap over the points."
+        )
+    return x
+
+
 class SparseDirections(eqx.Module):
     """``R`` directions ``v_r = sum_j val[r, j] e_{idx[r, j]}`` with weights ``weight[r]``."""
 
@@ -41,11 +56,32 @@ class SparseDirections(eqx.Module):
     val: Float[Array, "r m"]
     weight: Float[Array, " r"]
 
+    def __check_init__(self):
+        if self.idx.ndim != 2 or self.val.shape != self.idx.shape:
+            raise ValueError(
+                f"SparseDirections needs `idx` and `val` of equal shape (r, m), got "
+                f"{self.idx.shape} and {self.val.shape}."
+            )
+        if self.weight.shape != (self.idx.shape[0],):
+            raise ValueError(
+                f"SparseDirections needs one `weight` per direction, shape "
+                f"({self.idx.shape[0]},), got {self.weight.shape}."
+            )
+        if not jnp.issubdtype(self.idx.dtype, jnp.integer):
+            raise TypeError(f"`idx` must be integer coordinates, got dtype {self.idx.dtype}.")
+
     @property
     def num(self) -> int:
+        """The number of directions."""
         return self.idx.shape[0]
 
+    @property
+    def dimension(self) -> int:
+        """The dimension of the space the directions live in."""
+        return self.dim
+
     def dense(self, dtype=None) -> Float[Array, "r d"]:
+        """The directions as dense rows."""
         dtype = dtype or self.val.dtype
         rows = jnp.zeros((self.num, self.dim), dtype)
         r = jnp.arange(self.num)[:, None]
@@ -65,11 +101,25 @@ class DenseDirections(eqx.Module):
     vectors: Float[Array, "r d"]
     weight: Float[Array, " r"]
 
+    def __check_init__(self):
+        if self.vectors.ndim != 2 or self.weight.shape != (self.vectors.shape[0],):
+            raise ValueError(
+                "DenseDirections needs `vectors` of shape (r, d) and `weight` of shape (r,), "
+                f"got {self.vectors.shape} and {self.weight.shape}."
+            )
+
     @property
     def num(self) -> int:
+        """The number of directions."""
         return self.vectors.shape[0]
 
+    @property
+    def dimension(self) -> int:
+        """The dimension of the space the directions live in."""
+        return self.vectors.shape[1]
+
     def dense(self, dtype=None) -> Float[Array, "r d"]:
+        """The directions as dense rows."""
         return self.vectors if dtype is None else self.vectors.astype(dtype)
 
     def combine(self, coefficients: Float[Array, "s r"]) -> Float[Array, "s d"]:
@@ -86,6 +136,11 @@ def polarization_lattice(powers: tuple[int, ...]) -> tuple[np.ndarray, np.ndarra
     ``d^alpha u = sum_k weights[k] * D^K u[sum_j points[k, j] e_{i_j}]`` with
     ``K = sum(powers)``. A single coordinate needs just ``s = (1,)`` with weight 1.
     """
+    powers = tuple(powers)
+    if not powers or any(
+        isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1 for p in powers
+    ):
+        raise ValueError(f"`powers` must be a non-empty tuple of positive integers, got {powers!r}.")
     order = sum(powers)
     if len(powers) == 1:
         return np.ones((1, 1)), np.ones(1)
@@ -147,6 +202,10 @@ def concatenate(directions: list[Directions]) -> Directions:
 def operator_directions(op: DifferentialOperator, dtype) -> dict[int, Directions]:
     """Exact decomposition: for each order K, directions and weights with
     ``op[u] = sum_K sum_r weight_r D^K u[v_r, ..., v_r]``."""
+    if not isinstance(op, DifferentialOperator):
+        raise TypeError(f"`op` must be a DifferentialOperator, got {type(op).__name__}.")
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"`dtype` must be a floating-point dtype, got {dtype}.")
     per_order: dict[int, list[Directions]] = {}
     for group in op.partial_groups:
         per_order.setdefault(group.order, []).append(

@@ -15,8 +15,15 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import jet
 
+from ..internal import check_one_of, check_positive_int
 from ._collapsed import collapsed_sum
-from ._directions import DenseDirections, Directions, SparseDirections, first_order_vector
+from ._directions import (
+    DenseDirections,
+    Directions,
+    SparseDirections,
+    check_point,
+    first_order_vector,
+)
 
 MODES = ("collapsed", "jet", "hvp", "hessian")
 
@@ -35,6 +42,15 @@ def directional_derivatives(
         >>> bool(jnp.allclose(d2, -jnp.sin(0.3) * 2.0))
         True
     """
+    check_positive_int(order, "order")
+    x = check_point(x, None)
+    v = jnp.asarray(v)
+    if v.shape != x.shape:
+        raise ValueError(
+            f"the direction `v` must have the point's shape {x.shape}, got {v.shape}."
+        )
+    if v.dtype != x.dtype:
+        raise TypeError(f"`v` must have the point's dtype {x.dtype}, got {v.dtype}.")
     series = (v,) + (jnp.zeros_like(x),) * (order - 1)
     primal, derivs = jet.jet(u, (x,), (series,))
     return primal, list(derivs)
@@ -84,7 +100,22 @@ def directional_sum(
 
     ``chunk_size`` bounds how many directions are processed at once (a ``lax.scan`` over
     chunks); the result is the same.
+
+    Example:
+        >>> dirs = DenseDirections(jnp.eye(2), jnp.ones(2))      # e_0, e_1 with weight 1
+        >>> value = directional_sum(lambda x: x @ x, jnp.ones(2), 2, dirs, "jet")[1]
+        >>> bool(jnp.isclose(value, 4.0))   # Lap |x|^2 = 2 d
+        True
     """
+    check_positive_int(order, "order")
+    check_one_of(mode, MODES, "mode")
+    if chunk_size is not None:
+        check_positive_int(chunk_size, "chunk_size")
+    if not isinstance(dirs, (SparseDirections, DenseDirections)):
+        raise TypeError(
+            f"`dirs` must be SparseDirections or DenseDirections, got {type(dirs).__name__}."
+        )
+    x = check_point(x, dirs.dimension)
     if order == 1:
         b = first_order_vector(dirs, x.dtype)
         return jax.jvp(u, (x,), (b,))

@@ -26,13 +26,40 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 
-def _as_coefficients(coeffs, n: int) -> jnp.ndarray:
+def _as_coefficients(coeffs, n: int, name: str = "coeffs") -> jnp.ndarray:
     arr = jnp.asarray(coeffs)
+    if jnp.issubdtype(arr.dtype, jnp.complexfloating) or not jnp.issubdtype(arr.dtype, jnp.number):
+        raise TypeError(f"`{name}` must be real numbers, got dtype {arr.dtype}.")
     if not jnp.issubdtype(arr.dtype, jnp.inexact):
         arr = arr.astype(jnp.result_type(float))
     if arr.shape != (n,):
-        raise ValueError(f"expected {n} coefficients, got an array of shape {arr.shape}.")
+        raise ValueError(f"`{name}`: expected {n} coefficients, got an array of shape {arr.shape}.")
+    _check_finite_if_known(arr, name)
     return arr
+
+
+def _check_finite_if_known(arr, name: str) -> None:
+    """Raise for NaN/inf in concrete coefficients (traced ones are checked by nobody: a NaN
+    coefficient gives a NaN value from every backend)."""
+    if isinstance(arr, jax.core.Tracer):
+        return
+    if not bool(jnp.all(jnp.isfinite(arr))):
+        raise ValueError(f"`{name}` must be finite, got {arr}.")
+
+
+def _check_scale(scale) -> None:
+    if isinstance(scale, bool) or not (
+        isinstance(scale, (int, float, np.integer, np.floating))
+        or (hasattr(scale, "shape") and hasattr(scale, "dtype") and jnp.ndim(scale) == 0)
+    ):
+        raise TypeError(
+            "an operator can only be scaled by a real scalar (a number or a 0-d array), got "
+            f"{type(scale).__name__} {getattr(scale, 'shape', scale)!r}."
+        )
+    dtype = jnp.result_type(scale)
+    if jnp.issubdtype(dtype, jnp.complexfloating) or not jnp.issubdtype(dtype, jnp.number):
+        raise TypeError(f"an operator can only be scaled by a real scalar, got dtype {dtype}.")
+    _check_finite_if_known(jnp.asarray(scale), "scale")
 
 
 class PartialTerms(eqx.Module):
@@ -157,6 +184,7 @@ class DifferentialOperator(eqx.Module):
         )
 
     def __mul__(self, scale) -> DifferentialOperator:
+        _check_scale(scale)
         return DifferentialOperator(
             self.dim,
             tuple(PartialTerms(g.powers, g.dims, scale * g.coeffs) for g in self.partial_groups),
@@ -269,7 +297,16 @@ def from_terms(dim: int, terms: Iterable[tuple[float, object]], time_index: int 
         (1, 4)
     """
     dim = _check_dim(dim)
-    parsed = [(c, _normalise_multi_index(dim, alpha)) for c, alpha in terms]
+    parsed = []
+    for term in terms:
+        if not isinstance(term, (tuple, list)) or len(term) != 2:
+            raise TypeError(
+                f"each term must be a pair (coefficient, multi-index), e.g. (1.0, {{0: 2}}), "
+                f"got {term!r}."
+            )
+        c, alpha = term
+        _check_scale(c)
+        parsed.append((c, _normalise_multi_index(dim, alpha)))
     if not parsed:
         raise ValueError("an operator needs at least one term.")
     return DifferentialOperator(dim, _group_from_terms(parsed), (), time_index)
@@ -321,7 +358,7 @@ def time_derivative(dim: int, time_index: int = -1, order: int = 1) -> Different
     """``d^order u / dt^order`` where input coordinate ``time_index`` is time."""
     dim = _check_dim(dim)
     t = _check_axis(time_index, dim, "time_index")
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"`order` must be a positive integer, got {order!r}.")
     op = from_terms(dim, [(1.0, {t: order})])
     return DifferentialOperator(dim, op.partial_groups, (), t)
@@ -332,14 +369,20 @@ def directional(vectors, order: int, coeffs=None) -> DifferentialOperator:
     vectors = jnp.asarray(vectors)
     if vectors.ndim == 1:
         vectors = vectors[None]
-    if vectors.ndim != 2:
-        raise ValueError(f"`vectors` must have shape (r, dim), got {vectors.shape}.")
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+    if vectors.ndim != 2 or vectors.shape[0] == 0 or vectors.shape[1] == 0:
+        raise ValueError(f"`vectors` must have shape (r, dim) with r, dim >= 1, got {vectors.shape}.")
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"`order` must be a positive integer, got {order!r}.")
+    order = int(order)
+    dtype = vectors.dtype
+    if jnp.issubdtype(dtype, jnp.complexfloating) or not jnp.issubdtype(dtype, jnp.number):
+        raise TypeError(f"`vectors` must be real numbers, got dtype {dtype}.")
     if not jnp.issubdtype(vectors.dtype, jnp.inexact):
         vectors = vectors.astype(jnp.result_type(float))
+    _check_finite_if_known(vectors, "vectors")
     n = vectors.shape[0]
     coeffs = jnp.ones(n, vectors.dtype) if coeffs is None else _as_coefficients(coeffs, n)
+    coeffs = coeffs.astype(vectors.dtype)
     return DifferentialOperator(vectors.shape[1], (), (DirectionalTerms(order, vectors, coeffs),))
 
 

@@ -17,7 +17,6 @@ JSON: ``{"rows": [{"library", "sampler", "dim", "nfe", "endpoint_rmse", "sliced_
 
 from __future__ import annotations
 
-import functools as ft
 import statistics
 import sys
 import time
@@ -34,19 +33,19 @@ from jaxsci.core import enable_x64
 
 # name -> (sampler, NFE per grid interval)
 SAMPLERS = {
-    "ddim": (D.ddim, 1),
-    "dpm_solver_pp_2m": (D.dpm_solver_pp_2m, 1),
-    "dpm_solver_pp_3m": (D.dpm_solver_pp_3m, 1),
-    "dpm_solver_pp_3m_taylor": (ft.partial(D.dpm_solver_pp, order=3, solver_type="taylor"), 1),
-    "dpm_solver_2m": (ft.partial(D.dpm_solver_multistep, order=2), 1),
-    "dpm_solver_3m_taylor": (ft.partial(D.dpm_solver_multistep, order=3, solver_type="taylor"), 1),
-    "dpm_solver_2s": (ft.partial(D.dpm_solver_singlestep, order=2), 2),
-    "dpm_solver_3s": (ft.partial(D.dpm_solver_singlestep, order=3), 3),
-    "dpm_solver_pp_2s": (D.dpm_solver_pp_2s, 2),
-    "unipc_bh1_2": (ft.partial(D.unipc, order=2, variant="bh1"), 1),
-    "unipc_bh2_2": (ft.partial(D.unipc, order=2, variant="bh2"), 1),
-    "unipc_bh2_3": (ft.partial(D.unipc, order=3, variant="bh2"), 1),
-    "deis_3": (ft.partial(D.deis, order=3), 1),
+    "ddim": (D.DDIM(), 1),
+    "dpm_solver_pp_2m": (D.DPMSolverPP(order=2), 1),
+    "dpm_solver_pp_3m": (D.DPMSolverPP(order=3), 1),
+    "dpm_solver_pp_3m_taylor": (D.DPMSolverPP(order=3, solver_type="taylor"), 1),
+    "dpm_solver_2m": (D.DPMSolver(order=2), 1),
+    "dpm_solver_3m_taylor": (D.DPMSolver(order=3, solver_type="taylor"), 1),
+    "dpm_solver_2s": (D.DPMSolverSinglestep(order=2), 2),
+    "dpm_solver_3s": (D.DPMSolverSinglestep(order=3), 3),
+    "dpm_solver_pp_2s": (D.DPMSolverPP2S(), 2),
+    "unipc_bh1_2": (D.UniPC(order=2, variant="bh1"), 1),
+    "unipc_bh2_2": (D.UniPC(order=2, variant="bh2"), 1),
+    "unipc_bh2_3": (D.UniPC(order=3, variant="bh2"), 1),
+    "deis_3": (D.DEIS(order=3), 1),
 }
 
 
@@ -58,11 +57,11 @@ def sliced_w1(a, b, key, num_projections=64):
 
 
 def error_rows(dim, nfes, num_samples, schedule):
-    gm = D.GaussianMixture.random(jax.random.key(0), 8, dim, std=0.05)
+    gm = D.GaussianMixture.random(8, dim, std=0.05, key=jax.random.key(0))
     model = gm.noise_model(schedule)
     x_T = jax.random.normal(jax.random.key(1), (num_samples, dim))
     exact = jax.jit(jax.vmap(lambda x: gm.flow_endpoint(schedule, x, schedule.t_max, schedule.t_min)))(x_T)
-    data = gm.sample(jax.random.key(2), num_samples)
+    data = gm.sample(num_samples, key=jax.random.key(2))
     proj_key = jax.random.key(3)
     rows = [dict(library="jaxsci", sampler="exact_flow", dim=dim, nfe=None, endpoint_rmse=0.0,
                  sliced_w1=sliced_w1(exact, data, proj_key), wall_s=None)]
@@ -72,7 +71,7 @@ def error_rows(dim, nfes, num_samples, schedule):
             if steps < 1:
                 continue
             grid = D.time_grid(schedule, steps)
-            out = jax.jit(jax.vmap(lambda x, f=sampler, g=grid: f(model, schedule, x, g)))(x_T)
+            out = jax.jit(jax.vmap(lambda x, f=sampler, g=grid: f(model, schedule, x, g).x))(x_T)
             rmse = float(jnp.sqrt(jnp.mean((out - exact) ** 2)))
             rows.append(dict(library="jaxsci", sampler=name, dim=dim, nfe=steps * per_step,
                              endpoint_rmse=rmse, sliced_w1=sliced_w1(out, data, proj_key), wall_s=None))
@@ -83,13 +82,13 @@ def error_rows(dim, nfes, num_samples, schedule):
 
 def wall_rows(num_samples, dim, nfe):
     s = D.VPLinear()
-    gm = D.GaussianMixture.random(jax.random.key(0), 8, dim, std=0.05)
+    gm = D.GaussianMixture.random(8, dim, std=0.05, key=jax.random.key(0))
     model = gm.noise_model(s)
     x_T = jax.random.normal(jax.random.key(1), (num_samples, dim))
     rows = []
     for name, (sampler, per_step) in SAMPLERS.items():
         grid = D.time_grid(s, nfe // per_step)
-        fn = jax.jit(jax.vmap(lambda x, f=sampler, g=grid: f(model, s, x, g)))
+        fn = jax.jit(jax.vmap(lambda x, f=sampler, g=grid: f(model, s, x, g).x))
         jax.block_until_ready(fn(x_T))
         times = []
         for _ in range(5):

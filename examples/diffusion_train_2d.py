@@ -2,7 +2,7 @@
 
     python examples/diffusion_train_2d.py [--steps 4000] [--out diffusion_train_2d.png]
 
-Denoising score matching (Ho et al. 2020): minimise E || eps_theta(alpha_t x0 + sigma_t eps, t) - eps ||^2
+Denoising score matching (Ho et al. 2020), trained with ``jaxsci.core.fit``: minimise E || eps_theta(alpha_t x0 + sigma_t eps, t) - eps ||^2
 with t uniform on [t_min, 1] under the VP linear schedule; then sample with DDIM,
 DPM-Solver++(2M), UniPC and DEIS at NFE = 10 and compare each sample set with fresh data by
 the sliced Wasserstein-1 distance.
@@ -11,7 +11,6 @@ the sliced Wasserstein-1 distance.
 from __future__ import annotations
 
 import argparse
-import functools as ft
 
 import equinox as eqx
 import jax
@@ -19,6 +18,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxsci import diffusion as D
+from jaxsci.core import fit
 
 
 def ring_data():
@@ -55,50 +55,38 @@ def main(steps: int = 4000, num_samples: int = 2000, out: str | None = None, see
     k_net, k_train, k_sample, k_ref, k_proj = jax.random.split(jax.random.key(seed), 5)
     net = EpsNet(k_net)
     optimizer = optax.adam(optax.cosine_decay_schedule(2e-3, steps))
-    opt_state = optimizer.init(eqx.filter(net, eqx.is_array))
 
-    def loss_fn(net, key):
-        k1, k2, k3 = jax.random.split(key, 3)
-        x0 = data.sample(k1, 512)
-        t = jax.random.uniform(k2, (512,), minval=schedule.t_min, maxval=schedule.t_max)
-        eps = jax.random.normal(k3, x0.shape)
+    def loss_fn(net, x0, *, key):
+        k_t, k_eps = jax.random.split(key)
+        t = jax.random.uniform(k_t, (x0.shape[0],), minval=schedule.t_min, maxval=schedule.t_max)
+        eps = jax.random.normal(k_eps, x0.shape)
         a, s = schedule.alpha(t)[:, None], schedule.sigma(t)[:, None]
         pred = jax.vmap(net)(a * x0 + s * eps, schedule.lambda_(t))
         return jnp.mean((pred - eps) ** 2)
 
-    @eqx.filter_jit
-    def train(net, opt_state, key):
-        def body(carry, k):
-            net_params, opt_state = carry
-            model = eqx.combine(net_params, static)
-            loss, grads = eqx.filter_value_and_grad(loss_fn)(model, k)
-            updates, opt_state = optimizer.update(grads, opt_state, net_params)
-            return (eqx.apply_updates(net_params, updates), opt_state), loss
-
-        params, static = eqx.partition(net, eqx.is_array)
-        (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), jax.random.split(key, steps))
-        return eqx.combine(params, static), opt_state, losses
-
-    net, opt_state, losses = train(net, opt_state, k_train)
+    # 512 fresh data points every step
+    trained = fit(loss_fn, net, optimizer, steps=steps, key=k_train, sample=lambda k: data.sample(512, key=k),
+                  progress=False)
+    net, losses = trained.model, trained.losses
     model = lambda x, t: net(x, schedule.lambda_(t))
 
-    reference = data.sample(k_ref, num_samples)
+    reference = data.sample(num_samples, key=k_ref)
     x_T = jax.random.normal(k_sample, (num_samples, 2))
     grid = D.time_grid(schedule, 10)
     samplers = {
-        "DDIM": D.ddim,
-        "DPM-Solver++(2M)": D.dpm_solver_pp_2m,
-        "UniPC-bh2": ft.partial(D.unipc, order=2),
-        "DEIS-tAB3": ft.partial(D.deis, order=3),
+        "DDIM": D.DDIM(),
+        "DPM-Solver++(2M)": D.DPMSolverPP(order=2),
+        "UniPC-bh2": D.UniPC(order=2),
+        "DEIS-tAB3": D.DEIS(order=3),
     }
     results = {"final training loss": float(jnp.mean(losses[-100:]))}
     samples = {}
     for name, sampler in samplers.items():
-        samples[name] = jax.jit(jax.vmap(lambda x, f=sampler: f(model, schedule, x, grid)))(x_T)
+        samples[name] = jax.jit(jax.vmap(lambda x, f=sampler: f(model, schedule, x, grid).x))(x_T)
         results[name] = float(sliced_wasserstein(samples[name], reference, k_proj))
     results["noise (x_T)"] = float(sliced_wasserstein(x_T, reference, k_proj))
     # the floor: fresh samples of the data itself are this far from the reference set
-    fresh = data.sample(jax.random.fold_in(k_ref, 1), num_samples)
+    fresh = data.sample(num_samples, key=jax.random.fold_in(k_ref, 1))
     results["data (fresh samples)"] = float(sliced_wasserstein(fresh, reference, k_proj))
     for name, value in results.items():
         print(f"{name:22s} {value:.4f}" + ("" if name.startswith("final") else "  (sliced W1 to data)"))

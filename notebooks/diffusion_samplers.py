@@ -28,13 +28,12 @@
 # Colab or any environment without jaxsci: install it. From a clone of the repository,
 # run `pip install -e .` in its root instead (or `pip install /path/to/clone`).
 try:
-    import jaxsci  # noqa: F401
+    import jaxsci
 except ImportError:
     # %pip install -q jaxsci
     import jaxsci  # noqa: F401
 
 # %%
-import functools as ft
 import time
 
 import jax
@@ -96,21 +95,24 @@ print(f"{x_T.shape[0]} starting points; lambda from {float(schedule.lambda_(t_st
 # %% [markdown]
 # ## Error against NFE
 #
-# Each sampler runs on the same starting noise and the same time grid (uniform in
-# $\lambda$, `D.time_grid(schedule, n)`; $n$ steps cost $n$ model evaluations for all three),
-# and we measure the root-mean-square distance to the exact endpoint.
+# Each sampler is an object (`D.DDIM()`, `D.DPMSolverPP(order=2)`, `D.UniPC(...)`); calling it
+# as `sampler(model, schedule, x_T, grid)` returns a `Sample` whose `.x` is the sample (and
+# `.nfe` the model evaluations it made). Each runs on the same starting noise and the same
+# time grid (uniform in $\lambda$, `D.time_grid(schedule, n)`; $n$ steps cost $n$ model
+# evaluations for all three), and we measure the root-mean-square distance to the exact
+# endpoint.
 
 # %%
 samplers = {
-    "DDIM": D.ddim,
-    "DPM-Solver++(2M)": D.dpm_solver_pp_2m,
-    "UniPC (bh2, order 2)": ft.partial(D.unipc, order=2, variant="bh2"),
+    "DDIM": D.DDIM(),
+    "DPM-Solver++(2M)": D.DPMSolverPP(order=2),
+    "UniPC (bh2, order 2)": D.UniPC(order=2, variant="bh2"),
 }
 nfes = [5, 10, 20, 40, 80, 160, 320]
 errors = {name: [] for name in samplers}
 outputs = {}
 for name, sampler in samplers.items():
-    run = jax.jit(jax.vmap(lambda x, grid, f=sampler: f(model, schedule, x, grid), in_axes=(0, None)))
+    run = jax.jit(jax.vmap(lambda x, grid, f=sampler: f(model, schedule, x, grid).x, in_axes=(0, None)))
     for n in nfes:
         x0 = run(x_T, D.time_grid(schedule, n))
         errors[name].append(float(jnp.sqrt(jnp.mean((x0 - exact) ** 2))))

@@ -6,7 +6,6 @@ samples each draws at NFE = 6.
 
 from __future__ import annotations
 
-import functools as ft
 import pathlib
 import time
 
@@ -21,11 +20,11 @@ from jaxsci import diffusion as D
 from jaxsci.core import enable_x64
 
 SAMPLERS = {
-    "DDIM": D.ddim,
-    "DPM-Solver++(2M)": D.dpm_solver_pp_2m,
-    "DPM-Solver++(3M, taylor)": ft.partial(D.dpm_solver_pp, order=3, solver_type="taylor"),
-    "UniPC-bh2 (order 2)": ft.partial(D.unipc, order=2),
-    "DEIS-tAB3": ft.partial(D.deis, order=3),
+    "DDIM": D.DDIM(),
+    "DPM-Solver++(2M)": D.DPMSolverPP(order=2),
+    "DPM-Solver++(3M, taylor)": D.DPMSolverPP(order=3, solver_type="taylor"),
+    "UniPC-bh2 (order 2)": D.UniPC(order=2),
+    "DEIS-tAB3": D.DEIS(order=3),
 }
 
 QUICK_SAMPLERS = ("DDIM", "DPM-Solver++(2M)", "UniPC-bh2 (order 2)")
@@ -54,7 +53,7 @@ def run(out_dir: pathlib.Path, quick: bool = False) -> list[dict]:
             curves[name] = []
             for n in nfes:
                 grid = D.time_grid(s, n)
-                f = jax.jit(jax.vmap(lambda x, g=grid, sampler=sampler: sampler(model, s, x, g)))
+                f = jax.jit(jax.vmap(lambda x, g=grid, sampler=sampler: sampler(model, s, x, g).x))
                 jax.block_until_ready(f(x_T))
                 start = time.perf_counter()
                 out = jax.block_until_ready(f(x_T))

@@ -1,65 +1,65 @@
 """Diffusion-model samplers: noise schedules, step grids, parametrizations, exponential-integrator
-samplers and analytic test models (Gaussian mixtures with the exact probability-flow endpoint)."""
+samplers (strategy objects: ``sampler(model, schedule, x_T, grid, *, key=None) -> Sample``) and
+analytic test models (Gaussian mixtures with the exact probability-flow endpoint)."""
 
-from ._adaptive import dpm_solver_adaptive as dpm_solver_adaptive
-from ._deis import deis as deis
+from ._adaptive import DPMSolverAdaptive as DPMSolverAdaptive
+from ._deis import DEIS as DEIS
 from ._gaussian import GaussianEps as GaussianEps
-from ._grid import GRID_KINDS as GRID_KINDS
-from ._grid import check_grid as check_grid
-from ._grid import time_grid as time_grid
+from ._grid import GRID_KINDS as GRID_KINDS, time_grid as time_grid, validate_grid as validate_grid
 from ._mixture import GaussianMixture as GaussianMixture
 from ._model import (
     PARAMETRIZATIONS as PARAMETRIZATIONS,
-)
-from ._model import (
     classifier_free_guidance as classifier_free_guidance,
-)
-from ._model import (
     dynamic_thresholding as dynamic_thresholding,
-)
-from ._model import (
     to_data as to_data,
-)
-from ._model import (
     to_noise as to_noise,
 )
-from ._restart import restart as restart
+from ._restart import Restart as Restart
+from ._sample import AbstractSampler as AbstractSampler, Sample as Sample
 from ._samplers import (
-    ddim as ddim,
-)
-from ._samplers import (
-    dpm_solver_multistep as dpm_solver_multistep,
-)
-from ._samplers import (
-    dpm_solver_pp as dpm_solver_pp,
-)
-from ._samplers import (
-    dpm_solver_pp_2m as dpm_solver_pp_2m,
-)
-from ._samplers import (
-    dpm_solver_pp_3m as dpm_solver_pp_3m,
-)
-from ._samplers import (
-    sde_dpm_solver_pp_2m as sde_dpm_solver_pp_2m,
+    DDIM as DDIM,
+    DPMSolver as DPMSolver,
+    DPMSolverPP as DPMSolverPP,
+    SDEDPMSolverPP2M as SDEDPMSolverPP2M,
 )
 from ._schedule import (
     EDM as EDM,
-)
-from ._schedule import (
     VE as VE,
-)
-from ._schedule import (
     AbstractSchedule as AbstractSchedule,
-)
-from ._schedule import (
     VPCosine as VPCosine,
-)
-from ._schedule import (
     VPDiscrete as VPDiscrete,
-)
-from ._schedule import (
     VPLinear as VPLinear,
 )
-from ._singlestep import dpm_solver_pp_2s as dpm_solver_pp_2s
-from ._singlestep import dpm_solver_singlestep as dpm_solver_singlestep
-from ._unipc import unipc as unipc
+from ._singlestep import DPMSolverPP2S as DPMSolverPP2S, DPMSolverSinglestep as DPMSolverSinglestep
+from ._unipc import UniPC as UniPC
+
+__all__ = [
+    "DDIM",
+    "DEIS",
+    "EDM",
+    "GRID_KINDS",
+    "PARAMETRIZATIONS",
+    "VE",
+    "AbstractSampler",
+    "AbstractSchedule",
+    "DPMSolver",
+    "DPMSolverAdaptive",
+    "DPMSolverPP",
+    "DPMSolverPP2S",
+    "DPMSolverSinglestep",
+    "GaussianEps",
+    "GaussianMixture",
+    "Restart",
+    "SDEDPMSolverPP2M",
+    "Sample",
+    "UniPC",
+    "VPCosine",
+    "VPDiscrete",
+    "VPLinear",
+    "classifier_free_guidance",
+    "dynamic_thresholding",
+    "time_grid",
+    "to_data",
+    "to_noise",
+    "validate_grid",
+]

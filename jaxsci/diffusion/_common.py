@@ -1,38 +1,83 @@
 """Shared pieces of the samplers: argument checks, the model in the needed
-parametrization, and the per-step order schedule of multistep methods."""
+parametrization, the per-step order schedule of multistep methods, and the NaN/inf
+bookkeeping that tells a failing sample where it went wrong."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ..core import RESULTS
 from ..internal import check_key, check_one_of
-from ._grid import check_grid
+from ._grid import validate_grid
+from ._inputs import float_input
 from ._model import PARAMETRIZATIONS, to_data, to_noise
+from ._sample import Sample
+
+_THROW_HINT = ("Pass throw=False to the sampler to get result = RESULTS.nonfinite_values in the "
+               "returned Sample instead of an error.")
 
 
-def prepare(model, schedule, x_T, grid, parametrization):
-    """Validate and return ``(grid, lambdas, data_model, noise_model)``."""
+def check_options(sampler, *, order=None, orders=(1, 2, 3)) -> None:
+    """``__check_init__`` of the common fields: ``order``, ``parametrization``, bools."""
+    name = type(sampler).__name__
+    if order is not None and (isinstance(order, bool) or order not in orders):
+        raise ValueError(f"{name} supports order in {orders}, got {order!r}.")
+    if hasattr(type(sampler), "parametrization"):
+        check_one_of(sampler.parametrization, PARAMETRIZATIONS, "parametrization")
+    for field in ("throw", "denoise_to_zero", "lower_order_final"):
+        value = getattr(sampler, field, False)
+        if not isinstance(value, bool):
+            raise TypeError(f"{name}: `{field}` must be True or False, got {value!r}.")
+
+
+class Prepared(NamedTuple):
+    x_T: jax.Array
+    grid: jax.Array
+    lam: jax.Array
+    data: object
+    noise: object
+    key: jax.Array | None
+
+
+def prepare(sampler, model, schedule, x_T, grid, key, *, needs_key: bool = False) -> Prepared:
+    """Validate a sampler call; return the grid in ``x_T``'s dtype, its log-SNRs, the model
+    as data and noise predictions, and the key (typed)."""
+    name = type(sampler).__name__
     if not callable(model):
         raise TypeError(f"`model` must be a callable model(x, t), got {type(model).__name__}.")
-    check_one_of(parametrization, PARAMETRIZATIONS, "parametrization")
-    x_T = jnp.asarray(x_T)
-    if not jnp.issubdtype(x_T.dtype, jnp.floating):
-        raise TypeError(f"`x_T` must be a floating array, got dtype {x_T.dtype}.")
-    grid = check_grid(schedule, grid).astype(x_T.dtype)
-    return grid, schedule.lambda_(grid), to_data(model, schedule, parametrization), to_noise(model, schedule, parametrization)
+    x_T = float_input(x_T, "x_T")
+    grid = validate_grid(schedule, grid).astype(x_T.dtype)
+    if needs_key and key is None:
+        raise TypeError(f"{name} draws Gaussian noise, so it needs a PRNG `key`: pass key=jax.random.key(seed) "
+                        "(one key per sample: jax.random.split(key, batch) and vmap over it).")
+    if key is not None:
+        key = check_key(key)
+    out = jax.eval_shape(model, x_T, grid[0])
+    if not isinstance(out, jax.ShapeDtypeStruct) or out.shape != x_T.shape:
+        got = out.shape if isinstance(out, jax.ShapeDtypeStruct) else type(out).__name__
+        raise ValueError(
+            f"`model(x, t)` must return an array shaped like one sample x, {x_T.shape}, but it returned "
+            f"{got}. Samplers act on one sample: vmap the sampler over a batch, "
+            "jax.vmap(lambda x: sampler(model, schedule, x, grid))(x_batch)."
+        )
+    if out.dtype != x_T.dtype:  # the sampler computes in x_T's dtype
+        model = _cast_output(model)
+    parametrization = sampler.parametrization
+    return Prepared(x_T, grid, schedule.lambda_(grid), to_data(model, schedule, parametrization),
+                    to_noise(model, schedule, parametrization), key)
+
+
+def _cast_output(model):
+    return lambda x, t: model(x, t).astype(x.dtype)
 
 
 def check_order(order: int, allowed: tuple[int, ...], name: str) -> None:
     if isinstance(order, bool) or order not in allowed:
         raise ValueError(f"{name} supports order in {allowed}, got {order!r}.")
-
-
-def check_stochastic_key(key, needed: bool, name: str) -> None:
-    if needed:
-        if key is None:
-            raise TypeError(f"{name} with noise (eta > 0 or an SDE solver) needs a PRNG `key`.")
-        check_key(key)
 
 
 def step_orders(num_steps: int, order: int, lower_order_final: bool, always_lower_final: bool = False):
@@ -49,12 +94,6 @@ def step_orders(num_steps: int, order: int, lower_order_final: bool, always_lowe
     return jnp.asarray(orders, dtype=jnp.int32)
 
 
-def final_denoise(x, data_model, t_end, denoise_to_zero: bool):
-    """With ``denoise_to_zero``, return the data prediction at the last time (one more NFE):
-    the step to ``sigma = 0`` of a first-order exponential integrator."""
-    return data_model(x, t_end) if denoise_to_zero else x
-
-
 def gaussian_noise(key, like):
     """Standard normal noise shaped and typed like ``like``, drawn in float32 and cast: the same
     key gives the same noise (to rounding) in float32 and float64, so a stochastic sampler's
@@ -64,3 +103,60 @@ def gaussian_noise(key, like):
 
 def split_keys(key, n):
     return jax.random.split(key, n) if key is not None else jnp.zeros((n,), jnp.uint32)
+
+
+# --- NaN/inf bookkeeping -------------------------------------------------------------
+# A status is an int32: -1 while everything is finite, else the index of the first failure
+# in the sampler's message table: 0 = x_T, 1 + 2 k = the model at step k, 2 + 2 k = the
+# sample after step k (model outputs finite).
+
+
+def _finite(*arrays):
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in arrays]))
+
+
+def initial_status(x_T):
+    return jnp.where(_finite(x_T), jnp.int32(-1), jnp.int32(0))
+
+
+def update_status(status, step, model_outputs, x_new):
+    """Record the first failure: a non-finite model output at ``step``, else a non-finite
+    ``x_new``."""
+    model_ok = _finite(*model_outputs)
+    code = jnp.where(model_ok, 2 + 2 * step, 1 + 2 * step).astype(jnp.int32)
+    return jnp.where((status < 0) & ~(model_ok & _finite(x_new)), code, status)
+
+
+def final_denoise(sampler, x, data_model, t_end, status, step):
+    """With ``denoise_to_zero``, return the data prediction at the last time (one more NFE):
+    the step to ``sigma = 0`` of a first-order exponential integrator."""
+    if not sampler.denoise_to_zero:
+        return x, status
+    x0 = data_model(x, t_end)
+    return x0, update_status(status, step, (x0,), x0)
+
+
+def messages(name: str, num_steps: int, denoise_to_zero: bool = False) -> list[str]:
+    """The message table of a fixed-grid sampler with ``num_steps`` grid steps."""
+    out = [f"{name}: x_T contains NaN/inf (the starting noise must be finite). {_THROW_HINT}"]
+    for k in range(num_steps + int(denoise_to_zero)):
+        where = (f"at step {k + 1} of {num_steps} (from grid[{k}] to grid[{k + 1}])" if k < num_steps
+                 else "in the final denoising step (denoise_to_zero)")
+        out.append(f"{name}: the model returned NaN/inf {where}. Check the model at these inputs. {_THROW_HINT}")
+        out.append(f"{name}: the sample became NaN/inf {where} although the model's outputs were finite: "
+                   f"check the grid and the schedule (too large a step?). {_THROW_HINT}")
+    return out
+
+
+def finish(sampler, x, status, msgs, *, nfe, num_steps, num_accepted=None, num_rejected=0,
+           result=None) -> Sample:
+    """The ``Sample``; with ``throw``, raise the first failure's message (inside jit too)."""
+    failed = status >= 0
+    if result is None:  # otherwise the caller's code matches its status
+        result = RESULTS.where(failed, RESULTS.nonfinite_values, RESULTS.successful)
+    if sampler.throw:
+        x = eqx.branched_error_if(x, failed, jnp.maximum(status, 0), msgs)
+    num_accepted = num_steps if num_accepted is None else num_accepted
+    as_int = lambda v: jnp.asarray(v, jnp.int32)
+    return Sample(x=x, nfe=as_int(nfe), num_steps=as_int(num_steps), num_accepted=as_int(num_accepted),
+                  num_rejected=as_int(num_rejected), result=result)

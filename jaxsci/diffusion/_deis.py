@@ -15,11 +15,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import ArrayLike, Float, PRNGKeyArray
 
-from ._common import check_order, final_denoise, prepare, step_orders
+from ._common import (
+    check_options,
+    final_denoise,
+    finish,
+    initial_status,
+    messages,
+    prepare,
+    step_orders,
+    update_status,
+)
+from ._sample import AbstractSampler, Sample
+from ._schedule import AbstractSchedule
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
 
@@ -41,26 +54,56 @@ def _deis_step(order, x, hist, times, lam_t, lam_s, t, s, schedule):
     return out
 
 
-def deis(model: Callable, schedule, x_T, grid, *, order: int = 3, parametrization: str = "eps",
-         lower_order_final: bool = True, denoise_to_zero: bool = False):
-    """DEIS-tAB of ``order`` 1-3 (order 1 is DDIM). NFE = steps (+1 with ``denoise_to_zero``)."""
-    check_order(order, (1, 2, 3), "deis")
-    grid, lam, _, noise = prepare(model, schedule, x_T, grid, parametrization)
-    data = lambda x, t: (x - schedule.sigma(t) * noise(x, t)) / schedule.alpha(t)
-    n = grid.shape[0] - 1
-    orders = step_orders(n + int(denoise_to_zero), order, lower_order_final)[:n]
+class DEIS(AbstractSampler):
+    """DEIS-tAB of ``order`` 1-3 (Zhang & Chen, ICLR 2023; order 1 is DDIM), noise
+    prediction extrapolated in ``t``. NFE = steps (+1 with ``denoise_to_zero``).
 
-    def step(carry, inputs):
-        x, hist, times = carry
-        i, k = inputs
-        t, s = grid[i], grid[i + 1]
-        hist = (noise(x, t),) + hist[:-1]
-        times = jnp.concatenate([t[None], times[:-1]])
-        branches = [lambda a, q=q: _deis_step(q, *a, schedule) for q in range(1, order + 1)]
-        x_new = jax.lax.switch(k - 1, branches, (x, hist, times, lam[i], lam[i + 1], t, s))
-        return (x_new, hist, times), None
+    Attributes:
+        order: 1, 2 or 3.
+        lower_order_final: lower the order of the last steps when there are fewer than 15.
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        denoise_to_zero: return the data prediction at the last time (one more NFE).
+        throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 
-    times0 = grid[0] + jnp.arange(1.0, 4.0, dtype=grid.dtype)  # finite dummies
-    hist0 = tuple(jnp.zeros_like(x_T) for _ in range(order))  # latest output first
-    (x, _, _), _ = jax.lax.scan(step, (x_T, hist0, times0), (jnp.arange(n), orders))
-    return final_denoise(x, data, grid[-1], denoise_to_zero)
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPLinear(); model = D.GaussianEps(s, jnp.zeros(2), 0.5)
+        >>> x0 = D.DEIS(order=3)(model, s, jnp.ones(2), D.time_grid(s, 8)).x
+    """
+
+    order: int = eqx.field(default=3, static=True)
+    lower_order_final: bool = eqx.field(default=True, static=True)
+    parametrization: str = eqx.field(default="eps", static=True)
+    denoise_to_zero: bool = eqx.field(default=False, static=True)
+    throw: bool = eqx.field(default=True, static=True)
+
+    def __check_init__(self):
+        check_options(self, order=self.order)
+
+    def __call__(self, model: Callable, schedule: AbstractSchedule, x_T: Float[ArrayLike, ...],
+                 grid: Float[ArrayLike, " n+1"], *, key: PRNGKeyArray | None = None) -> Sample:
+        """Sample from ``x_T`` at ``grid[0]`` (deterministic: ``key`` is not used)."""
+        p = prepare(self, model, schedule, x_T, grid, key)
+        grid, lam, noise = p.grid, p.lam, p.noise
+        data = lambda x, t: (x - schedule.sigma(t) * noise(x, t)) / schedule.alpha(t)
+        order = self.order
+        n = grid.shape[0] - 1
+        orders = step_orders(n + int(self.denoise_to_zero), order, self.lower_order_final)[:n]
+
+        def step(carry, inputs):
+            x, hist, times, status = carry
+            i, k = inputs
+            t, s = grid[i], grid[i + 1]
+            hist = (noise(x, t),) + hist[:-1]
+            times = jnp.concatenate([t[None], times[:-1]])
+            branches = [lambda a, q=q: _deis_step(q, *a, schedule) for q in range(1, order + 1)]
+            x_new = jax.lax.switch(k - 1, branches, (x, hist, times, lam[i], lam[i + 1], t, s))
+            return (x_new, hist, times, update_status(status, i, hist[:1], x_new)), None
+
+        times0 = grid[0] + jnp.arange(1.0, 4.0, dtype=grid.dtype)  # finite dummies
+        hist0 = tuple(jnp.zeros_like(p.x_T) for _ in range(order))  # latest output first
+        init = (p.x_T, hist0, times0, initial_status(p.x_T))
+        (x, _, _, status), _ = jax.lax.scan(step, init, (jnp.arange(n), orders))
+        x, status = final_denoise(self, x, data, grid[-1], status, n)
+        return finish(self, x, status, messages("DEIS", n, self.denoise_to_zero),
+                      nfe=n + int(self.denoise_to_zero), num_steps=n)

@@ -8,10 +8,12 @@ Kinds (DPM-Solver, Lu et al. 2022, Sec. 3.3; Karras et al. 2022, eq. 5):
 * ``"karras"``: ``rho``-spaced noise-to-signal ratios ``e^{-lambda}``
   (``(r_max^{1/rho} + i/n (r_min^{1/rho} - r_max^{1/rho}))^rho``, ``rho = 7``).
 
-``check_grid`` validates a user-supplied grid.
+``validate_grid`` checks a user-supplied grid (every sampler calls it).
 """
 
 from __future__ import annotations
+
+import math
 
 import equinox as eqx
 import jax
@@ -20,32 +22,54 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ..internal import check_one_of, check_positive_int
+from ._inputs import float_input
+from ._schedule import AbstractSchedule
 
 GRID_KINDS = ("uniform", "logSNR", "quadratic", "karras")
 
 
-def time_grid(schedule, num_steps: int, kind: str = "logSNR", *, rho: float = 7.0,
+def _check_schedule(schedule) -> None:
+    if not isinstance(schedule, AbstractSchedule):
+        raise TypeError(
+            f"`schedule` must be a jaxsci.diffusion schedule (e.g. VPLinear(), VPCosine(), "
+            f"VPDiscrete.linear(), VE(), EDM()), got {type(schedule).__name__}."
+        )
+
+
+def time_grid(schedule: AbstractSchedule, num_steps: int, kind: str = "logSNR", *, rho: float = 7.0,
               t_start: float | None = None, t_end: float | None = None) -> Float[Array, " n+1"]:
     """A decreasing grid of ``num_steps + 1`` times from ``t_start`` (default ``t_max``) to
     ``t_end`` (default ``t_min``). ``t_start`` and ``t_end`` may be traced (checked at run
-    time); ``num_steps``, ``kind`` and ``rho`` must be concrete.
+    time); ``num_steps``, ``kind`` and ``rho`` (``> 0``, used by ``"karras"``) must be concrete.
 
     Example:
         >>> grid = time_grid(VPLinear(), 10, "logSNR")      # 11 times, 10 steps
+        >>> grid.shape
+        (11,)
     """
+    _check_schedule(schedule)
     check_positive_int(num_steps, "num_steps")
     check_one_of(kind, GRID_KINDS, "kind")
+    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not (math.isfinite(rho) and rho > 0):
+        raise ValueError(f"`rho` must be a finite number > 0 (Karras et al. use rho = 7), got {rho!r}.")
     T = schedule.t_max if t_start is None else t_start
     eps = schedule.t_min if t_end is None else t_end
     if isinstance(T, jax.core.Tracer) or isinstance(eps, jax.core.Tracer):  # checked at run time
         T, eps = jnp.asarray(T), jnp.asarray(eps)
         bad = ~((schedule.t_min <= eps) & (eps < T) & (T <= schedule.t_max))
-        T = eqx.error_if(T, bad, "time_grid needs t_min <= t_end < t_start <= t_max.")
-    elif not (schedule.t_min <= eps < T <= schedule.t_max):
+        T = eqx.error_if(T, bad, "time_grid needs t_min <= t_end < t_start <= t_max (and finite times).")
+        return _spaced(schedule, num_steps, kind, rho, T, eps)
+    if not (schedule.t_min <= eps < T <= schedule.t_max):
         raise ValueError(
             f"time_grid needs t_min <= t_end < t_start <= t_max = [{schedule.t_min}, {schedule.t_max}], "
             f"got t_start={T}, t_end={eps}."
         )
+    # concrete ends: a concrete grid, also when called inside jit (a Restart split needs its values)
+    with jax.ensure_compile_time_eval():
+        return _spaced(schedule, num_steps, kind, rho, T, eps)
+
+
+def _spaced(schedule, num_steps, kind, rho, T, eps):
     if kind == "uniform":
         return jnp.linspace(T, eps, num_steps + 1)
     if kind == "quadratic":
@@ -61,11 +85,22 @@ def time_grid(schedule, num_steps: int, kind: str = "logSNR", *, rho: float = 7.
     return grid.at[0].set(T).at[-1].set(eps)
 
 
-def check_grid(schedule, grid) -> Float[Array, " n+1"]:
-    """Validate a user grid: 1-D, at least 2 times, strictly decreasing, inside
-    ``[t_min, t_max]``. Concrete grids are checked at once (``ValueError``); traced grids
-    inside ``jit`` raise at run time through ``equinox.error_if``."""
-    grid = jnp.asarray(grid)
+def validate_grid(schedule: AbstractSchedule, grid) -> Float[Array, " n+1"]:
+    """Check a step grid and return it as an array.
+
+    A grid must be a 1-D array of at least 2 finite real times, strictly decreasing (no
+    duplicated entries), inside the schedule's ``[t_min, t_max]``. A concrete grid is
+    checked at once (``ValueError``/``TypeError`` naming the problem); a traced grid (inside
+    ``jit``) raises at run time through ``equinox.error_if``. Every sampler calls this;
+    call it yourself to check a hand-made grid early.
+
+    Example:
+        >>> s = VPLinear()
+        >>> validate_grid(s, [1.0, 0.5, 0.001]).shape
+        (3,)
+    """
+    _check_schedule(schedule)
+    grid = float_input(grid, "grid", allow_int=True)
     if grid.ndim != 1 or grid.shape[0] < 2:
         raise ValueError(
             f"`grid` must be a 1-D array of at least 2 decreasing times, got shape {grid.shape}; "
@@ -74,8 +109,15 @@ def check_grid(schedule, grid) -> Float[Array, " n+1"]:
     lo, hi = schedule.t_min, schedule.t_max
     tol = 1e-6 * max(abs(hi), 1.0)
     if not isinstance(grid, jax.core.Tracer):
-        g = np.asarray(grid)
-        if np.any(np.diff(g) >= 0):
+        g = np.asarray(grid, dtype=np.float64)
+        if not np.all(np.isfinite(g)):
+            raise ValueError(f"`grid` must hold finite times, got NaN/inf at positions "
+                             f"{np.flatnonzero(~np.isfinite(g)).tolist()}: {g}.")
+        same = np.flatnonzero(np.diff(g) == 0)
+        if same.size:
+            raise ValueError(f"`grid` has duplicated entries (positions {same[0]} and {same[0] + 1}, "
+                             f"t = {g[same[0]]}): a grid must be strictly decreasing, each time once.")
+        if np.any(np.diff(g) > 0):
             raise ValueError(f"`grid` must be strictly decreasing (from t_max toward t_min), got {g}.")
         if g.max() > hi + tol or g.min() < lo - tol:
             raise ValueError(
@@ -83,6 +125,8 @@ def check_grid(schedule, grid) -> Float[Array, " n+1"]:
                 f"got times from {g.min()} to {g.max()}."
             )
         return grid
-    grid = eqx.error_if(grid, jnp.any(jnp.diff(grid) >= 0), "`grid` must be strictly decreasing.")
+    grid = eqx.error_if(grid, ~jnp.all(jnp.isfinite(grid)), "`grid` contains NaN/inf: it must hold finite times.")
+    grid = eqx.error_if(grid, jnp.any(jnp.diff(grid) >= 0),
+                        "`grid` must be strictly decreasing (no duplicated entries).")
     return eqx.error_if(grid, (jnp.max(grid) > hi + tol) | (jnp.min(grid) < lo - tol),
                         "`grid` must lie inside the schedule's range [t_min, t_max].")

@@ -23,7 +23,7 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from ..internal import check_key, check_positive_int
 
@@ -41,9 +41,12 @@ class GaussianMixture(eqx.Module):
     (``equinox.error_if``). Only the shapes, hence ``K`` and ``d``, must be static.
 
     Example:
-        >>> gm = GaussianMixture.random(jax.random.key(0), num_components=8, dim=64, std=0.05)
-        >>> eps = gm.noise_model(VPLinear())                  # (x, t) -> exact eps
-        >>> x0 = gm.flow_endpoint(VPLinear(), x_T, 1.0, 1e-3)  # exact ODE sample
+        >>> from jaxsci import diffusion as D
+        >>> gm = D.GaussianMixture.random(num_components=8, dim=4, std=0.05, key=jax.random.key(0))
+        >>> eps = gm.noise_model(D.VPLinear())                           # (x, t) -> exact eps
+        >>> x0 = gm.flow_endpoint(D.VPLinear(), jnp.ones(4), 1.0, 1e-3)  # exact ODE sample
+        >>> gm.sample(5, key=jax.random.key(1)).shape
+        (5, 4)
     """
 
     log_weights: Float[Array, " K"]
@@ -66,9 +69,10 @@ class GaussianMixture(eqx.Module):
         self.means, self.stds = means, stds
 
     @classmethod
-    def random(cls, key, num_components: int, dim: int, std: float = 0.05, spread: float = 1.0):
+    def random(cls, num_components: int, dim: int, std: float = 0.05, spread: float = 1.0, *,
+               key: PRNGKeyArray) -> GaussianMixture:
         """``num_components`` equal-weight narrow Gaussians with means ``~ N(0, spread^2 I)``."""
-        check_key(key)
+        key = check_key(key)
         check_positive_int(num_components, "num_components")
         check_positive_int(dim, "dim")
         means = spread * jax.random.normal(key, (num_components, dim))
@@ -78,9 +82,9 @@ class GaussianMixture(eqx.Module):
     def dim(self) -> int:
         return self.means.shape[1]
 
-    def sample(self, key, n: int) -> Float[Array, "n d"]:
+    def sample(self, n: int, *, key: PRNGKeyArray) -> Float[Array, "n d"]:
         """``n`` draws from the data distribution."""
-        check_key(key)
+        key = check_key(key)
         check_positive_int(n, "n")
         k1, k2 = jax.random.split(key)
         comp = jax.random.categorical(k1, self.log_weights, shape=(n,))
@@ -136,4 +140,6 @@ class GaussianMixture(eqx.Module):
             stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
             max_steps=max_steps, saveat=diffrax.SaveAt(t1=True),
         )
-        return schedule.alpha(t_to) * sol.ys[0]
+        ys = sol.ys
+        assert ys is not None  # SaveAt(t1=True)
+        return schedule.alpha(t_to) * ys[0]

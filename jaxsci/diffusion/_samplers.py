@@ -9,62 +9,98 @@ arXiv:2211.01095, eq. 9)
 
 and the samplers approximate ``eps`` (noise prediction) or ``x0`` (data prediction) by
 polynomials in ``lambda`` through the previous steps' model outputs. Every sampler here is
-a pure function ``(model, schedule, x_T, grid, ...) -> x`` for one sample ``x_T`` (vmap it
-over a batch), one ``lax.scan`` over the grid, usable under ``jit``; NFE = number of steps
-(``len(grid) - 1``), plus one with ``denoise_to_zero``.
+an ``AbstractSampler``: ``sampler(model, schedule, x_T, grid, *, key=None) -> Sample`` for
+one sample ``x_T`` (vmap it over a batch), one ``lax.scan`` over the grid, usable under
+``jit``; NFE = number of steps (``len(grid) - 1``), plus one with ``denoise_to_zero``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import ArrayLike, Float, PRNGKeyArray
 
 from ..internal import check_one_of
 from ._common import (
-    check_order,
-    check_stochastic_key,
+    check_options,
     final_denoise,
+    finish,
     gaussian_noise,
+    initial_status,
+    messages,
     prepare,
     split_keys,
     step_orders,
+    update_status,
 )
+from ._sample import AbstractSampler, Sample
+from ._schedule import AbstractSchedule
+
+_SOLVER_TYPES = ("midpoint", "taylor")
 
 
-def ddim(model: Callable, schedule, x_T: Float[Array, ...], grid, key=None, *, eta: float = 0.0,
-         parametrization: str = "eps", denoise_to_zero: bool = False) -> Float[Array, ...]:
+class DDIM(AbstractSampler):
     """DDIM (Song, Meng, Ermon, ICLR 2021, eq. 12): ``x_s = alpha_s x0 + sqrt(sigma_s^2 - c^2) eps + c z``
     with ``c = eta sigma_s sqrt(1 - e^{-2h})`` (eq. 16 written with ``h``); ``eta = 0`` is the
-    deterministic sampler (= DPM-Solver-1), ``eta = 1`` ancestral DDPM sampling.
+    deterministic sampler (= DPM-Solver-1), ``eta = 1`` ancestral DDPM sampling, which draws
+    noise and needs ``key``. NFE = steps (+1 with ``denoise_to_zero``).
+
+    Attributes:
+        eta: noise level, ``>= 0`` (static).
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        denoise_to_zero: return the data prediction at the last time (one more NFE).
+        throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 
     Example:
-        >>> s = VPLinear(); model = GaussianMixture.random(key, 4, 2).noise_model(s)
-        >>> x0 = ddim(model, s, x_T, time_grid(s, 10))
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPLinear(); model = D.GaussianEps(s, jnp.zeros(2), 0.5)
+        >>> x0 = D.DDIM()(model, s, jnp.ones(2), D.time_grid(s, 10)).x
+        >>> x1 = D.DDIM(eta=1.0)(model, s, jnp.ones(2), D.time_grid(s, 10), key=jax.random.key(0)).x
     """
-    if eta < 0:
-        raise ValueError(f"`eta` must be >= 0, got {eta}.")
-    check_stochastic_key(key, eta > 0, "ddim")
-    grid, lam, data, noise = prepare(model, schedule, x_T, grid, parametrization)
-    n = grid.shape[0] - 1
 
-    def step(x, inputs):
-        i, k = inputs
-        t, s = grid[i], grid[i + 1]
-        x0 = data(x, t)
-        eps = (x - schedule.alpha(t) * x0) / schedule.sigma(t)
-        if eta == 0:
-            return schedule.alpha(s) * x0 + schedule.sigma(s) * eps, None
-        h = lam[i + 1] - lam[i]
-        c = eta * schedule.sigma(s) * jnp.sqrt(-jnp.expm1(-2.0 * h))
-        z = gaussian_noise(k, x)
-        x_s = schedule.alpha(s) * x0 + jnp.sqrt(schedule.sigma(s) ** 2 - c**2) * eps + c * z
-        return x_s, None
+    eta: float = eqx.field(default=0.0, static=True)
+    parametrization: str = eqx.field(default="eps", static=True)
+    denoise_to_zero: bool = eqx.field(default=False, static=True)
+    throw: bool = eqx.field(default=True, static=True)
 
-    x, _ = jax.lax.scan(step, x_T, (jnp.arange(n), split_keys(key, n)))
-    return final_denoise(x, data, grid[-1], denoise_to_zero)
+    def __check_init__(self):
+        if isinstance(self.eta, bool) or not isinstance(self.eta, (int, float)) or not (
+                math.isfinite(self.eta) and self.eta >= 0):
+            raise ValueError(f"DDIM: `eta` must be a finite number >= 0 (0: deterministic, 1: ancestral), "
+                             f"got {self.eta!r}.")
+        check_options(self)
+
+    def __call__(self, model: Callable, schedule: AbstractSchedule, x_T: Float[ArrayLike, ...],
+                 grid: Float[ArrayLike, " n+1"], *, key: PRNGKeyArray | None = None) -> Sample:
+        """Sample from ``x_T`` at ``grid[0]``; ``key`` is needed when ``eta > 0``."""
+        p = prepare(self, model, schedule, x_T, grid, key, needs_key=self.eta > 0)
+        grid, lam, data = p.grid, p.lam, p.data
+        n = grid.shape[0] - 1
+        eta = self.eta
+
+        def step(carry, inputs):
+            x, status = carry
+            i, k = inputs
+            t, s = grid[i], grid[i + 1]
+            x0 = data(x, t)
+            eps = (x - schedule.alpha(t) * x0) / schedule.sigma(t)
+            if eta == 0:
+                x_s = schedule.alpha(s) * x0 + schedule.sigma(s) * eps
+            else:
+                h = lam[i + 1] - lam[i]
+                c = eta * schedule.sigma(s) * jnp.sqrt(-jnp.expm1(-2.0 * h))
+                z = gaussian_noise(k, x)
+                x_s = schedule.alpha(s) * x0 + jnp.sqrt(schedule.sigma(s) ** 2 - c**2) * eps + c * z
+            return (x_s, update_status(status, i, (x0,), x_s)), None
+
+        (x, status), _ = jax.lax.scan(step, (p.x_T, initial_status(p.x_T)), (jnp.arange(n), split_keys(p.key, n)))
+        x, status = final_denoise(self, x, data, grid[-1], status, n)
+        return finish(self, x, status, messages("DDIM", n, self.denoise_to_zero),
+                      nfe=n + int(self.denoise_to_zero), num_steps=n)
 
 
 def _data_update(order, x, m, lams, lam_s, t, s, schedule, solver_type):
@@ -132,20 +168,21 @@ def _sde_data_update(order, x, m, lams, lam_s, t, s, schedule, z):
     return base + 0.5 * a_s * one_minus * (m[0] - m[1]) / r0
 
 
-def _multistep(model, schedule, x_T, grid, *, order, data_prediction, parametrization,
-               lower_order_final, denoise_to_zero, solver_type="midpoint", key=None, stochastic=False):
-    check_one_of(solver_type, ("midpoint", "taylor"), "solver_type")
-    grid, lam, data, noise = prepare(model, schedule, x_T, grid, parametrization)
+def _multistep(sampler, model, schedule, x_T, grid, key, *, order, data_prediction,
+               solver_type="midpoint", stochastic=False) -> Sample:
+    p = prepare(sampler, model, schedule, x_T, grid, key, needs_key=stochastic)
+    grid, lam, data, noise = p.grid, p.lam, p.data, p.noise
     n = grid.shape[0] - 1
+    denoise = sampler.denoise_to_zero
     # the final denoising step counts as a (first-order) step of the order schedule
-    orders = step_orders(n + int(denoise_to_zero), order, lower_order_final)[:n]
+    orders = step_orders(n + int(denoise), order, sampler.lower_order_final)[:n]
     predict = data if data_prediction else noise
     # distinct dummy log-SNRs keep the unused divided differences finite during warm-up
     lam_hist0 = lam[0] - jnp.arange(1.0, 4.0, dtype=lam.dtype)
-    hist0 = tuple(jnp.zeros_like(x_T) for _ in range(order))  # latest output first
+    hist0 = tuple(jnp.zeros_like(p.x_T) for _ in range(order))  # latest output first
 
     def step(carry, inputs):
-        x, hist, lams = carry
+        x, hist, lams, status = carry
         i, k, z_key = inputs
         t, s = grid[i], grid[i + 1]
         hist = (predict(x, t),) + hist[:-1]
@@ -157,50 +194,124 @@ def _multistep(model, schedule, x_T, grid, *, order, data_prediction, parametriz
             update = _data_update if data_prediction else _noise_update
             branches = [lambda a, q=q: update(q, *a, schedule, solver_type) for q in range(1, order + 1)]
         x_new = jax.lax.switch(k - 1, branches, (x, hist, lams, lam[i + 1], t, s))
-        return (x_new, hist, lams), None
+        return (x_new, hist, lams, update_status(status, i, hist[:1], x_new)), None
 
-    (x, _, _), _ = jax.lax.scan(step, (x_T, hist0, lam_hist0), (jnp.arange(n), orders, split_keys(key, n)))
-    return final_denoise(x, data, grid[-1], denoise_to_zero)
+    init = (p.x_T, hist0, lam_hist0, initial_status(p.x_T))
+    (x, _, _, status), _ = jax.lax.scan(step, init, (jnp.arange(n), orders, split_keys(p.key, n)))
+    x, status = final_denoise(sampler, x, data, grid[-1], status, n)
+    return finish(sampler, x, status, messages(type(sampler).__name__, n, denoise),
+                  nfe=n + int(denoise), num_steps=n)
 
 
-def dpm_solver_pp(model: Callable, schedule, x_T, grid, *, order: int = 2, solver_type: str = "midpoint",
-                  parametrization: str = "eps",
-                  lower_order_final: bool = True, denoise_to_zero: bool = False):
+
+
+class DPMSolverPP(AbstractSampler):
     """Multistep DPM-Solver++ of ``order`` 1, 2 (2M) or 3 (3M), data prediction
-    (Lu et al. 2022b, Alg. 2). NFE = steps. ``lower_order_final`` lowers the order of the
-    last steps when there are fewer than 15 (stabilises NFE < 10)."""
-    check_order(order, (1, 2, 3), "dpm_solver_pp")
-    return _multistep(model, schedule, x_T, grid, order=order, data_prediction=True,
-                      parametrization=parametrization, lower_order_final=lower_order_final,
-                      denoise_to_zero=denoise_to_zero, solver_type=solver_type)
+    (Lu et al. 2022b, arXiv:2211.01095, Alg. 2). NFE = steps (+1 with ``denoise_to_zero``).
+
+    Attributes:
+        order: 1, 2 or 3.
+        solver_type: ``"midpoint"`` (the published scheme) or ``"taylor"`` (integrates the
+            interpolating polynomial in ``lambda`` exactly: order 3 is third order, while
+            the published 3M weight makes it second order). A string because it selects one of
+            a closed set of formulas (a hyperparameter value, not a strategy object).
+        lower_order_final: lower the order of the last steps when there are fewer than 15
+            (stabilises NFE < 10; DPM-Solver++, Sec. 5).
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        denoise_to_zero: return the data prediction at the last time (one more NFE).
+        throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
+
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPLinear(); model = D.GaussianEps(s, jnp.zeros(2), 0.5)
+        >>> out = D.DPMSolverPP(order=2)(model, s, jnp.ones(2), D.time_grid(s, 10))
+        >>> int(out.nfe)
+        10
+    """
+
+    order: int = eqx.field(default=2, static=True)
+    solver_type: str = eqx.field(default="midpoint", static=True)
+    lower_order_final: bool = eqx.field(default=True, static=True)
+    parametrization: str = eqx.field(default="eps", static=True)
+    denoise_to_zero: bool = eqx.field(default=False, static=True)
+    throw: bool = eqx.field(default=True, static=True)
+
+    def __check_init__(self):
+        check_options(self, order=self.order)
+        check_one_of(self.solver_type, _SOLVER_TYPES, "solver_type")
+
+    def __call__(self, model: Callable, schedule: AbstractSchedule, x_T: Float[ArrayLike, ...],
+                 grid: Float[ArrayLike, " n+1"], *, key: PRNGKeyArray | None = None) -> Sample:
+        """Sample from ``x_T`` at ``grid[0]`` (deterministic: ``key`` is not used)."""
+        return _multistep(self, model, schedule, x_T, grid, key, order=self.order, data_prediction=True,
+                          solver_type=self.solver_type)
 
 
-def dpm_solver_pp_2m(model: Callable, schedule, x_T, grid, **kwargs):
-    """DPM-Solver++(2M): ``dpm_solver_pp(..., order=2)``."""
-    return dpm_solver_pp(model, schedule, x_T, grid, order=2, **kwargs)
+class DPMSolver(AbstractSampler):
+    """Multistep DPM-Solver of ``order`` 1-3 in noise prediction (Lu et al., NeurIPS 2022,
+    multistep variant of DPM-Solver-2/3 as in Lu et al. 2022b, App. B). NFE = steps
+    (+1 with ``denoise_to_zero``). The singlestep DPM-Solver is :class:`DPMSolverSinglestep`.
+
+    Attributes:
+        order: 1, 2 or 3.
+        solver_type: ``"midpoint"`` or ``"taylor"``, as in :class:`DPMSolverPP`.
+        lower_order_final: lower the order of the last steps when there are fewer than 15
+            (stabilises NFE < 10; DPM-Solver++, Sec. 5).
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        denoise_to_zero: return the data prediction at the last time (one more NFE).
+        throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
+
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPLinear(); model = D.GaussianEps(s, jnp.zeros(2), 0.5)
+        >>> x0 = D.DPMSolver(order=3, solver_type="taylor")(model, s, jnp.ones(2), D.time_grid(s, 10)).x
+    """
+
+    order: int = eqx.field(default=2, static=True)
+    solver_type: str = eqx.field(default="midpoint", static=True)
+    lower_order_final: bool = eqx.field(default=True, static=True)
+    parametrization: str = eqx.field(default="eps", static=True)
+    denoise_to_zero: bool = eqx.field(default=False, static=True)
+    throw: bool = eqx.field(default=True, static=True)
+
+    def __check_init__(self):
+        check_options(self, order=self.order)
+        check_one_of(self.solver_type, _SOLVER_TYPES, "solver_type")
+
+    def __call__(self, model: Callable, schedule: AbstractSchedule, x_T: Float[ArrayLike, ...],
+                 grid: Float[ArrayLike, " n+1"], *, key: PRNGKeyArray | None = None) -> Sample:
+        """Sample from ``x_T`` at ``grid[0]`` (deterministic: ``key`` is not used)."""
+        return _multistep(self, model, schedule, x_T, grid, key, order=self.order, data_prediction=False,
+                          solver_type=self.solver_type)
 
 
-def dpm_solver_pp_3m(model: Callable, schedule, x_T, grid, **kwargs):
-    """DPM-Solver++(3M): ``dpm_solver_pp(..., order=3)``."""
-    return dpm_solver_pp(model, schedule, x_T, grid, order=3, **kwargs)
+class SDEDPMSolverPP2M(AbstractSampler):
+    """SDE-DPM-Solver++(2M) for the reverse diffusion SDE (Lu et al. 2022b, Sec. 5 / App. C):
+    exact in the linear part and the noise, ``x0`` interpolated linearly in ``lambda``.
+    Draws noise: needs ``key``. NFE = steps (+1 with ``denoise_to_zero``).
 
+    Attributes:
+        lower_order_final: lower the order of the last steps when there are fewer than 15
+            (stabilises NFE < 10; DPM-Solver++, Sec. 5).
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        denoise_to_zero: return the data prediction at the last time (one more NFE).
+        throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 
-def dpm_solver_multistep(model: Callable, schedule, x_T, grid, *, order: int = 2, solver_type: str = "midpoint",
-                  parametrization: str = "eps",
-                         lower_order_final: bool = True, denoise_to_zero: bool = False):
-    """Multistep DPM-Solver of ``order`` 1-3 in noise prediction (Lu et al. 2022, multistep
-    variant of DPM-Solver-2/3 as in Lu et al. 2022b, App. B). NFE = steps."""
-    check_order(order, (1, 2, 3), "dpm_solver_multistep")
-    return _multistep(model, schedule, x_T, grid, order=order, data_prediction=False,
-                      parametrization=parametrization, lower_order_final=lower_order_final,
-                      denoise_to_zero=denoise_to_zero, solver_type=solver_type)
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPLinear(); model = D.GaussianEps(s, jnp.zeros(2), 0.5)
+        >>> x0 = D.SDEDPMSolverPP2M()(model, s, jnp.ones(2), D.time_grid(s, 10), key=jax.random.key(0)).x
+    """
 
+    lower_order_final: bool = eqx.field(default=True, static=True)
+    parametrization: str = eqx.field(default="eps", static=True)
+    denoise_to_zero: bool = eqx.field(default=False, static=True)
+    throw: bool = eqx.field(default=True, static=True)
 
-def sde_dpm_solver_pp_2m(model: Callable, schedule, x_T, grid, key, *, parametrization: str = "eps",
-                         lower_order_final: bool = True, denoise_to_zero: bool = False):
-    """SDE-DPM-Solver++(2M) for the reverse diffusion SDE (Lu et al. 2022b, Sec. 5).
-    Needs ``key``; NFE = steps."""
-    check_stochastic_key(key, True, "sde_dpm_solver_pp_2m")
-    return _multistep(model, schedule, x_T, grid, order=2, data_prediction=True,
-                      parametrization=parametrization, lower_order_final=lower_order_final,
-                      denoise_to_zero=denoise_to_zero, key=key, stochastic=True)
+    def __check_init__(self):
+        check_options(self)
+
+    def __call__(self, model: Callable, schedule: AbstractSchedule, x_T: Float[ArrayLike, ...],
+                 grid: Float[ArrayLike, " n+1"], *, key: PRNGKeyArray | None = None) -> Sample:
+        """Sample from ``x_T`` at ``grid[0]``; ``key`` is required."""
+        return _multistep(self, model, schedule, x_T, grid, key, order=2, data_prediction=True, stochastic=True)

@@ -12,8 +12,8 @@ Near ``t = 0`` the VP formulas use ``expm1`` / ``logaddexp`` (``1 - exp`` loses 
 digit of ``sigma_t^2 ~ beta_min t`` in float32).
 """
 
-from __future__ import annotations
 
+import abc
 import math
 
 import equinox as eqx
@@ -24,27 +24,44 @@ from jaxtyping import Array, ArrayLike, Float
 
 
 class AbstractSchedule(eqx.Module):
-    """Interface: subclasses define ``log_alpha``, ``sigma``, ``t_min`` and ``t_max``;
+    """A noise schedule ``x_t = alpha_t x_0 + sigma_t eps`` on ``[t_min, t_max]``.
+
+    Subclasses define ``log_alpha``, ``sigma``, ``t_min`` and ``t_max``; ``alpha``,
     ``lambda_`` and ``inverse_lambda`` have generic versions that subclasses may replace
-    by closed forms."""
+    by closed forms.
+
+    Example:
+        >>> class Flat(AbstractSchedule):          # alpha = 1, sigma_t = t (as EDM)
+        ...     t_min: float = 0.01
+        ...     t_max: float = 10.0
+        ...     def log_alpha(self, t):
+        ...         return jnp.zeros_like(jnp.asarray(t, float))
+        ...     def sigma(self, t):
+        ...         return jnp.asarray(t, float)
+        >>> round(float(Flat().inverse_lambda(Flat().lambda_(2.0))), 4)
+        2.0
+    """
 
     t_min: eqx.AbstractVar[float]
     t_max: eqx.AbstractVar[float]
 
-    def log_alpha(self, t: ArrayLike) -> Float[Array, ...]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def log_alpha(self, t: ArrayLike) -> Float[Array, "..."]:
+        """``log alpha_t``."""
 
-    def alpha(self, t: ArrayLike) -> Float[Array, ...]:
+    def alpha(self, t: ArrayLike) -> Float[Array, "..."]:
+        """The signal scale ``alpha_t = exp(log_alpha(t))``."""
         return jnp.exp(self.log_alpha(t))
 
-    def sigma(self, t: ArrayLike) -> Float[Array, ...]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def sigma(self, t: ArrayLike) -> Float[Array, "..."]:
+        """The noise scale ``sigma_t``."""
 
-    def lambda_(self, t: ArrayLike) -> Float[Array, ...]:
+    def lambda_(self, t: ArrayLike) -> Float[Array, "..."]:
         """The log signal-to-noise ratio ``log(alpha_t / sigma_t)`` (decreasing in t)."""
         return self.log_alpha(t) - jnp.log(self.sigma(t))
 
-    def inverse_lambda(self, lam: ArrayLike) -> Float[Array, ...]:
+    def inverse_lambda(self, lam: ArrayLike) -> Float[Array, "..."]:
         """``t`` with ``lambda_t = lam``, by bisection on ``[t_min, t_max]`` (60 halvings)."""
         lam = jnp.asarray(lam, dtype=jnp.result_type(float))
 
@@ -88,7 +105,8 @@ class VPLinear(AbstractSchedule):
 
     Example:
         >>> s = VPLinear()
-        >>> s.inverse_lambda(s.lambda_(0.5))   # 0.5
+        >>> round(float(s.inverse_lambda(s.lambda_(0.5))), 5)
+        0.5
     """
 
     beta_min: float = 0.1

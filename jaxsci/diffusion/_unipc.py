@@ -16,11 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jaxtyping import ArrayLike, Float, PRNGKeyArray
 
 from ..internal import check_one_of
-from ._common import check_order, final_denoise, prepare, step_orders
+from ._common import (
+    check_options,
+    final_denoise,
+    finish,
+    initial_status,
+    messages,
+    prepare,
+    step_orders,
+    update_status,
+)
+from ._sample import AbstractSampler, Sample
+from ._schedule import AbstractSchedule
 
 
 def _weights(order, rks, hh, b_h):
@@ -62,44 +75,74 @@ def _step(order, x, hist, lams, lam_s, t, s, schedule, variant, model_s=None):
     return base - a_s * b_h * (correction + rhos[-1] * (model_s - hist[0]))
 
 
-def unipc(model: Callable, schedule, x_T, grid, *, order: int = 2, variant: str = "bh2",
-          parametrization: str = "eps", lower_order_final: bool = True, denoise_to_zero: bool = False):
-    """UniPC multistep sampler (data prediction) of ``order`` 1-3, ``variant`` ``"bh1"`` or
-    ``"bh2"``; the corrector raises each step's order by one at no extra NFE.
-    NFE = steps (+1 with ``denoise_to_zero``). With ``lower_order_final`` the last steps use
-    lower orders (always, as UniPC's reference settings do).
+class UniPC(AbstractSampler):
+    """UniPC multistep sampler (Zhao et al., NeurIPS 2023), data prediction, of ``order`` 1-3:
+    the predictor UniP-``order`` and the corrector UniC, which raises each step's order by
+    one at no extra NFE. NFE = steps (+1 with ``denoise_to_zero``).
+
+    Attributes:
+        order: 1, 2 or 3 (of the predictor).
+        variant: ``"bh1"`` (``B(h) = h``) or ``"bh2"`` (``B(h) = e^h - 1``), the paper's two
+            choices; a string because it selects one of a closed set of formulas (a
+            hyperparameter value, not a strategy object).
+        lower_order_final: lower the order of the last steps (always, as UniPC's reference
+            settings do).
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        denoise_to_zero: return the data prediction at the last time (one more NFE).
+        throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 
     Example:
-        >>> x0 = unipc(model, schedule, x_T, time_grid(schedule, 8), order=3, variant="bh2")
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPLinear(); model = D.GaussianEps(s, jnp.zeros(2), 0.5)
+        >>> x0 = D.UniPC(order=3, variant="bh2")(model, s, jnp.ones(2), D.time_grid(s, 8)).x
     """
-    check_order(order, (1, 2, 3), "unipc")
-    check_one_of(variant, ("bh1", "bh2"), "variant")
-    grid, lam, data, _ = prepare(model, schedule, x_T, grid, parametrization)
-    n = grid.shape[0] - 1
-    orders = step_orders(n + int(denoise_to_zero), order, lower_order_final, always_lower_final=True)[:n]
 
-    def predict(k, args):
-        return jax.lax.switch(k - 1, [lambda a, q=q: _step(q, *a, schedule, variant) for q in range(1, order + 1)], args)
+    order: int = eqx.field(default=2, static=True)
+    variant: str = eqx.field(default="bh2", static=True)
+    lower_order_final: bool = eqx.field(default=True, static=True)
+    parametrization: str = eqx.field(default="eps", static=True)
+    denoise_to_zero: bool = eqx.field(default=False, static=True)
+    throw: bool = eqx.field(default=True, static=True)
 
-    def correct(k, args, model_s):
-        branches = [lambda a, q=q: _step(q, *a, schedule, variant, model_s) for q in range(1, order + 1)]
-        return jax.lax.switch(k - 1, branches, args)
+    def __check_init__(self):
+        check_options(self, order=self.order)
+        check_one_of(self.variant, ("bh1", "bh2"), "variant")
 
-    def step(carry, inputs):
-        # carry: the predicted x at t_i, and the previous step's start, history and order
-        x_pred, x_prev, hist, lams, k_prev = carry
-        i, k = inputs
-        t = grid[i]
-        m = data(x_pred, t)
-        corrected = correct(k_prev, (x_prev, hist, lams, lam[i], grid[jnp.maximum(i - 1, 0)], t), m)
-        x = jnp.where(i > 0, corrected, x_pred)
-        hist = (m,) + hist[:-1]
-        lams = jnp.concatenate([lam[i][None], lams[:-1]])
-        x_next = predict(k, (x, hist, lams, lam[i + 1], t, grid[i + 1]))
-        return (x_next, x, hist, lams, k), None
+    def __call__(self, model: Callable, schedule: AbstractSchedule, x_T: Float[ArrayLike, ...],
+                 grid: Float[ArrayLike, " n+1"], *, key: PRNGKeyArray | None = None) -> Sample:
+        """Sample from ``x_T`` at ``grid[0]`` (deterministic: ``key`` is not used)."""
+        p = prepare(self, model, schedule, x_T, grid, key)
+        grid, lam, data = p.grid, p.lam, p.data
+        order, variant = self.order, self.variant
+        n = grid.shape[0] - 1
+        orders = step_orders(n + int(self.denoise_to_zero), order, self.lower_order_final,
+                             always_lower_final=True)[:n]
 
-    hist0 = tuple(jnp.zeros_like(x_T) for _ in range(order))  # latest output first
-    lams0 = lam[0] + jnp.arange(1.0, 4.0, dtype=lam.dtype)  # finite dummies before the first step
-    init = (x_T, x_T, hist0, lams0, jnp.int32(1))
-    (x, _, _, _, _), _ = jax.lax.scan(step, init, (jnp.arange(n), orders))
-    return final_denoise(x, data, grid[-1], denoise_to_zero)
+        def predict(k, args):
+            branches = [lambda a, q=q: _step(q, *a, schedule, variant) for q in range(1, order + 1)]
+            return jax.lax.switch(k - 1, branches, args)
+
+        def correct(k, args, model_s):
+            branches = [lambda a, q=q: _step(q, *a, schedule, variant, model_s) for q in range(1, order + 1)]
+            return jax.lax.switch(k - 1, branches, args)
+
+        def step(carry, inputs):
+            # carry: the predicted x at t_i, and the previous step's start, history and order
+            x_pred, x_prev, hist, lams, k_prev, status = carry
+            i, k = inputs
+            t = grid[i]
+            m = data(x_pred, t)
+            corrected = correct(k_prev, (x_prev, hist, lams, lam[i], grid[jnp.maximum(i - 1, 0)], t), m)
+            x = jnp.where(i > 0, corrected, x_pred)
+            hist = (m,) + hist[:-1]
+            lams = jnp.concatenate([lam[i][None], lams[:-1]])
+            x_next = predict(k, (x, hist, lams, lam[i + 1], t, grid[i + 1]))
+            return (x_next, x, hist, lams, k, update_status(status, i, (m,), x_next)), None
+
+        hist0 = tuple(jnp.zeros_like(p.x_T) for _ in range(order))  # latest output first
+        lams0 = lam[0] + jnp.arange(1.0, 4.0, dtype=lam.dtype)  # finite dummies before the first step
+        init = (p.x_T, p.x_T, hist0, lams0, jnp.int32(1), initial_status(p.x_T))
+        (x, _, _, _, _, status), _ = jax.lax.scan(step, init, (jnp.arange(n), orders))
+        x, status = final_denoise(self, x, data, grid[-1], status, n)
+        return finish(self, x, status, messages("UniPC", n, self.denoise_to_zero),
+                      nfe=n + int(self.denoise_to_zero), num_steps=n)

@@ -1,11 +1,36 @@
+import warnings
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 from _case import BadInput
 
 from jaxsci import diffusion as d
+from jaxsci.core import enable_x64
 
 _s = d.VPLinear()
 _m = d.GaussianEps(_s, jnp.zeros(2))
+_x = jnp.zeros(2)
+_g = d.time_grid(_s, 3)
+_g10 = d.time_grid(_s, 10)
+_key = jax.random.key(0)
+_nan = float("nan")
+
+
+def _run(sampler, grid=_g, x=_x, model=_m, schedule=_s, **kwargs):
+    return lambda: jax.block_until_ready(sampler(model, schedule, x, grid, **kwargs).x)
+
+
+def _jit_grid(sampler, grid):
+    """The sampler under jit with the grid traced (checked at run time)."""
+    return lambda: jax.block_until_ready(jax.jit(lambda g: sampler(_m, _s, _x, g).x)(jnp.asarray(grid)))
+
+
+def _float64_warning():
+    with enable_x64(False), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d.DDIM()(_m, _s, np.zeros(2), _g)
+
 
 CASES = [
     BadInput("vp-beta-order", lambda: d.VPLinear(beta_min=20.0, beta_max=0.1), ValueError, "beta_min < beta_max"),
@@ -15,39 +40,101 @@ CASES = [
     BadInput("grid-steps-zero", lambda: d.time_grid(_s, 0), ValueError, "num_steps"),
     BadInput("grid-steps-float", lambda: d.time_grid(_s, 2.5), TypeError, "positive integer"),
     BadInput("grid-kind", lambda: d.time_grid(_s, 5, "karras2"), ValueError, "must be one of"),
-    BadInput("ddim-grid-short", lambda: d.ddim(_m, _s, jnp.zeros(2), jnp.array([1.0])), ValueError, "at least 2"),
-    BadInput("ddim-grid-2d", lambda: d.ddim(_m, _s, jnp.zeros(2), jnp.ones((2, 2))), ValueError, "1-D array"),
-    BadInput("ddim-grid-increasing", lambda: d.ddim(_m, _s, jnp.zeros(2), jnp.array([0.1, 0.5])), Exception, "strictly decreasing"),
-    BadInput("dpmpp-grid-short", lambda: d.dpm_solver_pp_2m(_m, _s, jnp.zeros(2), jnp.array([1.0])), ValueError, "at least 2"),
-]
-
-_x = jnp.zeros(2)
-CASES += [
-    BadInput("grid-outside-range", lambda: d.ddim(_m, _s, _x, jnp.array([1.5, 0.5])), ValueError, "inside the schedule's range"),
+    BadInput("ddim-grid-short", _run(d.DDIM(), jnp.array([1.0])), ValueError, "at least 2"),
+    BadInput("ddim-grid-2d", _run(d.DDIM(), jnp.ones((2, 2))), ValueError, "1-D array"),
+    BadInput("ddim-grid-increasing", _run(d.DDIM(), jnp.array([0.1, 0.5])), ValueError, "strictly decreasing"),
+    BadInput("dpmpp-grid-short", _run(d.DPMSolverPP(), jnp.array([1.0])), ValueError, "at least 2"),
+    BadInput("grid-outside-range", _run(d.DDIM(), jnp.array([1.5, 0.5])), ValueError, "inside the schedule's range"),
     BadInput("time-grid-ends", lambda: d.time_grid(_s, 5, t_start=0.1, t_end=0.5), ValueError, "t_end < t_start"),
-    BadInput("unknown-parametrization", lambda: d.dpm_solver_pp(_m, _s, _x, d.time_grid(_s, 3), parametrization="flow"),
-             ValueError, "must be one of"),
-    BadInput("order-too-high", lambda: d.dpm_solver_pp(_m, _s, _x, d.time_grid(_s, 3), order=4), ValueError, "order in"),
-    BadInput("unipc-variant", lambda: d.unipc(_m, _s, _x, d.time_grid(_s, 3), variant="bh3"), ValueError, "must be one of"),
-    BadInput("solver-type", lambda: d.dpm_solver_pp(_m, _s, _x, d.time_grid(_s, 3), solver_type="heun"), ValueError, "must be one of"),
-    BadInput("ddim-eta-negative", lambda: d.ddim(_m, _s, _x, d.time_grid(_s, 3), eta=-0.5), ValueError, "eta"),
-    BadInput("ddim-eta-without-key", lambda: d.ddim(_m, _s, _x, d.time_grid(_s, 3), eta=1.0), TypeError, "needs a PRNG `key`"),
-    BadInput("sde-without-key", lambda: d.sde_dpm_solver_pp_2m(_m, _s, _x, d.time_grid(_s, 3), None), TypeError, "PRNG `key`"),
-    BadInput("model-not-callable", lambda: d.ddim(3.0, _s, _x, d.time_grid(_s, 3)), TypeError, "callable model(x, t)"),
-    BadInput("x-int", lambda: d.ddim(_m, _s, jnp.zeros(2, jnp.int32), d.time_grid(_s, 3)), TypeError, "floating"),
+    BadInput("unknown-parametrization", lambda: d.DPMSolverPP(parametrization="flow"), ValueError, "must be one of"),
+    BadInput("order-too-high", lambda: d.DPMSolverPP(order=4), ValueError, "order in"),
+    BadInput("unipc-variant", lambda: d.UniPC(variant="bh3"), ValueError, "must be one of"),
+    BadInput("solver-type", lambda: d.DPMSolverPP(solver_type="heun"), ValueError, "must be one of"),
+    BadInput("ddim-eta-negative", lambda: d.DDIM(eta=-0.5), ValueError, "eta"),
+    BadInput("ddim-eta-without-key", _run(d.DDIM(eta=1.0)), TypeError, "needs a PRNG `key`"),
+    BadInput("sde-without-key", _run(d.SDEDPMSolverPP2M()), TypeError, "PRNG `key`"),
+    BadInput("model-not-callable", _run(d.DDIM(), model=3.0), TypeError, "callable model(x, t)"),
+    BadInput("x-int", _run(d.DDIM(), x=jnp.zeros(2, jnp.int32)), TypeError, "floating"),
     BadInput("discrete-betas", lambda: d.VPDiscrete([0.5, 1.5]), ValueError, "each in (0, 1)"),
     BadInput("edm-sigmas", lambda: d.EDM(sigma_min=1.0, sigma_max=0.5), ValueError, "sigma_min < sigma_max"),
-    BadInput("mixture-shapes", lambda: d.GaussianMixture(jnp.ones(2), jnp.zeros((3, 2)), jnp.ones(3)), ValueError, "weights (K,)"),
+    BadInput("mixture-shapes", lambda: d.GaussianMixture(jnp.ones(2), jnp.zeros((3, 2)), jnp.ones(3)), ValueError,
+             "weights (K,)"),
     BadInput("thresholding-percentile", lambda: d.dynamic_thresholding(_m, percentile=1.5), ValueError, "percentile"),
+    BadInput("adaptive-order", lambda: d.DPMSolverAdaptive(order=1), ValueError, "order in (2, 3)"),
+    BadInput("restart-interval", lambda: d.Restart(d.DPMSolverPP(), t_lo=0.5, t_hi=0.2), ValueError, "t_lo < t_hi"),
+    BadInput("restart-negative", lambda: d.Restart(d.DPMSolverPP(), t_lo=0.1, t_hi=0.2, num_restarts=-1), ValueError,
+             "non-negative integer"),
+    BadInput("restart-main-steps", _run(d.Restart(d.DPMSolverPP(), t_lo=0.1, t_hi=0.2), d.time_grid(_s, 1), key=_key),
+             ValueError, "at least 2 steps"),
+    BadInput("restart-no-key", _run(d.Restart(d.DPMSolverPP(), t_lo=0.1, t_hi=0.2), _g10), TypeError, "PRNG `key`"),
 ]
 
+# grids: NaN/inf, duplicates, wrong kinds; concrete and traced
 CASES += [
-    BadInput("adaptive-order", lambda: d.dpm_solver_adaptive(_m, _s, _x, order=1), ValueError, "order in (2, 3)"),
-    BadInput("restart-interval", lambda: d.restart(_m, _s, _x, jax.random.key(0), main_steps=10, t_lo=0.5, t_hi=0.2),
-             ValueError, "t_lo < t_hi"),
-    BadInput("restart-negative", lambda: d.restart(_m, _s, _x, jax.random.key(0), main_steps=10, t_lo=0.1, t_hi=0.2,
-                                                   num_restarts=-1), ValueError, "non-negative integer"),
-    BadInput("restart-main-steps", lambda: d.restart(_m, _s, _x, jax.random.key(0), main_steps=1, t_lo=0.1, t_hi=0.2),
-             ValueError, "main_steps >= 2"),
-    BadInput("restart-no-key", lambda: d.restart(_m, _s, _x, None, main_steps=10, t_lo=0.1, t_hi=0.2), TypeError, "PRNG `key`"),
+    BadInput("karras-rho-zero", lambda: d.time_grid(_s, 5, "karras", rho=0.0), ValueError, "`rho` must be"),
+    BadInput("karras-rho-nan", lambda: d.time_grid(_s, 5, "karras", rho=_nan), ValueError, "`rho` must be"),
+    BadInput("karras-rho-negative", lambda: d.time_grid(_s, 5, "karras", rho=-7.0), ValueError, "> 0"),
+    BadInput("grid-nan", _run(d.DDIM(), jnp.array([1.0, _nan, 0.001])), ValueError, "finite times"),
+    BadInput("grid-inf", _run(d.UniPC(), jnp.array([jnp.inf, 0.5, 0.001])), ValueError, "NaN/inf"),
+    BadInput("validate-grid-nan", lambda: d.validate_grid(_s, [1.0, _nan]), ValueError, "finite times"),
+    BadInput("grid-duplicate", _run(d.DPMSolverPP(), jnp.array([1.0, 0.5, 0.5, 0.001])), ValueError, "duplicated"),
+    BadInput("validate-grid-duplicate-ends", lambda: d.validate_grid(_s, [1.0, 1.0]), ValueError, "duplicated"),
+    BadInput("grid-string", lambda: d.validate_grid(_s, "1.0, 0.5"), TypeError, "real floating"),
+    BadInput("grid-complex", lambda: d.validate_grid(_s, jnp.array([1.0, 0.5], jnp.complex64)), TypeError, "real floating"),
+    BadInput("grid-nan-traced", _jit_grid(d.DDIM(), [1.0, _nan, 0.001]), Exception, "NaN/inf"),
+    BadInput("grid-duplicate-traced", _jit_grid(d.DEIS(), [1.0, 0.5, 0.5, 0.001]), Exception, "no duplicated entries"),
+    BadInput("grid-increasing-traced", _jit_grid(d.DPMSolverPP(), [0.5, 1.0]), Exception, "strictly decreasing"),
+    BadInput("grid-outside-traced", _jit_grid(d.UniPC(), [1.5, 0.5]), Exception, "inside the schedule's range"),
+    BadInput("time-grid-traced-ends", lambda: jax.block_until_ready(
+        jax.jit(lambda a: d.time_grid(_s, 4, t_start=a))(jnp.asarray(_nan))), Exception, "t_end < t_start"),
+    BadInput("time-grid-schedule-type", lambda: d.time_grid("vp", 5), TypeError, "jaxsci.diffusion schedule"),
+]
+
+# sampler calls: schedules, models, x_T, keys, dtypes
+CASES += [
+    BadInput("sampler-schedule-type", _run(d.DDIM(), schedule="vp"), TypeError, "jaxsci.diffusion schedule"),
+    BadInput("model-wrong-shape", _run(d.DPMSolverPP(), model=lambda x, t: jnp.zeros(3)), ValueError,
+             "shaped like one sample"),
+    BadInput("model-returns-tuple", _run(d.UniPC(), model=lambda x, t: (x, x)), ValueError, "shaped like one sample"),
+    BadInput("x-complex", _run(d.DDIM(), x=jnp.zeros(2, jnp.complex64)), TypeError, "real floating"),
+    BadInput("key-int", _run(d.SDEDPMSolverPP2M(), key=0), TypeError, "single JAX PRNG key"),
+    BadInput("key-batch", _run(d.DDIM(eta=0.5), key=jax.random.split(_key, 2)), TypeError, "single JAX PRNG key"),
+    BadInput("float64-x_T-without-x64", _float64_warning, UserWarning, "jax_enable_x64"),
+    BadInput("ddim-eta-nan", lambda: d.DDIM(eta=_nan), ValueError, "finite number >= 0"),
+    BadInput("throw-not-bool", lambda: d.DPMSolverPP(throw="yes"), TypeError, "True or False"),
+    BadInput("lower-order-final-not-bool", lambda: d.UniPC(lower_order_final=1), TypeError, "True or False"),
+    BadInput("order-bool", lambda: d.DPMSolver(order=True), ValueError, "order in"),
+    BadInput("deis-order", lambda: d.DEIS(order=4), ValueError, "order in (1, 2, 3)"),
+    BadInput("singlestep-order", lambda: d.DPMSolverSinglestep(order=0), ValueError, "order in"),
+    BadInput("mixture-random-without-key", lambda: d.GaussianMixture.random(4, 2), TypeError, "key"),
+    BadInput("mixture-sample-int-key", lambda: d.GaussianMixture.random(4, 2, key=_key).sample(3, key=1),
+             TypeError, "PRNG key"),
+]
+
+# the adaptive solver and Restart
+CASES += [
+    BadInput("adaptive-h-init-zero", lambda: d.DPMSolverAdaptive(h_init=0.0), ValueError, "h_init"),
+    BadInput("adaptive-h-init-nan", lambda: d.DPMSolverAdaptive(h_init=_nan), ValueError, "h_init"),
+    BadInput("adaptive-h-init-traced-zero", lambda: jax.block_until_ready(jax.jit(
+        lambda h: d.DPMSolverAdaptive(h_init=h)(_m, _s, _x, d.time_grid(_s, 1)).x)(0.0)), Exception, "h_init"),
+    BadInput("adaptive-atol-zero", lambda: d.DPMSolverAdaptive(atol=0.0), ValueError, "atol"),
+    BadInput("adaptive-rtol-negative", lambda: d.DPMSolverAdaptive(rtol=-1e-3), ValueError, "rtol"),
+    BadInput("adaptive-theta", lambda: d.DPMSolverAdaptive(theta=1.5), ValueError, "theta"),
+    BadInput("adaptive-max-steps", lambda: d.DPMSolverAdaptive(max_steps=0), ValueError, "positive integer"),
+    BadInput("adaptive-long-grid", _run(d.DPMSolverAdaptive(), _g10), ValueError, "two end times"),
+    BadInput("restart-inner-not-sampler", lambda: d.Restart(lambda m, s, x, g: x, t_lo=0.1, t_hi=0.3), TypeError,
+             "`inner` must be a sampler"),
+    BadInput("restart-t-hi-above-t-max", _run(d.Restart(d.DDIM(), t_lo=0.1, t_hi=2.0), _g10, key=_key), ValueError,
+             "t_hi <= t_max"),
+    BadInput("restart-t-lo-nan", lambda: d.Restart(d.DDIM(), t_lo=_nan, t_hi=0.3), ValueError, "finite time"),
+    BadInput("restart-split-too-late", _run(d.Restart(d.DDIM(), t_lo=0.1, t_hi=0.3, main_steps_above=10), _g10,
+                                            key=_key), ValueError, "must be below"),
+    BadInput("restart-t-lo-off-the-split", _run(d.Restart(d.DDIM(), t_lo=0.1, t_hi=0.3, main_steps_above=1), _g10,
+                                                key=_key), ValueError, "must lie between"),
+    BadInput("restart-traced-without-split", lambda: jax.jit(
+        lambda lo: d.Restart(d.DDIM(), t_lo=lo, t_hi=0.4)(_m, _s, _x, _g10, key=_key).x)(0.1), TypeError,
+        "main_steps_above"),
+    BadInput("restart-traced-interval", lambda: jax.block_until_ready(jax.jit(
+        lambda lo: d.Restart(d.DDIM(), t_lo=lo, t_hi=0.4, main_steps_above=5)(_m, _s, _x, _g10, key=_key).x)(0.5)),
+        Exception, "t_lo < t_hi"),
 ]

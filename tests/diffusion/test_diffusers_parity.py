@@ -7,7 +7,7 @@ jaxsci's ``denoise_to_zero``. Skipped without the extra, except when the environ
 ``JAXSCI_REQUIRE_DIFFUSERS=1`` (as CI does): then a missing extra fails the module.
 """
 
-import functools as ft
+import dataclasses
 import os
 
 import jax
@@ -36,7 +36,7 @@ def setting():
         scheduler = diffusers.DDIMScheduler()
         betas = scheduler.betas.double().numpy()
         schedule = D.VPDiscrete(betas)
-        gm = D.GaussianMixture.random(jax.random.key(0), 4, 3, std=0.3)
+        gm = D.GaussianMixture.random(4, 3, std=0.3, key=jax.random.key(0))
         x_T = np.asarray(jax.random.normal(jax.random.key(1), (6, 3)), dtype=np.float64)
         return schedule, gm, x_T
 
@@ -52,28 +52,28 @@ def _run_diffusers(scheduler, model, x_T):
 
 
 CASES = {
-    "ddim": (lambda: diffusers.DDIMScheduler(clip_sample=False), D.ddim),
+    "ddim": (lambda: diffusers.DDIMScheduler(clip_sample=False), D.DDIM()),
     "dpm_solver_pp_2m": (lambda: diffusers.DPMSolverMultistepScheduler(solver_order=2),
-                         ft.partial(D.dpm_solver_pp, order=2)),
+                         D.DPMSolverPP(order=2)),
     "dpm_solver_pp_3m": (lambda: diffusers.DPMSolverMultistepScheduler(solver_order=3),
-                         ft.partial(D.dpm_solver_pp, order=3)),
+                         D.DPMSolverPP(order=3)),
     # noise prediction and bh1 cannot step to sigma = 0 (diffusers refuses, or returns NaN):
     # their last step goes to the training schedule's smallest sigma, t = 0
     "dpm_solver_2m": (lambda: diffusers.DPMSolverMultistepScheduler(solver_order=2, algorithm_type="dpmsolver",
                                                                     final_sigmas_type="sigma_min"),
-                      ft.partial(D.dpm_solver_multistep, order=2)),
+                      D.DPMSolver(order=2)),
     "dpm_solver_3m": (lambda: diffusers.DPMSolverMultistepScheduler(solver_order=3, algorithm_type="dpmsolver",
                                                                     final_sigmas_type="sigma_min"),
-                      ft.partial(D.dpm_solver_multistep, order=3)),
+                      D.DPMSolver(order=3)),
     "unipc_bh1": (lambda: diffusers.UniPCMultistepScheduler(solver_type="bh1", final_sigmas_type="sigma_min"),
-                  ft.partial(D.unipc, order=2, variant="bh1")),
+                  D.UniPC(order=2, variant="bh1")),
     "unipc_bh1_3": (lambda: diffusers.UniPCMultistepScheduler(solver_type="bh1", solver_order=3,
                                                               final_sigmas_type="sigma_min"),
-                    ft.partial(D.unipc, order=3, variant="bh1")),
+                    D.UniPC(order=3, variant="bh1")),
     "unipc_bh2": (lambda: diffusers.UniPCMultistepScheduler(solver_type="bh2"),
-                  ft.partial(D.unipc, order=2, variant="bh2")),
+                  D.UniPC(order=2, variant="bh2")),
     "unipc_bh2_3": (lambda: diffusers.UniPCMultistepScheduler(solver_type="bh2", solver_order=3),
-                    ft.partial(D.unipc, order=3, variant="bh2")),
+                    D.UniPC(order=3, variant="bh2")),
 }
 
 
@@ -89,5 +89,6 @@ def test_matches_diffusers(name, setting, x64):
         grid = jnp.asarray(timesteps)
     else:  # the last step goes to t = 0
         grid = jnp.asarray(np.append(timesteps, 0.0))
-    ours = jax.vmap(lambda x: sampler(model, schedule, x, grid, denoise_to_zero=to_zero))(jnp.asarray(x_T))
+    sampler = dataclasses.replace(sampler, denoise_to_zero=to_zero)
+    ours = jax.vmap(lambda x: sampler(model, schedule, x, grid).x)(jnp.asarray(x_T))
     np.testing.assert_allclose(np.asarray(ours), theirs, rtol=1e-4, atol=1e-6)

@@ -2,8 +2,6 @@
 endpoint from a tight diffrax solve), exactness for polynomial models, point-mass data,
 float32 robustness at small NFE, jit/vmap, and the stochastic samplers' marginals."""
 
-import functools as ft
-import inspect
 
 import equinox as eqx
 import jax
@@ -12,27 +10,27 @@ import numpy as np
 import pytest
 
 from jaxsci import diffusion as D
-from jaxsci.core import enable_x64
+from jaxsci.core import RESULTS, enable_x64
 from jaxsci.diffusion._deis import _deis_step
 from jaxsci.diffusion._samplers import _data_update, _noise_update
 
 # name -> (sampler, expected order of convergence)
 SAMPLERS = {
-    "ddim": (D.ddim, 1),
-    "dpm_solver_pp_1": (ft.partial(D.dpm_solver_pp, order=1), 1),
-    "dpm_solver_pp_2m": (D.dpm_solver_pp_2m, 2),
-    "dpm_solver_pp_2m_taylor": (ft.partial(D.dpm_solver_pp, order=2, solver_type="taylor"), 2),
-    "dpm_solver_pp_3m_taylor": (ft.partial(D.dpm_solver_pp, order=3, solver_type="taylor"), 3),
-    "dpm_solver_2m": (ft.partial(D.dpm_solver_multistep, order=2), 2),
-    "dpm_solver_3m_taylor": (ft.partial(D.dpm_solver_multistep, order=3, solver_type="taylor"), 3),
-    "dpm_solver_2s": (ft.partial(D.dpm_solver_singlestep, order=2), 2),
-    "dpm_solver_3s": (ft.partial(D.dpm_solver_singlestep, order=3), 3),
-    "dpm_solver_pp_2s": (D.dpm_solver_pp_2s, 2),
-    "unipc_bh1_1": (ft.partial(D.unipc, order=1, variant="bh1"), 2),  # the corrector adds one order
-    "unipc_bh2_2": (ft.partial(D.unipc, order=2, variant="bh2"), 3),
-    "unipc_bh1_2": (ft.partial(D.unipc, order=2, variant="bh1"), 3),
-    "deis_2": (ft.partial(D.deis, order=2), 2),
-    "deis_3": (ft.partial(D.deis, order=3), 3),
+    "ddim": (D.DDIM(), 1),
+    "dpm_solver_pp_1": (D.DPMSolverPP(order=1), 1),
+    "dpm_solver_pp_2m": (D.DPMSolverPP(order=2), 2),
+    "dpm_solver_pp_2m_taylor": (D.DPMSolverPP(order=2, solver_type="taylor"), 2),
+    "dpm_solver_pp_3m_taylor": (D.DPMSolverPP(order=3, solver_type="taylor"), 3),
+    "dpm_solver_2m": (D.DPMSolver(order=2), 2),
+    "dpm_solver_3m_taylor": (D.DPMSolver(order=3, solver_type="taylor"), 3),
+    "dpm_solver_2s": (D.DPMSolverSinglestep(order=2), 2),
+    "dpm_solver_3s": (D.DPMSolverSinglestep(order=3), 3),
+    "dpm_solver_pp_2s": (D.DPMSolverPP2S(), 2),
+    "unipc_bh1_1": (D.UniPC(order=1, variant="bh1"), 2),  # the corrector adds one order
+    "unipc_bh2_2": (D.UniPC(order=2, variant="bh2"), 3),
+    "unipc_bh1_2": (D.UniPC(order=2, variant="bh1"), 3),
+    "deis_2": (D.DEIS(order=2), 2),
+    "deis_3": (D.DEIS(order=3), 3),
 }
 
 
@@ -52,7 +50,7 @@ def test_convergence_order(name, mixture_case, x64):
     s, gm, x_T, exact = mixture_case
     model = gm.noise_model(s)
     nfes = np.array([40, 80, 160])
-    errs = [float(jnp.linalg.norm(sampler(model, s, x_T, D.time_grid(s, int(n))) - exact)) for n in nfes]
+    errs = [float(jnp.linalg.norm(sampler(model, s, x_T, D.time_grid(s, int(n))).x - exact)) for n in nfes]
     slope = -np.polyfit(np.log(nfes), np.log(errs), 1)[0]
     assert slope > order - 0.3, (slope, errs)
     if name != "dpm_solver_3m_taylor":  # 3.75 here: still pre-asymptotic, so only the lower bound
@@ -63,7 +61,7 @@ def test_published_3m_weight_gives_second_order(mixture_case, x64):
     """The published DPM-Solver++(3M) weight of D2 is half the exact one: order 2 observed."""
     s, gm, x_T, exact = mixture_case
     nfes = np.array([40, 80, 160])
-    errs = [float(jnp.linalg.norm(D.dpm_solver_pp_3m(gm.noise_model(s), s, x_T, D.time_grid(s, int(n))) - exact))
+    errs = [float(jnp.linalg.norm(D.DPMSolverPP(order=3)(gm.noise_model(s), s, x_T, D.time_grid(s, int(n))).x - exact))
             for n in nfes]
     assert abs(-np.polyfit(np.log(nfes), np.log(errs), 1)[0] - 2.0) < 0.3
 
@@ -126,8 +124,9 @@ def test_exact_for_point_mass_data(name, key, x64):
     mean = jnp.array([0.3, -1.2, 2.0])
     model = D.GaussianEps(s, mean, 0.0)
     x_T = jax.random.normal(key, (3,))
-    x = sampler(model, s, x_T, D.time_grid(s, 3))
-    np.testing.assert_allclose(x, model.exact_flow(x_T, s.t_max, s.t_min), rtol=1e-10, atol=1e-12)
+    out = sampler(model, s, x_T, D.time_grid(s, 3))
+    assert int(out.nfe) == 3 * (2 if name.endswith("2s") else 3 if name.endswith("3s") else 1)
+    np.testing.assert_allclose(out.x, model.exact_flow(x_T, s.t_max, s.t_min), rtol=1e-10, atol=1e-12)
 
 
 def test_flow_endpoint_against_closed_form_and_schedule_independence(x64):
@@ -138,7 +137,7 @@ def test_flow_endpoint_against_closed_form_and_schedule_independence(x64):
     np.testing.assert_allclose(one.flow_endpoint(s, x_T, s.t_max, s.t_min), closed, rtol=1e-9)
     # the flow in y = x / alpha depends only on the lambda range: a cosine schedule between
     # the same log-SNRs maps y to the same y
-    gm = D.GaussianMixture.random(jax.random.key(3), 4, 3, std=0.3)
+    gm = D.GaussianMixture.random(4, 3, std=0.3, key=jax.random.key(3))
     c = D.VPCosine()
     t0, t1 = c.inverse_lambda(s.lambda_(s.t_max)), c.inverse_lambda(s.lambda_(s.t_min))
     y_T = jnp.array([0.3, -1.0, 0.5])
@@ -173,13 +172,13 @@ def test_mixture_with_traced_arrays_under_jit_and_vmap(x64):
 
 def test_mixture_eps_is_scaled_score(x64):
     s = D.VPLinear()
-    gm = D.GaussianMixture.random(jax.random.key(0), 3, 4, std=0.2)
+    gm = D.GaussianMixture.random(3, 4, std=0.2, key=jax.random.key(0))
     x, t = jnp.array([0.1, -0.3, 0.8, 0.2]), 0.3
     a, sig = s.alpha(t), s.sigma(t)
     var = a**2 * gm.stds**2 + sig**2
 
     def log_p(x):
-        sq = jnp.sum((x - a * gm.means) ** 2, -1)
+        sq = jnp.sum((x[None, :] - a * gm.means) ** 2, -1)
         return jax.scipy.special.logsumexp(gm.log_weights - 0.5 * sq / var - 2.0 * jnp.log(2 * jnp.pi * var))
 
     np.testing.assert_allclose(gm.noise_model(s)(x, t), -sig * jax.grad(log_p)(x), rtol=1e-10)
@@ -192,37 +191,42 @@ def test_mixture_eps_is_scaled_score(x64):
 # complete when a sampler is added
 _ORDERS_TYPES = [dict(order=q, solver_type=st) for q in (1, 2, 3) for st in ("midpoint", "taylor")]
 SAMPLER_CONFIGS = {
-    "ddim": [dict(), dict(eta=0.5, key=True), dict(eta=1.0, key=True)],
-    "dpm_solver_pp": _ORDERS_TYPES,
-    "dpm_solver_pp_2m": [dict()],
-    "dpm_solver_pp_3m": [dict()],
-    "dpm_solver_multistep": _ORDERS_TYPES,
-    "dpm_solver_singlestep": [dict(order=q) for q in (1, 2, 3)],
-    "dpm_solver_pp_2s": [dict()],
-    "sde_dpm_solver_pp_2m": [dict(key=True)],
-    "unipc": [dict(order=q, variant=v) for q in (1, 2, 3) for v in ("bh1", "bh2")],
-    "deis": [dict(order=q) for q in (1, 2, 3)],
-    "dpm_solver_adaptive": [dict(order=q) for q in (2, 3)],
-    "restart": [dict(num_restarts=1, sampler=f) for f in (D.dpm_solver_pp_2m, D.unipc)],
+    "DDIM": [dict(), dict(eta=0.5), dict(eta=1.0)],
+    "DPMSolverPP": _ORDERS_TYPES,
+    "DPMSolver": _ORDERS_TYPES,
+    "DPMSolverSinglestep": [dict(order=q) for q in (1, 2, 3)],
+    "DPMSolverPP2S": [dict()],
+    "SDEDPMSolverPP2M": [dict()],
+    "UniPC": [dict(order=q, variant=v) for q in (1, 2, 3) for v in ("bh1", "bh2")],
+    "DEIS": [dict(order=q) for q in (1, 2, 3)],
+    "DPMSolverAdaptive": [dict(order=q, rtol=1e-2, atol=1e-2) for q in (2, 3)],
+    "Restart": [dict(num_restarts=1, inner=f) for f in (D.DPMSolverPP(), D.UniPC())],
 }
 
 
 def _public_samplers():
-    """Every public callable of jaxsci.diffusion with the sampler signature (model, schedule, x_T, ...)."""
-    out = {}
-    for name in dir(D):
-        obj = getattr(D, name)
-        if name.startswith("_") or not inspect.isfunction(obj):
-            continue
-        if list(inspect.signature(obj).parameters)[:3] == ["model", "schedule", "x_T"]:
-            out[name] = obj
-    return out
+    """Every public sampler class of jaxsci.diffusion."""
+    return {name: getattr(D, name) for name in D.__all__
+            if isinstance(getattr(D, name), type) and issubclass(getattr(D, name), D.AbstractSampler)
+            and getattr(D, name) is not D.AbstractSampler}
 
 
 def test_every_public_sampler_is_covered():
     public = _public_samplers()
-    assert len(public) >= 12, sorted(public)
+    assert len(public) >= 10, sorted(public)
     assert set(public) == set(SAMPLER_CONFIGS), set(public) ^ set(SAMPLER_CONFIGS)
+
+
+def _make(name, opts, schedule):
+    """The sampler object of configuration ``opts``."""
+    if name == "Restart":
+        t_lo, t_hi = (schedule.t_min + (schedule.t_max - schedule.t_min) * f for f in (0.2, 0.5))
+        return D.Restart(t_lo=float(t_lo), t_hi=float(t_hi), restart_steps=2, **opts)
+    return getattr(D, name)(**opts)
+
+
+def _needs_key(sampler):
+    return isinstance(sampler, (D.SDEDPMSolverPP2M, D.Restart)) or (isinstance(sampler, D.DDIM) and sampler.eta > 0)
 
 
 SCHEDULE_FACTORIES = {
@@ -253,21 +257,12 @@ def _grid(schedule):
 
 def _run_config(name, opts, schedule, x_T, key):
     """One sampler configuration at NFE ~3, on a 4-component mixture in d = 3."""
-    sampler = getattr(D, name)
-    opts = dict(opts)
     dtype = x_T.dtype
     gm = D.GaussianMixture(jnp.asarray(_WEIGHTS, dtype), jnp.asarray(_MEANS, dtype), jnp.full(4, 0.3, dtype))
     model = gm.noise_model(schedule)
-    if opts.pop("key", False):
-        opts["key"] = key
-    if name == "dpm_solver_adaptive":
-        x, _ = sampler(model, schedule, x_T, order=opts["order"], rtol=1e-2, atol=1e-2)
-        return x
-    if name == "restart":
-        t_lo, t_hi = (schedule.t_min + (schedule.t_max - schedule.t_min) * f for f in (0.2, 0.5))
-        return sampler(model, schedule, x_T, key, main_steps=3, t_lo=float(t_lo), t_hi=float(t_hi),
-                       restart_steps=2, **opts)
-    return sampler(model, schedule, x_T, _grid(schedule), **opts)
+    sampler = _make(name, opts, schedule)
+    grid = D.time_grid(schedule, 1) if name == "DPMSolverAdaptive" else _grid(schedule)
+    return sampler(model, schedule, x_T, grid, key=key if _needs_key(sampler) else None).x
 
 
 def _check_float32_matches_float64_on(name, schedule_names):
@@ -305,7 +300,7 @@ def _rotated_schedules(name):
     (the samplers that invert the log-SNR at every step skip VPDiscrete, whose bisection is
     slow eagerly; the slow test runs them on it)."""
     names = sorted(SCHEDULE_FACTORIES)
-    if name in ("dpm_solver_adaptive", "restart", "dpm_solver_singlestep", "dpm_solver_pp_2s"):
+    if name in ("DPMSolverAdaptive", "Restart", "DPMSolverSinglestep", "DPMSolverPP2S"):
         names.remove("vp_discrete")
     start = sorted(SAMPLER_CONFIGS).index(name) % len(names)
     return [names[(start + j) % len(names)] for j in range(len(SAMPLER_CONFIGS[name]))]
@@ -330,14 +325,39 @@ def test_float32_small_nfe_matches_float64_every_schedule(name):
 def test_jit_vmap_match_the_plain_call(name, key):
     sampler, _ = SAMPLERS[name]
     s = D.VPLinear()
-    gm = D.GaussianMixture.random(jax.random.key(2), 4, 3, std=0.3)
+    gm = D.GaussianMixture.random(4, 3, std=0.3, key=jax.random.key(2))
     model = gm.noise_model(s)
     x_T = jax.random.normal(key, (16, 3)) * s.sigma(s.t_max)
     grid = D.time_grid(s, 3)
     out = jax.jit(jax.vmap(lambda x: sampler(model, s, x, grid)))(x_T)
-    assert out.dtype == jnp.float32 and bool(jnp.all(jnp.isfinite(out)))
-    ref = jnp.stack([sampler(model, s, x, grid) for x in x_T[:2]])  # no jit, no vmap
-    np.testing.assert_allclose(out[:2], ref, rtol=2e-4, atol=2e-4)
+    assert out.x.dtype == jnp.float32 and bool(jnp.all(jnp.isfinite(out.x)))
+    assert out.nfe.shape == (16,) and bool(jnp.all(out.result == RESULTS.successful))
+    ref = jnp.stack([sampler(model, s, x, grid).x for x in x_T[:2]])  # no jit, no vmap
+    np.testing.assert_allclose(out.x[:2], ref, rtol=2e-4, atol=2e-4)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLER_CONFIGS))
+def test_every_sampler_under_jit_and_vmap_over_x_T_and_keys(name):
+    """Each public sampler, jitted and vmapped over a batch of x_T and of keys: one Sample per
+    batch member (x, nfe, result batched), equal to the unbatched calls; the stochastic
+    samplers' samples differ between keys."""
+    s = D.VPLinear()
+    gm = D.GaussianMixture.random(4, 3, std=0.3, key=jax.random.key(2))
+    model = gm.noise_model(s)
+    sampler = _make(name, SAMPLER_CONFIGS[name][-1], s)
+    grid = D.time_grid(s, 1) if name == "DPMSolverAdaptive" else D.time_grid(s, 4)
+    x_T = jax.random.normal(jax.random.key(0), (4, 3))
+    keys = jax.random.split(jax.random.key(1), 4)
+    run = lambda x, k: sampler(model, s, x, grid, key=k)
+    out = jax.jit(jax.vmap(run))(x_T, keys)
+    assert out.x.shape == (4, 3) and out.nfe.shape == (4,) and bool(jnp.all(jnp.isfinite(out.x)))
+    assert bool(jnp.all(out.nfe > 0)) and bool(jnp.all(out.result == RESULTS.successful))
+    one = run(x_T[1], keys[1])
+    np.testing.assert_allclose(out.x[1], one.x, rtol=2e-4, atol=2e-4)
+    assert int(out.nfe[1]) == int(one.nfe)
+    if _needs_key(sampler):  # the same x_T with two keys: two samples
+        same = jax.jit(jax.vmap(run, in_axes=(None, 0)))(x_T[0], keys)
+        assert float(jnp.max(jnp.abs(same.x[0] - same.x[1]))) > 1e-3
 
 
 def test_stochastic_samplers_reach_the_data_distribution(x64):
@@ -351,13 +371,13 @@ def test_stochastic_samplers_reach_the_data_distribution(x64):
     x_T = jax.random.normal(jax.random.key(0), (4000, 2))
     keys = jax.random.split(jax.random.key(1), 4000)
     grid = D.time_grid(s, 60)
-    out = jax.jit(jax.vmap(lambda x, k: D.sde_dpm_solver_pp_2m(model, s, x, grid, k)))(x_T, keys)
+    out = jax.jit(jax.vmap(lambda x, k: D.SDEDPMSolverPP2M()(model, s, x, grid, key=k).x))(x_T, keys)
     np.testing.assert_allclose(out.mean(0), mean, atol=0.03)
     np.testing.assert_allclose(out.var(0), 0.25, atol=0.015)
     var_error = []
     for n in (60, 200):
         g = D.time_grid(s, n)
-        out = jax.jit(jax.vmap(lambda x, k: D.ddim(model, s, x, g, k, eta=1.0)))(x_T, keys)
+        out = jax.jit(jax.vmap(lambda x, k: D.DDIM(eta=1.0)(model, s, x, g, key=k).x))(x_T, keys)
         np.testing.assert_allclose(out.mean(0), mean, atol=0.03)
         var_error.append(float(jnp.max(jnp.abs(out.var(0) - 0.25))))
     assert var_error[1] < 0.025 and var_error[1] < 0.6 * var_error[0], var_error
@@ -366,20 +386,21 @@ def test_stochastic_samplers_reach_the_data_distribution(x64):
 def test_parametrizations_give_the_same_samples(mixture_case, x64):
     s, gm, x_T, _ = mixture_case
     grid = D.time_grid(s, 6)
-    ref = D.unipc(gm.noise_model(s), s, x_T, grid)
+    ref = D.UniPC()(gm.noise_model(s), s, x_T, grid).x
     x0_model = gm.data_model(s)
     v_model = lambda x, t: s.alpha(t) * gm.noise_model(s)(x, t) - s.sigma(t) * x0_model(x, t)
-    np.testing.assert_allclose(D.unipc(x0_model, s, x_T, grid, parametrization="x0"), ref, rtol=1e-10)
-    np.testing.assert_allclose(D.unipc(v_model, s, x_T, grid, parametrization="v"), ref, rtol=1e-10)
+    np.testing.assert_allclose(D.UniPC(parametrization="x0")(x0_model, s, x_T, grid).x, ref, rtol=1e-10)
+    np.testing.assert_allclose(D.UniPC(parametrization="v")(v_model, s, x_T, grid).x, ref, rtol=1e-10)
 
 
 def test_denoise_to_zero_returns_the_data_prediction(mixture_case, x64):
     s, gm, x_T, _ = mixture_case
     grid = D.time_grid(s, 5)
     # (without lower_order_final: with it, the denoising step counts as the final step)
-    x = D.dpm_solver_pp_2m(gm.noise_model(s), s, x_T, grid, lower_order_final=False)
-    denoised = D.dpm_solver_pp_2m(gm.noise_model(s), s, x_T, grid, denoise_to_zero=True, lower_order_final=False)
-    np.testing.assert_allclose(denoised, gm.data_model(s)(x, grid[-1]), rtol=1e-12)
+    x = D.DPMSolverPP(lower_order_final=False)(gm.noise_model(s), s, x_T, grid)
+    denoised = D.DPMSolverPP(denoise_to_zero=True, lower_order_final=False)(gm.noise_model(s), s, x_T, grid)
+    np.testing.assert_allclose(denoised.x, gm.data_model(s)(x.x, grid[-1]), rtol=1e-12)
+    assert (int(x.nfe), int(denoised.nfe)) == (5, 6)
 
 
 def test_sampler_is_differentiable_through_the_grid(mixture_case, x64):
@@ -390,7 +411,7 @@ def test_sampler_is_differentiable_through_the_grid(mixture_case, x64):
 
     def loss(inner):
         grid = jnp.concatenate([jnp.array([s.t_max]), inner, jnp.array([s.t_min])])
-        return jnp.sum((D.dpm_solver_pp_2m(model, s, x_T, grid) - exact) ** 2)
+        return jnp.sum((D.DPMSolverPP()(model, s, x_T, grid).x - exact) ** 2)
 
     inner = D.time_grid(s, 5)[1:-1]
     g = jax.grad(loss)(inner)

@@ -77,7 +77,7 @@ def test_grids_are_decreasing_and_pinned(kind, name, x64):
     assert g.shape == (10,)
     np.testing.assert_allclose([g[0], g[-1]], [s.t_max, s.t_min], rtol=1e-12)
     assert bool(jnp.all(jnp.diff(g) < 0))
-    D.check_grid(s, g)
+    D.validate_grid(s, g)
 
 
 def test_logsnr_and_karras_spacing(x64):
@@ -93,7 +93,7 @@ def test_logsnr_and_karras_spacing(x64):
 
 def test_parametrizations_round_trip(x64):
     s = D.VPCosine()
-    gm = D.GaussianMixture.random(jax.random.key(0), 3, 4, std=0.2)
+    gm = D.GaussianMixture.random(3, 4, std=0.2, key=jax.random.key(0))
     eps, x0 = gm.noise_model(s), gm.data_model(s)
     x, t = jax.random.normal(jax.random.key(1), (4,)), 0.4
     a, sg = s.alpha(t), s.sigma(t)

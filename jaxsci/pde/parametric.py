@@ -147,7 +147,7 @@ class AbstractParametricProblem(eqx.Module):
     def solve(self, instance, *args, **kwargs) -> np.ndarray:
         """The classical reference solution of one instance, float64 NumPy."""
 
-    def sample(self, num: int | None = None, *, key: PRNGKeyArray) -> Array:
+    def sample(self, num: int | None = None, *, key: PRNGKeyArray | None = None) -> Array:
         """One instance (``num=None``) or ``num`` instances stacked on axis 0.
 
         The batch is ``jax.vmap(self.instance)(jax.random.split(key, num))``, so it works
@@ -155,8 +155,10 @@ class AbstractParametricProblem(eqx.Module):
         Float64 when JAX's x64 mode is on, float32 otherwise.
         """
         if num is not None and (isinstance(num, bool) or not isinstance(num, (int, np.integer))):
-            hint = " (pass the key as `key=`)" if eqx.is_array(num) else ""
+            hint = " (the key is keyword-only: `sample(key=key)`)" if eqx.is_array(num) else ""
             raise TypeError(f"`num` must be None or a positive integer{hint}, got {type(num).__name__}.")
+        if key is None:
+            raise TypeError("`sample` needs a PRNG key: `problem.sample(num, key=jax.random.key(seed))`.")
         key = check_key(key)
         if num is None:
             return self.instance(key)

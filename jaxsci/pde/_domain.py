@@ -19,7 +19,6 @@ from jaxtyping import Array, Bool, Float
 
 from ..internal import (
     check_key,
-    check_one_of,
     check_positive,
     check_positive_int,
     is_prng_key as _is_prng_key,
@@ -50,6 +49,11 @@ def _n_and_key(n, legacy: tuple, key, what: str) -> tuple[int, jax.Array]:
             stacklevel=3,
         )
         n, key = legacy[0], n
+    if key is None and _is_prng_key(n):
+        raise TypeError(
+            f"`{what}` takes the number of points first and the key as a keyword: "
+            f"`{what}(n, key=key)`."
+        )
     if key is None:
         raise TypeError(f"`{what}` draws random points: pass `key=jax.random.key(seed)`.")
     return _check_n(n), check_key(key)
@@ -205,7 +209,8 @@ class Ball(AbstractDomain):
     def __check_init__(self):
         check_positive_int(self.dim, "dim")
         _check_radius(self.radius)
-        check_one_of(self.radial, ("volume", "uniform"), "radial")
+        if self.radial not in ("volume", "uniform"):
+            raise ValueError(f"`radial` must be 'volume' or 'uniform', got {self.radial!r}.")
 
     def contains(self, x, tol=1e-6):
         """Whether each point lies in the ball (within ``tol``)."""

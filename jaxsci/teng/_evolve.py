@@ -109,7 +109,7 @@ def evolve(
     Example:
         >>> from jaxsci.pde.evolution import Heat2D, grid_points
         >>> net = jaxsci.teng.PeriodicMLP(2, 2, 4, 1, key=jax.random.key(0))
-        >>> out = evolve(TDVP(), Heat2D(), net, 0.01, 3, points=grid_points(4))
+        >>> out = evolve(jaxsci.teng.TDVP(), Heat2D(), net, 0.01, 3, points=grid_points(4))
         >>> out.times.shape, bool(out.result == jaxsci.core.RESULTS.successful)
         ((3,), True)
     """

@@ -154,8 +154,8 @@ class Fourier(eqx.Module):
         Example:
             >>> basis = Fourier(4)
             >>> c = basis.transform(jnp.sin(2 * jnp.pi * basis.grid(7)))
-            >>> basis.derivative(c).round(4)  # 2 pi cos(2 pi x)
-            Array([0.    , 6.2832, 0.    , 0.    , 0.    , 0.    , 0.    ], dtype=float32)
+            >>> float(basis.derivative(c)[1])  # 2 pi cos(2 pi x): a_1 = 2 pi  # doctest: +ELLIPSIS
+            6.283...
         """
         check_order(order)
         axis = check_size(self, coeffs, axis)

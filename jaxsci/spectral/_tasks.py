@@ -85,8 +85,8 @@ def periodic_resample(values: Array, n: int, axes=(-1,)) -> Array:
 
     Example:
         >>> x = jnp.arange(5) / 5
-        >>> periodic_resample(jnp.cos(2 * jnp.pi * x), 4).round(4)
-        Array([ 1.,  0., -1.,  0.], dtype=float32)
+        >>> (periodic_resample(jnp.cos(2 * jnp.pi * x), 4).round(4) + 0.0).tolist()
+        [1.0, 0.0, -1.0, 0.0]
     """
     check_positive_int(n, "n")
     v = values

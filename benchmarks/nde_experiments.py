@@ -404,7 +404,9 @@ def run(experiment: str, method: str, settings: Settings | None = None, repeats:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    experiment, method = (args + ["spiral", "error"])[:2] if len(args) < 2 else args[:2]
+    experiment = args[0] if len(args) > 0 else "spiral"
+    method = args[1] if len(args) > 1 else "error"
+    _check_names(experiment, method)
     settings = DEFAULTS[experiment]
     if len(args) > 2:
         settings = dataclasses.replace(settings, steps=int(args[2]))

@@ -67,7 +67,7 @@ def test_solution_matches_exact(x64):
     )
     ts = jnp.linspace(0.0, 2.0, 5)
     sol = jax.jit(node)(jnp.array([1.0, 2.0]), ts)
-    exact = jnp.exp(-ts)[:, None] * jnp.array([1.0, 2.0])
+    exact = jnp.exp(-ts)[:, None] * jnp.array([[1.0, 2.0]])
     assert jnp.max(jnp.abs(sol.ys - exact)) < 1e-8
 
 

@@ -53,11 +53,12 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -
     clock = {"start": time.perf_counter(), "io": 0.0, "last": step}
 
     def after_chunk(done, model, opt_state):
-        # called by core.fit after every `eval_every` steps (on the host)
-        io_start = time.perf_counter()
-        train_s = elapsed + (io_start - clock["start"]) - clock["io"]
+        # called by core.fit after every `eval_every` steps (on the host); the evaluation
+        # counts as training time, results, checkpoints and logging as the runner's own
         losses = ensemble.chunk_losses(opt_state, done, done - clock["last"])
         errors = np.where(np.isnan(losses), np.nan, np.asarray(ensemble.evaluate(model)))
+        io_start = time.perf_counter()
+        train_s = elapsed + (io_start - clock["start"]) - clock["io"]
         clock["last"] = done
         if primary:
             results.append([

@@ -251,16 +251,19 @@ class AllenCahn1D(PDEProblem):
         """The Fourier series of snapshot ``index`` evaluated at ``x`` (period 2 on [-1, 1))."""
         c = self.coefficients[index]
         m = jnp.arange(c.shape[0])
-        weights = jnp.where((m == 0) | (m == self.num_modes // 2), 1.0, 2.0)
-        phase = jnp.exp(1j * jnp.pi * m * (x + 1.0))
-        return jnp.real(jnp.sum(weights * c * phase)) / self.num_modes
+        dtype = jnp.result_type(x)
+        weights = jnp.where((m == 0) | (m == self.num_modes // 2), 1.0, 2.0).astype(dtype)
+        arg = jnp.pi * m.astype(dtype) * (x + 1.0)
+        # Re(c e^{i arg}) = Re c cos(arg) - Im c sin(arg)
+        real = jnp.real(c).astype(dtype) * jnp.cos(arg) - jnp.imag(c).astype(dtype) * jnp.sin(arg)
+        return jnp.sum(weights * real) / self.num_modes
 
     def solution(self, p):
         x, t = p[0], p[1]
         s = t / self.save_dt
         last = self.coefficients.shape[0] - 1
         i0 = jnp.clip(jnp.floor(s).astype(jnp.int32) - 1, 0, last - 3)
-        nodes = i0 + jnp.arange(4)
+        nodes = i0 + jnp.arange(4, dtype=i0.dtype)
         values = jax.vmap(lambda i: self._at_snapshot(x, i))(nodes)
         u = s - i0.astype(p.dtype)  # position among the nodes 0, 1, 2, 3
         weights = []
@@ -293,7 +296,7 @@ class AllenCahn1D(PDEProblem):
     def test_points(self, n: int = 0, *args, key=None):
         """The saved-snapshot grid: ``num_modes`` points in x times every saved time (``n``
         and ``key`` are ignored)."""
-        x = -1.0 + 2.0 * jnp.arange(self.num_modes) / self.num_modes
-        t = self.save_dt * jnp.arange(self.coefficients.shape[0])
+        x = -1.0 + 2.0 * jnp.arange(self.num_modes, dtype=float) / self.num_modes
+        t = self.save_dt * jnp.arange(self.coefficients.shape[0], dtype=float)
         xx, tt = jnp.meshgrid(x, t, indexing="ij")
         return jnp.stack([xx.ravel(), tt.ravel()], axis=1)

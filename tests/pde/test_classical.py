@@ -106,7 +106,7 @@ def test_allen_cahn_reference_converges_under_refinement(x64):
     assert np.max(np.abs(a - c)) < 3e-3
     assert np.max(np.abs(a - c)[:, 100:]) < 1e-5  # t >= 0.5
     # initial condition and interpolation between saved times
-    x = -1.0 + 2.0 * jnp.array([0, 64, 128, 300]) / 512  # grid points (u0 has a kink)
+    x = -1.0 + 2.0 * jnp.array([0.0, 64.0, 128.0, 300.0]) / 512  # grid points (u0 has a kink)
     np.testing.assert_allclose(jax.vmap(base.solution)(jnp.stack([x, 0 * x], 1)), x**2 * jnp.cos(jnp.pi * x), atol=1e-12)
     # the reference satisfies the PDE: residual by autodiff through the interpolant, at
     # times where the cubic interpolation error in t is small

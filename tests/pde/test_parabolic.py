@@ -73,7 +73,7 @@ def test_pinn_reaches_the_published_value_at_d10():
 
     def loss(model, pts, key):
         inner, ends = pts
-        residual = pinn.residual_loss(problem, model, inner, taylor.Exact(), key)
+        residual = pinn.residual_loss(problem, model, inner, taylor.Exact(), key=key)
         terminal = pinn.data_loss(model, ends, jax.vmap(problem.terminal_condition)(ends))
         return residual + 20.0 * terminal
 

@@ -61,15 +61,15 @@ NUM_SAMPLES = 128
 SIZES = {"full": ([2, 64], [5, 6, 8, 10, 15, 20], (1024, 3072)), "quick": ([64], [5, 10], (256, 3072))}
 
 JAXSCI = {
-    "ddim": D.ddim,
-    "dpm_solver_pp_2m": D.dpm_solver_pp_2m,
-    "dpm_solver_pp_3m": D.dpm_solver_pp_3m,
-    "dpm_solver_pp_3m_taylor": ft.partial(D.dpm_solver_pp, order=3, solver_type="taylor"),
-    "unipc_bh1_2": ft.partial(D.unipc, order=2, variant="bh1"),
-    "unipc_bh1_3": ft.partial(D.unipc, order=3, variant="bh1"),
-    "unipc_bh2_2": ft.partial(D.unipc, order=2, variant="bh2"),
-    "unipc_bh2_3": ft.partial(D.unipc, order=3, variant="bh2"),
-    "deis_3": ft.partial(D.deis, order=3),
+    "ddim": D.DDIM(),
+    "dpm_solver_pp_2m": D.DPMSolverPP(order=2),
+    "dpm_solver_pp_3m": D.DPMSolverPP(order=3),
+    "dpm_solver_pp_3m_taylor": D.DPMSolverPP(order=3, solver_type="taylor"),
+    "unipc_bh1_2": D.UniPC(order=2, variant="bh1"),
+    "unipc_bh1_3": D.UniPC(order=3, variant="bh1"),
+    "unipc_bh2_2": D.UniPC(order=2, variant="bh2"),
+    "unipc_bh2_3": D.UniPC(order=3, variant="bh2"),
+    "deis_3": D.DEIS(order=3),
 }
 JAXSCI_GRIDS = ("logSNR", "karras", "uniform", "quadratic")
 # the recommended default, named in docs/diffusion.md before this benchmark was run
@@ -151,7 +151,7 @@ def main(argv=None):
     with enable_x64(True):
         schedule = D.VPDiscrete(diffusers.DDIMScheduler().betas.double().numpy())
         # one compiled function per sampler: the mixture, the noises and the grid are arguments
-        jaxsci_fns = {name: jax.jit(jax.vmap(lambda gm, x, g, f=f: f(gm.noise_model(schedule), schedule, x, g),
+        jaxsci_fns = {name: jax.jit(jax.vmap(lambda gm, x, g, f=f: f(gm.noise_model(schedule), schedule, x, g).x,
                                              in_axes=(None, 0, None))) for name, f in JAXSCI.items()}
         eps_fn = jax.jit(jax.vmap(lambda gm, x, t: gm.noise_model(schedule)(x, t), in_axes=(None, 0, None)))
         endpoint_fn = jax.jit(jax.vmap(lambda gm, x: gm.flow_endpoint(schedule, x, 999.0, 0.0), in_axes=(None, 0)))
@@ -174,7 +174,7 @@ def main(argv=None):
         for dim in dims:
             data = {}
             for set_name, (mix_seed, noise_seed) in SETS.items():
-                gm = D.GaussianMixture.random(jax.random.key(mix_seed), 8, dim, std=0.05)
+                gm = D.GaussianMixture.random(8, dim, std=0.05, key=jax.random.key(mix_seed))
                 x_T = jax.random.normal(jax.random.key(noise_seed), (NUM_SAMPLES, dim))
                 data[set_name] = (gm, x_T, np.asarray(endpoint_fn(gm, x_T)))
 
@@ -233,10 +233,11 @@ def main(argv=None):
     # wall time, float32, natively in each framework
     dim = wall_dim
     schedule = D.VPDiscrete(diffusers.DDIMScheduler().betas.double().numpy())
-    gm = D.GaussianMixture.random(jax.random.key(0), 8, dim, std=0.05)
+    gm = D.GaussianMixture.random(8, dim, std=0.05, key=jax.random.key(0))
     x_T = jax.random.normal(jax.random.key(1), (num, dim))
     grid = D.time_grid(schedule, 10, "logSNR", t_start=999.0, t_end=0.0)
-    fn = jax.jit(jax.vmap(lambda x: D.dpm_solver_pp_2m(gm.noise_model(schedule), schedule, x, grid)))
+    sampler = D.DPMSolverPP(order=2)
+    fn = jax.jit(jax.vmap(lambda x: sampler(gm.noise_model(schedule), schedule, x, grid).x))
     eps = torch_mixture_eps(torch, gm, np.exp(2 * np.asarray(schedule.log_alphas)))
     x_torch = torch.tensor(np.asarray(x_T))
 

@@ -13,7 +13,13 @@ from jaxtyping import Array, ArrayLike, Float
 
 
 class GaussianEps(eqx.Module):
-    """Exact eps-prediction eps(x, t) for Gaussian data under ``schedule``."""
+    """Exact eps-prediction eps(x, t) for Gaussian data ``N(mean, std^2 I)`` under ``schedule``.
+
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPLinear(); model = D.GaussianEps(s, jnp.array([1.0, -1.0]), 0.5)
+        >>> x0 = model.exact_flow(jnp.zeros(2), s.t_max, s.t_min)   # the exact ODE endpoint
+    """
 
     schedule: eqx.Module
     mean: Float[Array, " d"]

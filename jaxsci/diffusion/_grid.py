@@ -43,7 +43,8 @@ def time_grid(schedule: AbstractSchedule, num_steps: int, kind: str = "logSNR", 
     time); ``num_steps``, ``kind`` and ``rho`` (``> 0``, used by ``"karras"``) must be concrete.
 
     Example:
-        >>> grid = time_grid(VPLinear(), 10, "logSNR")      # 11 times, 10 steps
+        >>> from jaxsci import diffusion as D
+        >>> grid = D.time_grid(D.VPLinear(), 10, "logSNR")      # 11 times, 10 steps
         >>> grid.shape
         (11,)
     """
@@ -95,8 +96,8 @@ def validate_grid(schedule: AbstractSchedule, grid) -> Float[Array, " n+1"]:
     call it yourself to check a hand-made grid early.
 
     Example:
-        >>> s = VPLinear()
-        >>> validate_grid(s, [1.0, 0.5, 0.001]).shape
+        >>> from jaxsci import diffusion as D
+        >>> D.validate_grid(D.VPLinear(), [1.0, 0.5, 0.001]).shape
         (3,)
     """
     _check_schedule(schedule)

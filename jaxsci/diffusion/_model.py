@@ -26,7 +26,14 @@ PARAMETRIZATIONS = ("eps", "x0", "v", "score")
 
 
 def to_data(model: Callable, schedule, parametrization: str = "eps") -> Callable:
-    """``(x, t) -> x_0`` prediction from a model of the given parametrization."""
+    """``(x, t) -> x_0`` prediction from a model of the given parametrization.
+
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPLinear(); eps = D.GaussianEps(s, jnp.zeros(2), 0.0)   # data: the point 0
+        >>> bool(jnp.allclose(D.to_data(eps, s, "eps")(jnp.ones(2), 0.5), 0.0, atol=1e-5))
+        True
+    """
     check_one_of(parametrization, PARAMETRIZATIONS, "parametrization")
     if parametrization == "x0":
         return model
@@ -44,7 +51,13 @@ def to_data(model: Callable, schedule, parametrization: str = "eps") -> Callable
 
 
 def to_noise(model: Callable, schedule, parametrization: str = "eps") -> Callable:
-    """``(x, t) -> eps`` prediction from a model of the given parametrization."""
+    """``(x, t) -> eps`` prediction from a model of the given parametrization.
+
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPLinear(); x0_model = lambda x, t: jnp.zeros_like(x)    # data: the point 0
+        >>> eps = D.to_noise(x0_model, s, "x0")(jnp.ones(2), 0.5)          # = x / sigma_t
+    """
     check_one_of(parametrization, PARAMETRIZATIONS, "parametrization")
     if parametrization == "eps":
         return model
@@ -66,6 +79,11 @@ def classifier_free_guidance(conditional: Callable, unconditional: Callable, sca
 
     Works in any parametrization (the conversions are affine in the model output), so
     wrap the raw models and pass the result to a sampler with their parametrization.
+
+    Example:
+        >>> guided = classifier_free_guidance(lambda x, t: x + 1.0, lambda x, t: x, 3.0)
+        >>> guided(jnp.zeros(2), 0.5)
+        Array([3., 3.], dtype=float32)
     """
 
     def guided(x, t):
@@ -81,6 +99,11 @@ def dynamic_thresholding(data_model: Callable, percentile: float = 0.995, max_th
     ``s = clip(quantile(|x0|, percentile), 1, max_threshold)``; ``x0 <- clip(x0, -s, s) / s``.
     With ``max_threshold = 1`` it is static clipping to ``[-1, 1]``. Pass the result with
     ``parametrization="x0"``.
+
+    Example:
+        >>> clipped = dynamic_thresholding(lambda x, t: 2.0 * x, percentile=1.0, max_threshold=1.0)
+        >>> clipped(jnp.array([0.25, 1.0]), 0.5)
+        Array([0.5, 1. ], dtype=float32)
     """
     if not 0.0 < percentile <= 1.0:
         raise ValueError(f"`percentile` must be in (0, 1], got {percentile}.")

@@ -142,7 +142,14 @@ class VPLinear(AbstractSchedule):
 class VPCosine(AbstractSchedule):
     """VP cosine schedule in continuous time (Nichol & Dhariwal 2021; DPM-Solver App. D.1):
     ``log alpha_t = log cos((t + s) / (1 + s) pi / 2) - log cos(s / (1 + s) pi / 2)``,
-    ``s = 0.008``; ``t_max = 0.9946`` keeps ``lambda`` finite as in DPM-Solver."""
+    ``s = 0.008``; ``t_max = 0.9946`` keeps ``lambda`` finite as in DPM-Solver.
+
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPCosine()
+        >>> round(float(s.alpha(0.5) ** 2 + s.sigma(0.5) ** 2), 6)
+        1.0
+    """
 
     s: float = 0.008
     t_min: float = 1e-3
@@ -179,6 +186,12 @@ class VPDiscrete(AbstractSchedule):
 
     Build one with ``VPDiscrete.linear()``, ``VPDiscrete.scaled_linear()``,
     ``VPDiscrete.cosine()`` or ``VPDiscrete(betas)``.
+
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> s = D.VPDiscrete.linear()          # Ho et al. 2020, 1000 training steps
+        >>> s.t_min, s.t_max
+        (0.0, 999.0)
     """
 
     log_alphas: Float[Array, " N"]
@@ -234,7 +247,13 @@ class VPDiscrete(AbstractSchedule):
 
 class VE(AbstractSchedule):
     """Variance exploding (Song et al. 2021): ``alpha = 1``,
-    ``sigma_t = sigma_min (sigma_max / sigma_min)^t`` on ``[t_min, 1]``."""
+    ``sigma_t = sigma_min (sigma_max / sigma_min)^t`` on ``[t_min, 1]``.
+
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> round(float(D.VE().sigma(1.0)), 4)
+        50.0
+    """
 
     sigma_min: float = 0.01
     sigma_max: float = 50.0
@@ -262,7 +281,12 @@ class VE(AbstractSchedule):
 
 
 class EDM(AbstractSchedule):
-    """Karras et al. 2022: ``alpha = 1``, ``sigma_t = t`` for ``t`` in ``[sigma_min, sigma_max]``."""
+    """Karras et al. 2022: ``alpha = 1``, ``sigma_t = t`` for ``t`` in ``[sigma_min, sigma_max]``.
+
+    Example:
+        >>> from jaxsci import diffusion as D
+        >>> grid = D.time_grid(D.EDM(), 18, "karras")   # the EDM sampling grid, rho = 7
+    """
 
     sigma_min: float
     sigma_max: float

@@ -288,8 +288,11 @@ def _check_float32_matches_float64_on(name, schedule_names):
             scale = max(1.0, float(np.abs(hi).max()))
             # float32 round-off (eps 1.2e-7) amplified by a few steps; the worst measured is
             # 2e-4 relative (singlestep order 2 on the cosine schedule, through its
-            # inverse log-SNR near t_max); a broken float32 path is off by far more
-            np.testing.assert_allclose(lo, hi, rtol=1e-3, atol=1e-3 * scale,
+            # inverse log-SNR near t_max); a broken float32 path is off by far more. The adaptive
+            # solver may accept different steps in float32 (on EDM: 33 against 42 NFE, from
+            # the same x_T), so it agrees to its own tolerance (rtol = atol = 1e-2; measured 3.5e-3)
+            tol = 1e-2 if name == "DPMSolverAdaptive" else 1e-3
+            np.testing.assert_allclose(lo, hi, rtol=tol, atol=tol * scale,
                                        err_msg=f"{name} {opts} on {schedule_name}")
             worst = max(worst, float(np.abs(lo - hi).max()) / scale)
     print(f"{name}: largest float32 - float64 difference {worst:.2e} (relative to max(1, |x|))")

@@ -36,7 +36,7 @@ class EpsNet(eqx.Module):
         self.mlp = eqx.nn.MLP(2 + 8, 2, 128, 3, activation=jax.nn.silu, key=key)
 
     def __call__(self, x, lam):
-        freqs = jnp.arange(1, 5) * 0.25
+        freqs = jnp.arange(1.0, 5.0, dtype=jnp.asarray(lam).dtype) * 0.25
         feats = jnp.concatenate([jnp.sin(freqs * lam), jnp.cos(freqs * lam)])
         return self.mlp(jnp.concatenate([x, feats]))
 

@@ -79,6 +79,12 @@ class AbstractSchedule(eqx.Module):
         return jnp.vectorize(one)(lam)
 
 
+def _float(t: ArrayLike) -> Array:
+    """``t`` as a floating array (integer times, e.g. training steps, in the default float dtype)."""
+    t = jnp.asarray(t)
+    return t if jnp.issubdtype(t.dtype, jnp.floating) else t.astype(jnp.result_type(float))
+
+
 def _check_interval(name: str, t_min: float, t_max: float, upper: float | None = None) -> None:
     if not (0 < t_min < t_max) or (upper is not None and t_max > upper):
         bound = f" <= {upper}" if upper is not None else ""
@@ -123,7 +129,7 @@ class VPLinear(AbstractSchedule):
         _check_interval("VPLinear", self.t_min, self.t_max)
 
     def log_alpha(self, t):
-        t = jnp.asarray(t)
+        t = _float(t)
         return -0.25 * t**2 * (self.beta_max - self.beta_min) - 0.5 * t * self.beta_min
 
     def sigma(self, t):
@@ -164,7 +170,7 @@ class VPCosine(AbstractSchedule):
         return math.log(math.cos(self.s / (1.0 + self.s) * math.pi / 2.0))
 
     def log_alpha(self, t):
-        t = jnp.asarray(t)
+        t = _float(t)
         return jnp.log(jnp.cos((t + self.s) / (1.0 + self.s) * jnp.pi / 2.0)) - self._offset()
 
     def sigma(self, t):
@@ -227,9 +233,9 @@ class VPDiscrete(AbstractSchedule):
         return cls(np.minimum(1 - f[1:] / f[:-1], max_beta))
 
     def log_alpha(self, t):
-        t = jnp.asarray(t)
-        grid = jnp.arange(self.log_alphas.shape[0], dtype=self.log_alphas.dtype)
-        return jnp.interp(t, grid, self.log_alphas.astype(jnp.result_type(t, float)))
+        t = _float(t)
+        grid = jnp.arange(self.log_alphas.shape[0], dtype=t.dtype)
+        return jnp.interp(t, grid, self.log_alphas.astype(t.dtype))
 
     def sigma(self, t):
         return _vp_sigma(self.log_alpha(t))
@@ -239,8 +245,8 @@ class VPDiscrete(AbstractSchedule):
 
     def inverse_lambda(self, lam):
         """Exact inverse of the piecewise-linear ``log alpha`` (it is decreasing in t)."""
-        log_alpha = _vp_log_alpha_of_lambda(jnp.asarray(lam))
-        grid = jnp.arange(self.log_alphas.shape[0], dtype=self.log_alphas.dtype)
+        log_alpha = _vp_log_alpha_of_lambda(_float(lam))
+        grid = jnp.arange(self.log_alphas.shape[0], dtype=log_alpha.dtype)
         # interp needs increasing x: flip the decreasing log alphas
         return jnp.interp(log_alpha, self.log_alphas[::-1].astype(log_alpha.dtype), grid[::-1].astype(log_alpha.dtype))
 
@@ -266,14 +272,14 @@ class VE(AbstractSchedule):
         _check_interval("VE", self.t_min, self.t_max)
 
     def log_alpha(self, t):
-        return jnp.zeros_like(jnp.asarray(t, dtype=jnp.result_type(t, float)))
+        return jnp.zeros_like(_float(t))
 
     def sigma(self, t):
-        t = jnp.asarray(t)
+        t = _float(t)
         return self.sigma_min * (self.sigma_max / self.sigma_min) ** t
 
     def lambda_(self, t):
-        t = jnp.asarray(t)
+        t = _float(t)
         return -(math.log(self.sigma_min) + t * math.log(self.sigma_max / self.sigma_min))
 
     def inverse_lambda(self, lam):
@@ -300,13 +306,13 @@ class EDM(AbstractSchedule):
         self.t_min, self.t_max = self.sigma_min, self.sigma_max
 
     def log_alpha(self, t):
-        return jnp.zeros_like(jnp.asarray(t, dtype=jnp.result_type(t, float)))
+        return jnp.zeros_like(_float(t))
 
     def sigma(self, t):
-        return jnp.asarray(t)
+        return _float(t)
 
     def lambda_(self, t):
-        return -jnp.log(jnp.asarray(t))
+        return -jnp.log(_float(t))
 
     def inverse_lambda(self, lam):
         return jnp.exp(-jnp.asarray(lam))

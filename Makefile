@@ -2,6 +2,7 @@
 #   make demo   solve a small problem with each method family, write demo_output/
 #   make test   run the test suite (the `slow` tests are skipped; `make test-slow` runs them)
 #   make lint   ruff and pyright
+#   make test-heavy   the notebooks, docs pages and longer checks (CI runs them after make test)
 # Both create and then reuse the local virtual environment .venv.
 # `make docs` builds the documentation site into site/ (mkdocs, strict; adds the docs extra).
 
@@ -11,7 +12,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.jaxsci-installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install compare demo test test-slow lint bench bench-quick docs clean
+.PHONY: install compare demo test test-heavy test-slow lint bench bench-quick docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +30,11 @@ demo: $(STAMP)
 	$(PY) -m jaxsci demo --out demo_output
 
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q --durations=30
+	$(PY) -m pytest -m "not slow and not heavy" -n $(PYTEST_WORKERS) -q --durations=30
+
+# the notebooks, the runnable docs pages and the longer checks: CI runs them after `make test`
+test-heavy: $(STAMP)
+	$(PY) -m pytest -m "heavy and not slow" -n $(PYTEST_WORKERS) -q --durations=15
 
 # ruff (style, imports, common bugs) and pyright (types), both configured in pyproject.toml
 lint: $(STAMP)

@@ -13,6 +13,7 @@ def test_page_has_examples():
     assert len(BLOCKS) >= 4
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_code_block_runs(index):
     exec(compile(BLOCKS[index], f"{DOC.name}[block {index}]", "exec"), {})

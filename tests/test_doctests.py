@@ -22,7 +22,13 @@ MODULES = sorted(
 GLOBS = {"jax": jax, "jnp": jnp, "np": np, "eqx": eqx, "optax": optax, "jaxsci": jaxsci}
 
 
-@pytest.mark.parametrize("name", MODULES)
+# modules whose examples train a model: run in CI's heavy step, not in the default suite
+HEAVY = {"jaxsci.spectral._tasks", "jaxsci.spectral._models"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(m, marks=pytest.mark.heavy) if m in HEAVY else m for m in MODULES]
+)
 def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(exclude_empty=True)

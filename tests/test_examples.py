@@ -5,6 +5,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -23,6 +24,7 @@ def test_pinn_stde_user_pde_learns():
     assert error < 0.1
 
 
+@pytest.mark.heavy
 def test_taylor_operators_example():
     r = {k: float(v) for k, v in load("taylor_operators").main(dim=20).items()}
     # exact Taylor-mode values against nested autodiff (float32: agree to ~1e-6 relative)

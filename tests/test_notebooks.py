@@ -92,6 +92,7 @@ def _params():
         yield pytest.param(path, id=path.stem, marks=marks)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("path", list(_params()))
 def test_notebook_runs(path, notebook_runs, record_property):
     returncode, stderr, seconds = notebook_runs.result(path)

@@ -309,6 +309,7 @@ def _rotated_schedules(name):
     return [names[(start + j) % len(names)] for j in range(len(SAMPLER_CONFIGS[name]))]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("name", sorted(SAMPLER_CONFIGS))
 def test_float32_small_nfe_matches_float64(name):
     """Every configuration of every public sampler at NFE 3 in float32 and in float64 (each

@@ -22,6 +22,7 @@ def test_nfe_example_matches_the_exact_solution():
     assert 6 <= result["nfe"] <= 100
 
 
+@pytest.mark.heavy
 def test_regularize_diffrax_example_fits_the_target_map():
     results = _load("nde_regularize_diffrax").main(steps=60)
     # fit MSE against the target map x + sin(2x)/2: measured 0.135 untrained, 8.2e-3 after
@@ -49,6 +50,7 @@ def _run_briefly(name, methods):
         assert math.isfinite(row["metric"]) and row["test_nfe"] > 0
 
 
+@pytest.mark.heavy
 def test_experiments_run_briefly():
     # digits with "error" runs in tests/test_demo.py (the quick demo)
     _run_briefly("spiral", ["local-biased"])

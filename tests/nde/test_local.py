@@ -69,6 +69,7 @@ def test_biased_draws_cover_the_steps(x64):
     assert counts.max() < 4 * 300 / accepted  # and none dominates
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("sampling", ["unbiased", "biased"])
 def test_local_runs_and_differentiates_under_backsolve(sampling, x64, key):
     y0, ts = jnp.array([1.0, -0.5]), jnp.array([0.0, 1.0, 2.0])

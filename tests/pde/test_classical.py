@@ -89,6 +89,7 @@ def test_burgers_shock_steepness_matches_the_literature(x64):
     assert abs(float(slope) + 152.00516) < 1e-4
 
 
+@pytest.mark.heavy
 def test_allen_cahn_reference_converges_under_refinement(x64):
     from jaxsci.pde.classical import AllenCahn1D
 

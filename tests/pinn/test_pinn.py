@@ -107,6 +107,7 @@ def test_short_training_lowers_the_error_tenfold(backend):
     assert result.history_step.tolist() == [500, 1000, 1500]
 
 
+@pytest.mark.heavy
 def test_loss_is_jit_vmap_and_grad_able(x64):
     problem, net, test, _ = _small_problem()
     points = test[:16]

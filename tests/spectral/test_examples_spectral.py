@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 
 
@@ -18,6 +20,7 @@ def test_spectral_basics_example():
     assert all(v < 1e-9 for v in results.values()), results
 
 
+@pytest.mark.heavy
 def test_nsm_reaction_diffusion_example_learns():
     # u = u0 (no training) is 0.46 off on these instances; 60 steps cut it at least 4.5-fold
     assert load("spectral_nsm_reaction_diffusion").main(steps=60, width=8) < 0.1

@@ -27,6 +27,7 @@ def _leaves(state, i):
     return [np.asarray(a[i]) for a in jax.tree_util.tree_leaves(state["params"])]
 
 
+@pytest.mark.heavy
 def test_members_are_independent_and_a_lone_member_matches(study_file):
     # members: (seed, lr) = (0, 1e-3), (0, 5e-3), (1, 1e-3), (1, 5e-3)
     study = studies.load(study_file(seeds="[0, 1]", lrs="[1e-3, 5e-3]"))

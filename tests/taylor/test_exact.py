@@ -60,6 +60,7 @@ def reference_values(group, tensors):
     return np.asarray(out)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     "dim, mode", [(2, "collapsed"), (3, "collapsed"), (5, "collapsed"), (8, "collapsed"), (3, "jet")]
 )

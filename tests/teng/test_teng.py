@@ -204,6 +204,7 @@ def test_teng_convergence_order_where_the_fit_is_exact(x64, tableau, order):
     assert abs(slope - order) < 0.3, (slope, errs)
 
 
+@pytest.mark.heavy
 def test_higher_order_tableaus_are_more_accurate(x64):
     """At equal dt TENG-Heun beats TENG-Euler and TENG-RK4 beats TENG-Heun, on heat from a
     PeriodicMLP's own state (exact FFT decay as the reference). This network cannot hold
@@ -257,6 +258,7 @@ def test_swapping_the_stepper_is_one_object(x64):
         assert np.isfinite(_err(out.model, x, exact))
 
 
+@pytest.mark.heavy
 def test_steppers_under_jit_and_vmap(x64):
     p, pts = Heat2D(), grid_points(8)
     nets = eqx.filter_vmap(lambda k: PeriodicMLP(2, 2, 4, 1, key=k))(

@@ -33,19 +33,6 @@ if TYPE_CHECKING:  # the lazy imports below, made visible to type checkers
 
 __version__ = "0.2.0"
 
-_SUBPACKAGES = (
-    "core",
-    "diffusion",
-    "internal",
-    "nde",
-    "pde",
-    "pinn",
-    "spectral",
-    "studies",
-    "taylor",
-    "teng",
-)
-
 __all__ = [
     "core",
     "diffusion",
@@ -57,6 +44,7 @@ __all__ = [
     "taylor",
     "teng",
 ]
+_SUBPACKAGES = (*__all__, "internal")  # `internal` is reachable but not public API
 
 
 def __getattr__(name: str) -> Any:

@@ -69,3 +69,18 @@ def test_quick_demo_command_line_runs_a_family(tmp_path, capsys):
 def test_quick_demo_runs_every_family_within_its_bounds(tmp_path):
     assert run_demo(tmp_path, quick=True) == 0
     _check(tmp_path, ["diffusion", "nde", "pinn", "spectral", "taylor", "teng"])
+
+
+def test_quick_demo_without_matplotlib_writes_the_summary(tmp_path, monkeypatch, capsys):
+    # matplotlib is an optional dependency (the `demo` extra): a plain `pip install jaxsci`
+    # must still run the demo, skipping only the plots
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else find_spec(name, *a))
+    assert run_demo(tmp_path, only=["diffusion"], quick=True) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["failed"] == [] and {r["family"] for r in summary["rows"]} == {"diffusion"}
+    assert not list(tmp_path.glob("*.png"))
+    assert "matplotlib is not installed" in capsys.readouterr().out

@@ -11,13 +11,11 @@ import time
 
 import jax
 import jax.numpy as jnp
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 from jaxsci import diffusion as D
 from jaxsci.core import enable_x64
+
+from . import pyplot
 
 SAMPLERS = {
     "DDIM": D.DDIM(),
@@ -64,6 +62,9 @@ def run(out_dir: pathlib.Path, quick: bool = False) -> list[dict]:
                     pictures[name] = out
                 rows.append(dict(family="diffusion", problem=f"8-Gaussian ring in 2D, {num_samples} samples", method=name,
                                  error=err, seconds=seconds, note=f"NFE={n}, logSNR grid, RMS vs exact flow endpoint"))
+    plt = pyplot()
+    if plt is None:
+        return rows
     fig, axes = plt.subplots(1, len(pictures) + 2, figsize=(3 * (len(pictures) + 2), 3))
     for name, errs in curves.items():
         axes[0].loglog(nfes, errs, "o-", label=name)

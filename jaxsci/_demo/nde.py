@@ -14,15 +14,12 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import matplotlib
 import numpy as np
 import optax
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from ..core import fit
 from ..nde import NeuralODE
+from . import pyplot
 
 STEPS = 400
 QUICK_STEPS = 40
@@ -108,6 +105,9 @@ def run(out_dir: pathlib.Path, quick: bool = False) -> list[dict]:
                  error=1.0 - accuracy, seconds=seconds,
                  note=f"test error (1 - accuracy); NFE per prediction {nfe:.0f}; {steps} Adam steps")
         )
+    plt = pyplot()
+    if plt is None:
+        return rows
     fig, axes = plt.subplots(1, 2, figsize=(7, 3))
     names = list(results)
     colors = ["gray", "tab:blue"][-len(names):]

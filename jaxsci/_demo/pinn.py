@@ -20,6 +20,8 @@ from jaxsci import core, pinn, taylor
 from jaxsci.pde.classical import Poisson2D
 from jaxsci.pde.highdim import BallProblem
 
+from . import pyplot
+
 
 def _train(problem, backend, net, steps, batch, lr, test_points):
     exact = jax.vmap(problem.solution)(test_points)
@@ -66,10 +68,9 @@ def run(out_dir: Path, quick: bool = False) -> list[dict]:
 
 
 def _plot(curves, out_dir: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    if plt is None:
+        return
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for label, result in curves.items():

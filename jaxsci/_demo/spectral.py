@@ -20,6 +20,8 @@ import optax
 from jaxsci import core, spectral as sp
 from jaxsci.pde.parametric import PeriodicPoisson, ReactionDiffusion
 
+from . import pyplot
+
 BUDGET_S = 4.0  # training seconds per model, after compilation
 QUICK_STEPS = 40
 
@@ -97,10 +99,9 @@ def _error(pred, ref) -> float:
 
 
 def _plot(nsm, fno, ref, out_dir: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    if plt is None:
+        return
 
     fig, axes = plt.subplots(1, 4, figsize=(12, 3))
     extent = (0, 1, 1, 0)

@@ -16,6 +16,8 @@ import numpy as np
 
 from jaxsci import taylor
 
+from . import pyplot
+
 QUICK_BACKENDS = ("Exact (collapsed Taylor mode)", "ForwardLaplacian (folx)", "SparseSTDE(16), collapsed",
                   "DenseSTDE(16), Rademacher")
 
@@ -117,10 +119,9 @@ def run(out_dir: Path, quick: bool = False) -> list[dict]:
 
 
 def _plot_error_vs_samples(u, lap, points, out_dir: Path, samples: list[int]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    if plt is None:
+        return
 
     dim = points.shape[1]
     exact = np.asarray(jax.vmap(lap)(points))

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Batch PINN studies: ensembles of seeds, checkpoints and resume
 #
+# [Open in Colab](https://colab.research.google.com/github/jaxsci/jaxsci/blob/main/notebooks/batch_studies.ipynb)
+#
 # A single PINN run says little: results vary with the seed and the learning rate, so a
 # claim needs an ensemble. `jaxsci.studies` runs a grid of PINN trainings described in one
 # TOML file. Runs that differ only in seed and learning rate share their shapes and form a
@@ -29,13 +31,21 @@
 # $\Delta u + u - u^3 = g$ with $u = 0$ on the sphere, trained with sparse STDE.
 
 # %%
-# Colab or any environment without jaxsci: install it. From a clone of the repository,
-# run `pip install -e .` in its root instead (or `pip install /path/to/clone`).
-try:
-    import jaxsci  # noqa: F401
-except ImportError:
-    # %pip install -q jaxsci
-    import jaxsci  # noqa: F401
+# Set-up for Colab or any fresh kernel: install jaxsci and this notebook's extras when they
+# are missing. The package comes from PyPI unless JAXSCI_PIP_SOURCE names a wheel file or a
+# repository URL to install instead (in Colab: `%env JAXSCI_PIP_SOURCE=git+https://github.com/jaxsci/jaxsci`
+# in a cell above). From a clone of the repository, `pip install -e ".[demo]"` in its root.
+import importlib.util
+import os
+import subprocess
+import sys
+
+EXTRAS, NEEDED = "demo", ["jaxsci", "matplotlib"]
+if any(importlib.util.find_spec(name) is None for name in NEEDED):
+    source = os.environ.get("JAXSCI_PIP_SOURCE", "jaxsci")
+    spec = f"jaxsci[{EXTRAS}] @ {source}" if "://" in source else f"{source}[{EXTRAS}]"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", spec], check=True)
+    importlib.invalidate_caches()
 
 # %%
 import json

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Fast diffusion samplers: DDIM, DPM-Solver++ and UniPC
 #
+# [Open in Colab](https://colab.research.google.com/github/jaxsci/jaxsci/blob/main/notebooks/diffusion_samplers.ipynb)
+#
 # A diffusion model generates data by solving its probability-flow ODE backwards from noise.
 # Exponential-integrator samplers solve the linear part of that ODE exactly and approximate
 # only the model's contribution, which is why 10 to 20 model evaluations (NFE) suffice. This
@@ -25,13 +27,21 @@
 # known, so the sampling error can be measured without any training.
 
 # %%
-# Colab or any environment without jaxsci: install it. From a clone of the repository,
-# run `pip install -e .` in its root instead (or `pip install /path/to/clone`).
-try:
-    import jaxsci
-except ImportError:
-    # %pip install -q jaxsci
-    import jaxsci  # noqa: F401
+# Set-up for Colab or any fresh kernel: install jaxsci and this notebook's extras when they
+# are missing. The package comes from PyPI unless JAXSCI_PIP_SOURCE names a wheel file or a
+# repository URL to install instead (in Colab: `%env JAXSCI_PIP_SOURCE=git+https://github.com/jaxsci/jaxsci`
+# in a cell above). From a clone of the repository, `pip install -e ".[demo]"` in its root.
+import importlib.util
+import os
+import subprocess
+import sys
+
+EXTRAS, NEEDED = "demo", ["jaxsci", "matplotlib"]
+if any(importlib.util.find_spec(name) is None for name in NEEDED):
+    source = os.environ.get("JAXSCI_PIP_SOURCE", "jaxsci")
+    spec = f"jaxsci[{EXTRAS}] @ {source}" if "://" in source else f"{source}[{EXTRAS}]"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", spec], check=True)
+    importlib.invalidate_caches()
 
 # %%
 import time

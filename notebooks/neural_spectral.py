@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Neural spectral methods: learning a PDE solver in coefficient space
 #
+# [Open in Colab](https://colab.research.google.com/github/jaxsci/jaxsci/blob/main/notebooks/neural_spectral.ipynb)
+#
 # A neural operator maps a PDE's data (a source, an initial condition) to its solution.
 # Neural Spectral Methods (Du, Chalapathi, Krishnapriyan, ICLR 2024) represent both as
 # coefficients of a spectral basis (Fourier series for periodic directions, Chebyshev
@@ -32,13 +34,21 @@
 # $(t, x) \in [0, 1]^2$, periodic in $x$, and compares it with a float64 ETDRK4 solver.
 
 # %%
-# Colab or any environment without jaxsci: install it. From a clone of the repository,
-# run `pip install -e .` in its root instead (or `pip install /path/to/clone`).
-try:
-    import jaxsci  # noqa: F401
-except ImportError:
-    # %pip install -q jaxsci
-    import jaxsci  # noqa: F401
+# Set-up for Colab or any fresh kernel: install jaxsci and this notebook's extras when they
+# are missing. The package comes from PyPI unless JAXSCI_PIP_SOURCE names a wheel file or a
+# repository URL to install instead (in Colab: `%env JAXSCI_PIP_SOURCE=git+https://github.com/jaxsci/jaxsci`
+# in a cell above). From a clone of the repository, `pip install -e ".[demo]"` in its root.
+import importlib.util
+import os
+import subprocess
+import sys
+
+EXTRAS, NEEDED = "demo", ["jaxsci", "matplotlib"]
+if any(importlib.util.find_spec(name) is None for name in NEEDED):
+    source = os.environ.get("JAXSCI_PIP_SOURCE", "jaxsci")
+    spec = f"jaxsci[{EXTRAS}] @ {source}" if "://" in source else f"{source}[{EXTRAS}]"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", spec], check=True)
+    importlib.invalidate_caches()
 
 # %%
 import time

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Neural ODEs that are cheap to solve: regularizing the solver's own heuristics
 #
+# [Open in Colab](https://colab.research.google.com/github/jaxsci/jaxsci/blob/main/notebooks/regularized_node.ipynb)
+#
 # A neural ODE (Chen et al., NeurIPS 2018) computes its output by solving
 # $\dot y = f_\theta(t, y)$ with an adaptive solver. The solver's cost, the number of
 # function evaluations (NFE), is not fixed: it depends on how hard the learned dynamics
@@ -37,13 +39,21 @@
 # with any adjoint. `jaxsci.nde` computes all of these inside diffrax.
 
 # %%
-# Colab or any environment without jaxsci: install it. From a clone of the repository,
-# run `pip install -e .` in its root instead (or `pip install /path/to/clone`).
-try:
-    import jaxsci
-except ImportError:
-    # %pip install -q jaxsci scikit-learn
-    import jaxsci  # noqa: F401
+# Set-up for Colab or any fresh kernel: install jaxsci and this notebook's extras when they
+# are missing. The package comes from PyPI unless JAXSCI_PIP_SOURCE names a wheel file or a
+# repository URL to install instead (in Colab: `%env JAXSCI_PIP_SOURCE=git+https://github.com/jaxsci/jaxsci`
+# in a cell above). From a clone of the repository, `pip install -e ".[demo,datasets]"` in its root.
+import importlib.util
+import os
+import subprocess
+import sys
+
+EXTRAS, NEEDED = "demo,datasets", ["jaxsci", "matplotlib", "sklearn"]
+if any(importlib.util.find_spec(name) is None for name in NEEDED):
+    source = os.environ.get("JAXSCI_PIP_SOURCE", "jaxsci")
+    spec = f"jaxsci[{EXTRAS}] @ {source}" if "://" in source else f"{source}[{EXTRAS}]"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", spec], check=True)
+    importlib.invalidate_caches()
 
 # %%
 

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Taylor-mode derivatives and the Stochastic Taylor Derivative Estimator (STDE)
 #
+# [Open in Colab](https://colab.research.google.com/github/jaxsci/jaxsci/blob/main/notebooks/taylor_stde.ipynb)
+#
 # This notebook shows how `jaxsci.taylor` evaluates differential operators (Laplacian,
 # biharmonic, any mixed partial) of a scalar function with Taylor-mode automatic
 # differentiation, checks every result against nested `jax.jacfwd`, and then estimates the
@@ -24,13 +26,21 @@
 # differential operators*, NeurIPS 2024). It runs on a laptop CPU in well under a minute.
 
 # %%
-# Colab or any environment without jaxsci: install it. From a clone of the repository,
-# run `pip install -e .` in its root instead (or `pip install /path/to/clone`).
-try:
-    import jaxsci  # noqa: F401
-except ImportError:
-    # %pip install -q jaxsci
-    import jaxsci  # noqa: F401
+# Set-up for Colab or any fresh kernel: install jaxsci and this notebook's extras when they
+# are missing. The package comes from PyPI unless JAXSCI_PIP_SOURCE names a wheel file or a
+# repository URL to install instead (in Colab: `%env JAXSCI_PIP_SOURCE=git+https://github.com/jaxsci/jaxsci`
+# in a cell above). From a clone of the repository, `pip install -e ".[demo]"` in its root.
+import importlib.util
+import os
+import subprocess
+import sys
+
+EXTRAS, NEEDED = "demo", ["jaxsci", "matplotlib"]
+if any(importlib.util.find_spec(name) is None for name in NEEDED):
+    source = os.environ.get("JAXSCI_PIP_SOURCE", "jaxsci")
+    spec = f"jaxsci[{EXTRAS}] @ {source}" if "://" in source else f"{source}[{EXTRAS}]"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", spec], check=True)
+    importlib.invalidate_caches()
 
 # %%
 import time

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # TENG: evolving a network through time by least squares
 #
+# [Open in Colab](https://colab.research.google.com/github/jaxsci/jaxsci/blob/main/notebooks/teng.ipynb)
+#
 # To solve a time-dependent PDE $u_t = \mathcal{L}[u]$ with a neural network
 # $u_\theta(x)$, one can let the *parameters* evolve: $\theta_n \to \theta_{n+1}$ so that
 # $u_{\theta_{n+1}}$ is the solution one time step later. TENG, the time-evolving natural
@@ -36,13 +38,21 @@
 # $[0, 2\pi)^2$, whose exact solution decays each Fourier mode by $e^{-0.1 |k|^2 t}$.
 
 # %%
-# Colab or any environment without jaxsci: install it. From a clone of the repository,
-# run `pip install -e .` in its root instead (or `pip install /path/to/clone`).
-try:
-    import jaxsci
-except ImportError:
-    # %pip install -q jaxsci
-    import jaxsci  # noqa: F401
+# Set-up for Colab or any fresh kernel: install jaxsci and this notebook's extras when they
+# are missing. The package comes from PyPI unless JAXSCI_PIP_SOURCE names a wheel file or a
+# repository URL to install instead (in Colab: `%env JAXSCI_PIP_SOURCE=git+https://github.com/jaxsci/jaxsci`
+# in a cell above). From a clone of the repository, `pip install -e ".[demo]"` in its root.
+import importlib.util
+import os
+import subprocess
+import sys
+
+EXTRAS, NEEDED = "demo", ["jaxsci", "matplotlib"]
+if any(importlib.util.find_spec(name) is None for name in NEEDED):
+    source = os.environ.get("JAXSCI_PIP_SOURCE", "jaxsci")
+    spec = f"jaxsci[{EXTRAS}] @ {source}" if "://" in source else f"{source}[{EXTRAS}]"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", spec], check=True)
+    importlib.invalidate_caches()
 
 # %%
 import jax

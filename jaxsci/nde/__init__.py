@@ -13,9 +13,15 @@ from ._baselines import (
     steer_end_time as steer_end_time,
     total_derivative as total_derivative,
 )
+from ._count import (
+    EvaluationCounter as EvaluationCounter,
+    NFEReport as NFEReport,
+    nfe_report as nfe_report,
+)
 from ._field import DiffraxField as DiffraxField
 from ._heuristics import (
     initial_step_size as initial_step_size,
+    jacobian_spectral_radius as jacobian_spectral_radius,
     scaled_error as scaled_error,
     stability_boundary as stability_boundary,
     stiffness_estimate as stiffness_estimate,
@@ -28,6 +34,7 @@ from ._nfe import (
 )
 from ._node import NeuralODE as NeuralODE, ODESolution as ODESolution
 from ._sde import NeuralSDE as NeuralSDE
+from ._solve import Solve as Solve, solve as solve
 from ._solver import (
     Heuristics as Heuristics,
     HeuristicsSolver as HeuristicsSolver,
@@ -36,22 +43,28 @@ from ._solver import (
 
 __all__ = [
     "DiffraxField",
+    "EvaluationCounter",
     "FirstAcceptCounter",
     "Heuristics",
     "HeuristicsSolver",
     "LocalPenalty",
+    "NFEReport",
     "NeuralODE",
     "NeuralSDE",
     "ODESolution",
     "RNODEField",
+    "Solve",
     "TayNODEField",
     "evals_per_step",
     "initial_step_size",
+    "jacobian_spectral_radius",
     "local_regularization",
     "nfe_count",
+    "nfe_report",
     "read_heuristics",
     "rnode_field",
     "scaled_error",
+    "solve",
     "stability_boundary",
     "steer_end_time",
     "stiffness_estimate",

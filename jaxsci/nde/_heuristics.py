@@ -47,8 +47,9 @@ def check_stiffness_tableau(solver: diffrax.AbstractSolver) -> diffrax.ButcherTa
     if not isinstance(solver, diffrax.AbstractERK) or not _last_two_stages_at_end(tableau):
         raise ValueError(
             f"the stiffness estimate needs an explicit Runge-Kutta solver whose last two "
-            f"stages are both evaluated at the end of the step (Tsit5, Dopri5); got "
-            f"{type(solver).__name__}. Use diffrax.Tsit5() or diffrax.Dopri5(), or set "
+            f"stages are both evaluated at the end of the step (Tsit5, Dopri5), or an "
+            f"implicit/IMEX solver (Kvaerno5, ImplicitEuler, KenCarp4: power-method "
+            f"estimate); got {type(solver).__name__}. Use one of those, or set "
             f"stiffness=False."
         )
     return tableau
@@ -133,3 +134,35 @@ def initial_step_size(
         (0.01 / jnp.maximum(big, 1e-30)) ** (1.0 / (order + 1)),
     )
     return jax.lax.stop_gradient(jnp.minimum(100 * h0, h1))
+
+
+def jacobian_spectral_radius(
+    vector_field, t: ArrayLike, y: PyTree[Array], iterations: int = 6
+) -> Float[Array, ""]:
+    """rho(J) ~ |J v_K|, J = d vector_field(t, y) / dy, v_K after ``iterations`` steps of
+    the power method from the normalized ones vector (Golub & Van Loan, Matrix
+    Computations, 4th ed., Sec. 7.3.1); each step is one JVP, no Jacobian is formed.
+
+    The stiffness estimate for implicit solvers, which have no pair of stages at one time
+    for Hairer's difference quotient: the same quantity, the dominant eigenvalue's
+    modulus. The iteration vectors are constants under autodiff, so the gradient is that
+    of |J v| with v the dominant direction.
+    """
+    flat, unravel = ravel_pytree(y)
+    f = lambda x: ravel_pytree(vector_field(t, unravel(x)))[0]
+    jv = lambda v: jax.jvp(f, (flat,), (v,))[1]
+    tiny = jnp.finfo(flat.dtype).tiny ** 0.5
+    v = jnp.ones_like(flat) / jnp.sqrt(jnp.asarray(flat.size, flat.dtype))
+    for _ in range(iterations):
+        w = jax.lax.stop_gradient(jv(v))
+        norm = jnp.sqrt(jnp.sum(w**2))
+        v = jnp.where(norm > tiny, w / jnp.where(norm > tiny, norm, 1.0), v)
+    return _safe_sqrt(jnp.sum(jv(jax.lax.stop_gradient(v)) ** 2))
+
+
+def implicit_term(terms):
+    """The term an implicit (or IMEX) solver treats implicitly: the term itself, or the
+    second of an IMEX solver's (explicit, implicit) pair."""
+    if isinstance(terms, diffrax.MultiTerm):
+        return terms.terms[-1]
+    return terms

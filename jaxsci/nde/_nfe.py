@@ -22,9 +22,9 @@ def evals_per_step(solver: diffrax.AbstractSolver) -> int:
             f"{type(solver).__name__}. Implicit and IMEX solvers (ImplicitEuler, Kvaerno*, "
             f"KenCarp*), reversible solvers (ReversibleHeun, LeapfrogMidpoint) and the SDE "
             f"solvers (SRK, Milstein, EulerHeun, ...) are not supported: use an explicit "
-            f"solver (e.g. diffrax.Tsit5(); BacksolveAdjoint for O(1) memory), or call "
-            f"diffrax.diffeqsolve directly if you need that solver (without jaxsci's NFE "
-            f"count and heuristics)."
+            f"solver (e.g. diffrax.Tsit5(); BacksolveAdjoint for O(1) memory), or, for an "
+            f"implicit or IMEX solver, nde.solve(terms, solver, ..., count=True), which "
+            f"counts its Newton iterations' evaluations and accumulates its heuristics."
         )
     stages = len(solver.tableau.c) + 1
     return stages - 1 if solver.tableau.fsal else stages

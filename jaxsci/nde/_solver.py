@@ -15,6 +15,8 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 from ..internal import check_key, check_positive
 from ._heuristics import (
     check_stiffness_tableau,
+    implicit_term,
+    jacobian_spectral_radius,
     scaled_error,
     stability_boundary,
     stiffness_estimate,
@@ -42,6 +44,30 @@ class Heuristics(eqx.Module):
     sample_dt: Float[Array, ""]
 
 
+def _uses_controller_tols(root_finder, attr: str) -> bool:
+    return type(getattr(root_finder, attr, None)).__name__ == "_UseStepSizeTol"
+
+
+def resolve_root_finder(
+    solver: diffrax.AbstractSolver, controller: diffrax.AbstractStepSizeController
+) -> diffrax.AbstractSolver:
+    """An implicit solver with the Newton tolerances diffrax would take from the
+    controller filled in now (diffrax does it only for an unwrapped solver); other
+    solvers unchanged."""
+    root_finder = getattr(solver, "root_finder", None)
+    if not isinstance(solver, diffrax.AbstractImplicitSolver) or root_finder is None:
+        return solver
+    inner = controller.controller if isinstance(controller, diffrax.ClipStepSizeController) else controller
+    attrs = [a for a in ("rtol", "atol", "norm") if _uses_controller_tols(root_finder, a)]
+    if not attrs:
+        return solver
+    return eqx.tree_at(
+        lambda s: tuple(getattr(s.root_finder, a) for a in attrs),
+        solver,
+        tuple(getattr(inner, a) for a in attrs),
+    )
+
+
 def controller_tolerances(controller: diffrax.AbstractStepSizeController) -> tuple[float, float]:
     """(rtol, atol) of a PID controller, or of the PID controller inside a clipping one."""
     inner = controller
@@ -60,18 +86,33 @@ def controller_tolerances(controller: diffrax.AbstractStepSizeController) -> tup
 class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSolver):
     """Wraps an adaptive diffrax solver and sums its error (and stiffness) estimates.
 
-    The tolerances come from the step-size controller, the one source of them: pass the
-    same controller to ``diffrax.diffeqsolve``, save the solver state
+    The tolerances come from the step-size controller, the one source of them. Simplest:
+    ``nde.solve(terms, HeuristicsSolver(solver), ..., stepsize_controller=pid)``, which
+    takes them from ``pid``, saves the solver state itself and returns the totals. With a
+    plain ``diffrax.diffeqsolve``, pass the controller here too, save the solver state
     (``SaveAt(..., solver_state=True)``) and read the totals with ``read_heuristics(sol)``.
+
+    Explicit Runge-Kutta, implicit (ImplicitEuler, Kvaerno3/4/5) and IMEX (KenCarp3/4/5)
+    solvers are accepted: all of them return an embedded error estimate, which E_j
+    scales. For the stiffness estimate see ``stiffness``.
 
     Args:
         solver: the adaptive solver that does the work (e.g. ``diffrax.Tsit5()``).
         stepsize_controller: the ``diffrax.PIDController`` (alone or inside
             ``ClipStepSizeController``) of the solve; its rtol/atol scale E_j, so that E_j
-            is the number the controller compares with 1.
-        stiffness: also accumulate Hairer's stiffness estimate (Tsit5, Dopri5, Dopri8).
-        stability_radius: r in S_j; None: ``stability_boundary(solver.tableau)`` when
-            ``stiffness``, else 1.
+            is the number the controller compares with 1. None: ``nde.solve`` fills it in
+            from its own ``stepsize_controller`` (a plain diffeqsolve then fails with a
+            message saying so).
+        stiffness: also accumulate a stiffness estimate: Hairer's stage-based one for
+            explicit tableaus whose last two stages lie at the end of the step (Tsit5,
+            Dopri5, Dopri8); for implicit and IMEX solvers (whose stages give no such
+            pair) the power-method estimate ``jacobian_spectral_radius`` of the
+            (implicit) term's Jacobian at the step's start, ``stiffness_iterations``
+            JVPs per step.
+        stability_radius: r in S_j; None: ``stability_boundary(solver.tableau)`` for an
+            explicit solver with ``stiffness``, else 1 (implicit solvers are A-stable:
+            no boundary; S_j is then h_j rho_j itself).
+        stiffness_iterations: power-method steps of the implicit stiffness estimate.
         key: if given, also keep one uniformly drawn accepted step (PRNG key).
         differentiate_denominator: let gradients through the stiffness estimate's
             denominator (see ``stiffness_estimate``).
@@ -87,47 +128,76 @@ class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSo
     """
 
     solver: diffrax.AbstractSolver
-    rtol: float
-    atol: float
+    rtol: float | None
+    atol: float | None
     stiffness: bool = eqx.field(static=True)
     stability_radius: float
     key: PRNGKeyArray | None
     differentiate_denominator: bool = eqx.field(static=True)
+    stiffness_iterations: int = eqx.field(static=True)
 
     def __init__(
         self,
         solver: diffrax.AbstractSolver,
-        stepsize_controller: diffrax.AbstractStepSizeController,
+        stepsize_controller: diffrax.AbstractStepSizeController | None = None,
         *,
         stiffness: bool = False,
         stability_radius: float | None = None,
         key: PRNGKeyArray | None = None,
         differentiate_denominator: bool = False,
+        stiffness_iterations: int = 6,
     ):
         if not isinstance(solver, diffrax.AbstractAdaptiveSolver):
             raise ValueError(
                 f"HeuristicsSolver wraps an adaptive solver with an error estimate (Tsit5, "
-                f"Dopri5, Bosh3, ...); got {type(solver).__name__}."
+                f"Dopri5, Bosh3, Kvaerno5, ImplicitEuler, KenCarp4, ...); got "
+                f"{type(solver).__name__}."
             )
-        if not isinstance(stepsize_controller, diffrax.AbstractStepSizeController):
+        if isinstance(solver, HeuristicsSolver):
+            raise ValueError(
+                "HeuristicsSolver is already wrapped in a HeuristicsSolver: wrap the plain "
+                "solver once."
+            )
+        if stepsize_controller is None:
+            self.rtol = self.atol = None
+        elif not isinstance(stepsize_controller, diffrax.AbstractStepSizeController):
             raise TypeError(
                 f"HeuristicsSolver(solver, stepsize_controller) reads rtol/atol from the "
                 f"controller, so that they are the controller's own: pass the "
                 f"diffrax.PIDController you give diffrax.diffeqsolve, not "
                 f"{type(stepsize_controller).__name__} {stepsize_controller!r}."
             )
-        self.rtol, self.atol = controller_tolerances(stepsize_controller)
+        else:
+            self.rtol, self.atol = controller_tolerances(stepsize_controller)
+            solver = resolve_root_finder(solver, stepsize_controller)
+        if (
+            isinstance(stiffness_iterations, bool)
+            or not isinstance(stiffness_iterations, int)
+            or stiffness_iterations < 1
+        ):
+            raise ValueError(
+                f"stiffness_iterations must be a positive integer (power-method steps), got "
+                f"{stiffness_iterations!r}."
+            )
         self.solver = solver
         self.stiffness = stiffness
+        self.stiffness_iterations = stiffness_iterations
+        implicit = isinstance(solver, diffrax.AbstractImplicitSolver)
         if stability_radius is None:
-            tableau = check_stiffness_tableau(solver) if stiffness else None
+            tableau = check_stiffness_tableau(solver) if stiffness and not implicit else None
             stability_radius = 1.0 if tableau is None else stability_boundary(tableau)
-        elif stiffness:
+        elif stiffness and not implicit:
             check_stiffness_tableau(solver)
         check_positive(stability_radius, "stability_radius")
         self.stability_radius = stability_radius
         self.key = None if key is None else check_key(key)
         self.differentiate_denominator = differentiate_denominator
+
+    @property
+    def root_finder(self):
+        # diffrax reads (and for an unset tolerance replaces) the Newton solver's
+        # tolerances of an implicit solver; they are set in __init__ or by nde.solve.
+        return self.solver.root_finder  # pyright: ignore[reportAttributeAccessIssue]
 
     @property
     def term_structure(self):
@@ -164,18 +234,36 @@ class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSo
         return self.solver.init(terms, t0, t1, y0, args), totals
 
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
+        if self.rtol is None or self.atol is None:
+            raise ValueError(
+                "HeuristicsSolver has no tolerances: it was built without a step-size "
+                "controller. Solve with nde.solve(terms, solver, ..., stepsize_controller=pid) "
+                "(which takes them from pid), or build HeuristicsSolver(solver, pid) with the "
+                "controller you pass to diffrax.diffeqsolve."
+            )
         inner_state, totals = solver_state
         y1, y_error, dense_info, inner_state, result = self.solver.step(
             terms, t0, t1, y0, args, inner_state, made_jump
         )
         dt = jnp.abs(t1 - t0)
         error_j = scaled_error(y0, y1, y_error, self.rtol, self.atol)
-        stiff_j = (
-            stiffness_estimate(self.solver.tableau, dense_info["k"], self.differentiate_denominator)
-            / self.stability_radius
-            if self.stiffness
-            else jnp.zeros_like(error_j)
-        )
+        if not self.stiffness:
+            stiff_j = jnp.zeros_like(error_j)
+        elif isinstance(self.solver, diffrax.AbstractImplicitSolver):
+            term = implicit_term(terms)
+            rho = jacobian_spectral_radius(
+                lambda t, y: term.vf(t, y, args), t0, y0, self.stiffness_iterations
+            )
+            stiff_j = rho * dt.astype(rho.dtype) / self.stability_radius
+        else:
+            stiff_j = (
+                stiffness_estimate(
+                    self.solver.tableau,  # pyright: ignore[reportAttributeAccessIssue]
+                    dense_info["k"],
+                    self.differentiate_denominator,
+                )
+                / self.stability_radius
+            )
         n = totals.accepted
         if self.key is None:
             take = jnp.array(False)

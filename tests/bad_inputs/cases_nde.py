@@ -36,6 +36,28 @@ def _heuristics_solve(save_state, solver=None):
 def _jit(fn, *args):
     return jax.block_until_ready(jax.jit(fn)(*args))
 
+
+def _solve(solver=None, controller=PID, **kwargs):
+    return nde.solve(diffrax.ODETerm(lambda t, y, args: -y), diffrax.Tsit5() if solver is None else solver,
+                     0.0, 1.0, 0.1, jnp.ones(2), stepsize_controller=controller, **kwargs)
+
+
+def _plain_solve_without_tolerances():
+    return diffrax.diffeqsolve(diffrax.ODETerm(lambda t, y, args: -y), nde.HeuristicsSolver(diffrax.Tsit5()),
+                               0.0, 1.0, 0.1, jnp.ones(2), stepsize_controller=PID,
+                               saveat=diffrax.SaveAt(t1=True, solver_state=True))
+
+
+def _implicit_report_uncounted():
+    sol = diffrax.diffeqsolve(diffrax.ODETerm(lambda t, y, args: -y), diffrax.ImplicitEuler(), 0.0, 1.0, 0.1,
+                              jnp.ones(2), stepsize_controller=PID)
+    return nde.nfe_report(sol, diffrax.ImplicitEuler())
+
+
+def _sde_terms():
+    bm = diffrax.VirtualBrownianTree(0.0, 1.0, tol=1e-3, shape=(2,), key=jax.random.key(0))
+    return diffrax.MultiTerm(diffrax.ODETerm(lambda t, y, args: -y), diffrax.ControlTerm(lambda t, y, args: y, bm))
+
 CASES = [
     BadInput("nde-node-missing-max-steps", lambda: nde.NeuralODE(lambda t, y: y), ValueError, "max_steps is missing"),
     BadInput("nde-node-max-steps-zero", lambda: nde.NeuralODE(lambda t, y: y, max_steps=0), ValueError, "positive integer"),
@@ -203,4 +225,23 @@ CASES = [
     BadInput("nde-jit-ts-decreasing", lambda: _jit(lambda ts: _node()(jnp.ones(2), ts).ys, jnp.array([0.0, 1.0, 0.5])), Exception, "increasing"),
     BadInput("nde-jit-nan-field", lambda: _jit(lambda y: _node(lambda t, y: y * jnp.nan)(y, TS).ys, jnp.ones(2)), Exception, "NaN or infinity"),
     BadInput("nde-jit-sde-nan-y0", lambda: _jit(lambda y: _sde()(y, TS, key=jax.random.key(0), dt0=0.1).ys, jnp.array([NAN, 1.0])), Exception, "NaN or infinity"),
+    # --- nde.solve, counted NFE and implicit solvers
+    BadInput("nde-solve-not-a-solver", lambda: _solve("tsit5"), TypeError, "diffrax solver"),
+    BadInput("nde-solve-missing-controller", lambda: _solve(controller=None), TypeError, "step-size controller"),
+    BadInput("nde-solve-tolerance-mismatch", lambda: _solve(nde.HeuristicsSolver(diffrax.Tsit5(), diffrax.PIDController(rtol=1e-6, atol=1e-6))), ValueError, "controller has rtol"),
+    BadInput("nde-solve-heuristics-asked-twice", lambda: _solve(nde.HeuristicsSolver(diffrax.Tsit5()), stiffness=True), ValueError, "already a HeuristicsSolver"),
+    BadInput("nde-solve-count-not-bool", lambda: _solve(count="yes"), TypeError, "True or False"),
+    BadInput("nde-solve-heuristics-not-bool", lambda: _solve(heuristics=1), TypeError, "True or False"),
+    BadInput("nde-solve-count-inside-jit", lambda: _jit(lambda y: nde.solve(diffrax.ODETerm(lambda t, y, args: -y), diffrax.Tsit5(), 0.0, 1.0, 0.1, y, stepsize_controller=PID, count=True).solution.ys, jnp.ones(2)), ValueError, "outside jax.jit"),
+    BadInput("nde-solve-count-sde-terms", lambda: nde.solve(_sde_terms(), diffrax.Heun(), 0.0, 1.0, 0.1, jnp.ones(2), stepsize_controller=PID, count=True), ValueError, "counts ODE fields"),
+    BadInput("nde-solve-int-key", lambda: _solve(key=3), TypeError, "key"),
+    BadInput("nde-solve-saveat-not-saveat", lambda: _solve(saveat=[0.0, 1.0]), TypeError, "diffrax.SaveAt"),
+    BadInput("nde-heuristics-solver-without-tolerances-in-plain-diffeqsolve", _plain_solve_without_tolerances, ValueError, "no tolerances"),
+    BadInput("nde-heuristics-solver-stiffness-iterations-zero", lambda: nde.HeuristicsSolver(diffrax.Kvaerno5(), PID, stiffness=True, stiffness_iterations=0), ValueError, "stiffness_iterations"),
+    BadInput("nde-heuristics-solver-wrapped-twice", lambda: nde.HeuristicsSolver(nde.HeuristicsSolver(diffrax.Tsit5(), PID), PID), ValueError, "already wrapped"),
+    BadInput("nde-heuristics-solver-stiffness-reversible", lambda: nde.HeuristicsSolver(diffrax.ReversibleHeun(), PID, stiffness=True), ValueError, "Kvaerno5"),
+    BadInput("nde-nfe-report-implicit-uncounted", _implicit_report_uncounted, ValueError, "EvaluationCounter"),
+    BadInput("nde-nfe-report-not-a-solution", lambda: nde.nfe_report(jnp.ones(2), diffrax.Tsit5()), TypeError, "diffrax.Solution"),
+    BadInput("nde-nfe-report-counter-wrong-type", lambda: nde.nfe_report(_solve().solution, diffrax.Tsit5(), counter=3), TypeError, "EvaluationCounter"),
+    BadInput("nde-counter-wrap-not-callable", lambda: nde.EvaluationCounter().wrap(3), TypeError, "callable"),
 ]

@@ -4,6 +4,8 @@ Orbax writes each checkpoint to a temporary directory and renames it when comple
 that the store writes ``sha256.json`` (atomically) listing every file's hash; a checkpoint
 without a manifest, with a file that no longer matches, or that orbax fails to read is
 skipped with a warning and the previous one is used. The last ``keep`` checkpoints stay.
+Orbax's temporary folders (``step_000000800.orbax-checkpoint-tmp-...``, what a kill during a
+save leaves) are never taken for checkpoints and are removed when a store is opened.
 """
 
 from __future__ import annotations
@@ -20,6 +22,23 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 MANIFEST = "sha256.json"
+PREFIX = "step_"
+
+
+def checkpoint_steps(directory: Path) -> list[int]:
+    """The steps of the checkpoint folders in ``directory`` (orbax's temporary folders
+    and other names ignored), ascending; complete or not."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    return sorted(int(p.name[len(PREFIX):]) for p in directory.glob(PREFIX + "*")
+                  if p.is_dir() and p.name[len(PREFIX):].isdigit())
+
+
+def complete_steps(directory: Path) -> list[int]:
+    """The steps whose checkpoint has its manifest (the save finished), ascending."""
+    directory = Path(directory)
+    return [s for s in checkpoint_steps(directory) if (directory / f"{PREFIX}{s:09d}" / MANIFEST).is_file()]
 
 
 def _hashes(directory: Path) -> dict[str, str]:
@@ -46,12 +65,16 @@ class CheckpointStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.keep = keep
         self._checkpointer = ocp.StandardCheckpointer()
+        if jax.process_index() == 0:  # the remains of a save that was killed
+            for tmp in self.directory.glob(PREFIX + "*"):
+                if not tmp.name[len(PREFIX):].isdigit():
+                    shutil.rmtree(tmp, ignore_errors=True)
 
     def _path(self, step: int) -> Path:
         return self.directory / f"step_{step:09d}"
 
     def steps(self) -> list[int]:
-        return sorted(int(p.name[5:]) for p in self.directory.glob("step_*") if p.name[5:].isdigit())
+        return checkpoint_steps(self.directory)
 
     def save(self, step: int, state) -> None:
         path = self._path(step)
@@ -65,6 +88,10 @@ class CheckpointStore:
         atomic_write_text(path / MANIFEST, json.dumps(_hashes(path)))
         for old in self.steps()[: -self.keep]:
             shutil.rmtree(self._path(old), ignore_errors=True)
+
+    def close(self) -> None:
+        """Stop orbax's background threads (a process must not hang on them after an error)."""
+        self._checkpointer.close()
 
     def latest_valid(self, template):
         """``(step, state)`` of the newest checkpoint that verifies and restores, else ``None``."""

@@ -21,6 +21,6 @@ def main(args: argparse.Namespace) -> int:
             return run(args.file)
         print(status(args.file) if args.action == "status" else report(args.file))
         return 0
-    except (StudyFileError, FileNotFoundError) as err:
+    except (StudyFileError, FileNotFoundError, PermissionError) as err:
         print(f"error: {err}")
         return 2

@@ -191,7 +191,7 @@ class Ensemble:
             steps=start + num_steps, key=jax.random.key(TRAIN_KEY), sample=self._sample,
             chunk=self.study.eval_every, opt_state=state["opt_state"], start_step=start,
             checkpoint=checkpoint, compile_first=compile_first, ensemble=True, progress=False,
-            desc=self.group.key,
+            desc=self.group.key, throw=False,
         )
         new = {"params": eqx.filter(out.model, eqx.is_inexact_array), "opt_state": out.opt_state,
                "step": jnp.asarray(out.num_steps, jnp.int32)}
@@ -206,6 +206,13 @@ class Ensemble:
         index = np.arange(step - length, step) % losses.shape[1]
         mean = losses[:, index].mean(axis=1)
         return np.where(count == step, mean, np.nan)
+
+    def last_loss(self, opt_state, member: int) -> float:
+        """Mean of the last finite training losses ``member`` logged (its last interval
+        before ``core.fit`` froze it); NaN if it never had one."""
+        losses = np.asarray(opt_state[-1].losses)[member]
+        finite = losses[np.isfinite(losses)]
+        return float(finite.mean()) if finite.size else float("nan")
 
     def _error(self, params):
         u = self.problem.hard_constraint(eqx.combine(params, self.static))

@@ -7,25 +7,41 @@ from collections import defaultdict
 
 import numpy as np
 
+from ._checkpoint import complete_steps
 from ._config import load
 from ._results import ResultsTable
 
 
 def status(path) -> str:
-    """One line per group: finished, failed (with the message), in progress (the newest
-    checkpoint's step) or not started."""
+    """One line per group: finished (with any failed members), failed (with the message),
+    in progress (the newest complete checkpoint and the newest results row) or not started.
+
+    Reads only what a run has finished writing (orbax's temporary folders, checkpoints
+    without their manifest and a cut results line are ignored), so it works during a run
+    and after a crash."""
     study = load(path)
     lines = [f"study {study.name}: {len(study.groups)} groups x {len(study.groups[0].members)} members, "
              f"{study.steps} steps, output {study.output}"]
+    latest: dict[str, int] = {}
+    for r in ResultsTable(study.output / "results.jsonl").rows():
+        latest[r.get("group", "")] = max(latest.get(r.get("group", ""), 0), int(r.get("step", 0)))
     for group in study.groups:
         directory = study.output / group.key
-        checkpoints = sorted((directory / "checkpoints").glob("step_*")) if directory.exists() else []
+        checkpoints = complete_steps(directory / "checkpoints")
         if (directory / "FINISHED").exists():
+            try:
+                failed = json.loads((directory / "FINISHED").read_text()).get("failed_members", {})
+            except (json.JSONDecodeError, OSError):
+                failed = {}
             state = "finished"
+            if failed:
+                state += f", {len(failed)} of {len(group.members)} members failed: " + ", ".join(
+                    f"member {m} at step {s}" for m, s in sorted(failed.items(), key=lambda kv: int(kv[0])))
         elif (directory / "FAILED").exists():
-            state = "FAILED: " + (directory / "FAILED").read_text().splitlines()[0]
-        elif checkpoints:
-            state = f"in progress, checkpoint at step {int(checkpoints[-1].name[5:])}"
+            state = "FAILED: " + ((directory / "FAILED").read_text().splitlines() or [""])[0]
+        elif checkpoints or group.key in latest:
+            state = (f"in progress: step {latest.get(group.key, 0)}/{study.steps} in the results, "
+                     f"checkpoint at step {checkpoints[-1] if checkpoints else 'none yet'}")
         else:
             state = "not started"
         lines.append(f"  {group.key:48s} {state}")
@@ -45,10 +61,14 @@ def report(path) -> str:
         curves[key].append((r["step"], r["loss"], r["rel_l2"]))
         if key not in final or r["step"] > final[key]["step"]:
             final[key] = r
-    lines = ["| group | seed | learning rate | step | loss | rel L2 | wall s |", "|---|---|---|---|---|---|---|"]
+    lines = ["| group | seed | learning rate | step | loss | rel L2 | wall s | status |",
+             "|---|---|---|---|---|---|---|---|"]
     for (group, _), r in sorted(final.items()):
+        state = r.get("status", "ok")
+        if state == "failed":
+            state = f"failed at step {r.get('failed_step', r['step'])} (last finite values)"
         lines.append(f"| {group} | {r['seed']} | {r['learning_rate']:g} | {r['step']} | {r['loss']:.3e} | "
-                     f"{r['rel_l2']:.3e} | {r['wall_s']:.1f} |")
+                     f"{r['rel_l2']:.3e} | {r['wall_s']:.1f} | {state} |")
     table = "\n".join(lines)
     (study.output / "report.md").write_text(f"# {study.name}\n\n{table}\n")
     _plots(study, curves, final)

@@ -1,14 +1,20 @@
 """Running a study: every group trained as an ensemble, checkpointed, resumable.
 
 ``run`` never retrains a finished group (a ``FINISHED`` marker is written atomically last),
-resumes an unfinished one from its newest valid checkpoint (dropping result rows written
-after it, so none is duplicated), and keeps going when a group fails (``FAILED`` holds the
-message; the exit code is then 1).
+resumes an unfinished one from its newest valid checkpoint (dropping the result rows
+written after it, or all of the group's rows when no checkpoint is usable, so every
+(member, step) row is written exactly once), repairs a results line cut by a crash, and
+keeps going when a group fails (``FAILED`` holds the message; the exit code is then 1).
+A read-only output is refused before anything runs. A member whose loss or parameters
+become non-finite is frozen by ``core.fit``; its last row has ``status = "failed"``, the
+last finite loss and error and ``failed_step``, and the other members run to the end.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 import time
 import traceback
@@ -19,7 +25,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import RESULTS
 from ._checkpoint import CheckpointStore, atomic_write_text
 from ._config import Group, Study, load
 from ._ensemble import Ensemble
@@ -30,78 +35,147 @@ def _say(message: str, stream=None) -> None:
     print(message, file=stream or sys.stdout, flush=True)
 
 
-def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -> None:
-    """Train (or resume) one group; results rows and checkpoints after every interval."""
+def _check_writable(study: Study) -> None:
+    """Refuse up front (before any training) an output folder, group folder or results file
+    that cannot be written: a read-only folder would otherwise fail mid-run."""
+    paths = [study.output, study.output / "results.jsonl"]
+    for group in study.groups:
+        directory = study.output / group.key
+        paths += [directory, directory / "checkpoints", directory / "FINISHED"]
+    for path in paths:
+        if not path.exists():
+            continue
+        write_bit = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+        if not os.access(path, os.W_OK) or not path.stat().st_mode & write_bit:
+            kind = "folder" if path.is_dir() else "file"
+            raise PermissionError(
+                f"the study's {kind} {path} is read-only; make it writable (chmod u+w) or set "
+                "`study.output` to a writable folder."
+            )
+    probe = study.output / f".write-probe-{os.getpid()}"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise PermissionError(
+            f"cannot write in the study's output folder {study.output} ({err}); set `study.output` "
+            "to a writable folder."
+        ) from err
+
+
+def _row(group: Group, member: int, **values) -> dict:
+    seed, lr = group.members[member]
+    return dict(group=group.key, member=member, seed=seed, learning_rate=lr, problem=group.problem,
+                dim=group.dim, backend=group.backend, **values)
+
+
+def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -> dict:
+    """Train (or resume) one group; results rows and checkpoints after every interval.
+
+    Returns ``{member: step}`` of the members whose loss or parameters became non-finite
+    (frozen by ``core.fit`` at their last finite state; the others run to the end)."""
     directory = study.output / group.key
     ensemble = Ensemble(study, group, devices)
     state = ensemble.init()
+    members = len(group.members)
+    primary = jax.process_index() == 0  # one writer on a multi-host run
     store = CheckpointStore(directory / "checkpoints")
-    restored = store.latest_valid(ensemble.flatten(dict(state, elapsed=jnp.zeros((), jnp.float32))))
+    template = dict(state, elapsed=jnp.zeros((), jnp.float32), failed_at=jnp.full((members,), -1, jnp.int32))
+    restored = store.latest_valid(ensemble.flatten(template))
     elapsed = 0.0
+    failed_at = np.full(members, -1, np.int64)
+    step = 0
     if restored is not None:
         step, flat = restored
         elapsed = float(flat.pop("elapsed"))
+        failed_at = np.asarray(flat.pop("failed_at"), np.int64)
         state = ensemble.unflatten(flat)
-        results.drop_after(group.key, step)
+    # rows later than the state we start from are recomputed: drop them first (all of the
+    # group's rows when there is no usable checkpoint), so none is written twice
+    dropped = results.drop_after(group.key, step) if primary else 0
+    if restored is not None:
         _say(f"[{group.key}] resuming from step {step}")
-    step = int(state["step"])
-    if step >= study.steps:
-        _finish(directory, step, elapsed, 0.0)
-        return
-    num_devices = len(ensemble.devices) if ensemble.mesh is not None else 1
-    primary = jax.process_index() == 0  # one writer on a multi-host run
-    clock = {"start": time.perf_counter(), "io": 0.0, "last": step}
+    elif dropped:
+        _say(f"[{group.key}] no usable checkpoint: starting again from step 0 ({dropped} rows dropped)")
+    try:
+        if step >= study.steps:
+            _finish(directory, step, elapsed, 0.0, failed_at)
+            return _failed(failed_at)
+        num_devices = len(ensemble.devices) if ensemble.mesh is not None else 1
+        clock = {"start": time.perf_counter(), "io": 0.0, "last": step}
 
-    def after_chunk(done, model, opt_state):
-        # called by core.fit after every `eval_every` steps (on the host); the evaluation
-        # counts as training time, results, checkpoints and logging as the runner's own
-        losses = ensemble.chunk_losses(opt_state, done, done - clock["last"])
-        errors = np.where(np.isnan(losses), np.nan, np.asarray(ensemble.evaluate(model)))
-        io_start = time.perf_counter()
-        train_s = elapsed + (io_start - clock["start"]) - clock["io"]
-        clock["last"] = done
-        if primary:
-            results.append([
-                dict(group=group.key, member=i, seed=seed, learning_rate=lr, problem=group.problem, dim=group.dim,
-                     backend=group.backend, step=done, loss=float(losses[i]), rel_l2=float(errors[i]),
-                     wall_s=train_s, devices=num_devices)
-                for i, (seed, lr) in enumerate(group.members)
-            ])
-        if done % study.checkpoint_every == 0 or done == study.steps:
-            params = eqx.filter(model, eqx.is_inexact_array)
-            flat = ensemble.flatten({"params": params, "opt_state": opt_state,
-                                     "step": jnp.asarray(done, jnp.int32),
-                                     "elapsed": jnp.asarray(train_s, jnp.float32)})
-            store.save(done, flat)
-        _say(f"[{group.key}] step {done}/{study.steps}  loss {np.nanmedian(losses):.3e}  "
-             f"rel L2 {np.nanmedian(errors):.3e} (median of {len(losses)})  {train_s:.1f} s")
-        clock["io"] += time.perf_counter() - io_start
+        def after_chunk(done, model, opt_state):
+            # called by core.fit after every `eval_every` steps (on the host); the evaluation
+            # counts as training time, results, checkpoints and logging as the runner's own
+            losses = ensemble.chunk_losses(opt_state, done, done - clock["last"])
+            errors = np.asarray(ensemble.evaluate(model))
+            io_start = time.perf_counter()
+            train_s = elapsed + (io_start - clock["start"]) - clock["io"]
+            previous, clock["last"] = clock["last"], done
+            rows = []
+            for i in range(members):
+                if failed_at[i] >= 0:
+                    continue  # failed earlier: its last row is written
+                if np.isnan(losses[i]):  # frozen by core.fit in this interval
+                    failed_at[i] = done
+                    rows.append(_row(group, i, step=done, loss=ensemble.last_loss(opt_state, i),
+                                     rel_l2=float(errors[i]), wall_s=train_s, devices=num_devices,
+                                     status="failed", failed_step=done))
+                    _say(f"[{group.key}] member {i} (seed, learning rate) = {group.members[i]}: loss or "
+                         f"parameters non-finite between steps {previous} and {done}; "
+                         "frozen at its last finite state, the other members go on", sys.stderr)
+                else:
+                    rows.append(_row(group, i, step=done, loss=float(losses[i]), rel_l2=float(errors[i]),
+                                     wall_s=train_s, devices=num_devices, status="ok"))
+            if primary and rows:
+                results.append(rows)
+            if done % study.checkpoint_every == 0 or done == study.steps:
+                params = eqx.filter(model, eqx.is_inexact_array)
+                flat = ensemble.flatten({"params": params, "opt_state": opt_state,
+                                         "step": jnp.asarray(done, jnp.int32),
+                                         "elapsed": jnp.asarray(train_s, jnp.float32),
+                                         "failed_at": jnp.asarray(failed_at, jnp.int32)})
+                store.save(done, flat)
+            ok = failed_at < 0
+            _say(f"[{group.key}] step {done}/{study.steps}  loss {_median(losses[ok])}  "
+                 f"rel L2 {_median(errors[ok])} (median of {int(ok.sum())}/{members})  {train_s:.1f} s")
+            clock["io"] += time.perf_counter() - io_start
 
-    state, out = ensemble.train(state, study.steps - step, checkpoint=after_chunk)
-    ok = np.atleast_1d(np.asarray(out.result == RESULTS.successful))
-    failed = [i for i in range(len(ok)) if not ok[i]]
-    if failed:
-        raise FloatingPointError(
-            f"the loss or the parameters became NaN or infinite by step {out.num_steps} for members {failed} "
-            f"(seed, learning rate) = {[group.members[i] for i in failed]}; lower the learning rate."
-        )
-    train_s = elapsed + (time.perf_counter() - clock["start"]) - clock["io"]
-    _finish(directory, out.num_steps, train_s, clock["io"])
+        state, out = ensemble.train(state, study.steps - step, checkpoint=after_chunk)
+        train_s = elapsed + (time.perf_counter() - clock["start"]) - clock["io"]
+        _finish(directory, out.num_steps, train_s, clock["io"], failed_at)
+        return _failed(failed_at)
+    finally:
+        store.close()
 
 
-def _finish(directory: Path, step: int, wall_s: float, io_s: float) -> None:
+def _median(values: np.ndarray) -> str:
+    return f"{np.median(values):.3e}" if values.size else "-"
+
+
+def _failed(failed_at: np.ndarray) -> dict:
+    return {int(i): int(s) for i, s in enumerate(failed_at) if s >= 0}
+
+
+def _finish(directory: Path, step: int, wall_s: float, io_s: float, failed_at: np.ndarray) -> None:
     if jax.process_index() == 0:
-        atomic_write_text(directory / "FINISHED", json.dumps({"step": step, "wall_s": wall_s, "io_s": io_s}))
+        atomic_write_text(directory / "FINISHED", json.dumps(
+            {"step": step, "wall_s": wall_s, "io_s": io_s, "failed_members": _failed(failed_at)}))
 
 
 def run(path, devices=None) -> int:
-    """Run (or resume) every group of the study file ``path``; 0 if all finished, else 1."""
+    """Run (or resume) every group of the study file ``path``; 0 if all finished, 1 if a
+    group failed, 2 if the output cannot be written (nothing is trained then)."""
     study = load(path)
     if study.distributed:
         jax.distributed.initialize()
+    primary = jax.process_index() == 0
     study.output.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(study.output / "study.toml", Path(path).read_text())
+    _check_writable(study)
     results = ResultsTable(study.output / "results.jsonl")
+    if primary:
+        atomic_write_text(study.output / "study.toml", Path(path).read_text())
+        results.repair()
     failures = 0
     for group in study.groups:
         directory = study.output / group.key
@@ -109,13 +183,21 @@ def run(path, devices=None) -> int:
             _say(f"[{group.key}] finished earlier: skipped")
             continue
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "FAILED").unlink(missing_ok=True)
+        if primary:
+            (directory / "FAILED").unlink(missing_ok=True)
         try:
-            run_group(study, group, results, devices)
+            failed = run_group(study, group, results, devices)
+            if failed:
+                _say(f"[{group.key}] finished; members {sorted(failed)} failed (non-finite loss): "
+                     "see the rows with status \"failed\"", sys.stderr)
         except Exception as err:
             failures += 1
-            atomic_write_text(directory / "FAILED", f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}")
             _say(f"[{group.key}] FAILED: {type(err).__name__}: {err}", sys.stderr)
+            if primary:
+                try:
+                    atomic_write_text(directory / "FAILED", f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}")
+                except OSError as write_err:
+                    _say(f"[{group.key}] could not write {directory / 'FAILED'}: {write_err}", sys.stderr)
     if failures:
         _say(f"{failures} of {len(study.groups)} groups failed; see FAILED in their folders.", sys.stderr)
     return 1 if failures else 0

@@ -13,6 +13,7 @@ from ._baselines import (
     steer_end_time as steer_end_time,
     total_derivative as total_derivative,
 )
+from ._budget import BudgetWeight as BudgetWeight, budget_optimizer as budget_optimizer
 from ._count import (
     EvaluationCounter as EvaluationCounter,
     NFEReport as NFEReport,
@@ -42,6 +43,7 @@ from ._solver import (
 )
 
 __all__ = [
+    "BudgetWeight",
     "DiffraxField",
     "EvaluationCounter",
     "FirstAcceptCounter",
@@ -55,6 +57,7 @@ __all__ = [
     "RNODEField",
     "Solve",
     "TayNODEField",
+    "budget_optimizer",
     "evals_per_step",
     "initial_step_size",
     "jacobian_spectral_radius",

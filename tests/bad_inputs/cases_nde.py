@@ -2,6 +2,7 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import optax
 from _case import BadInput
 
 from jaxsci import nde
@@ -244,4 +245,12 @@ CASES = [
     BadInput("nde-nfe-report-not-a-solution", lambda: nde.nfe_report(jnp.ones(2), diffrax.Tsit5()), TypeError, "diffrax.Solution"),
     BadInput("nde-nfe-report-counter-wrong-type", lambda: nde.nfe_report(_solve().solution, diffrax.Tsit5(), counter=3), TypeError, "EvaluationCounter"),
     BadInput("nde-counter-wrap-not-callable", lambda: nde.EvaluationCounter().wrap(3), TypeError, "callable"),
+    # --- budget mode
+    BadInput("nde-budget-target-zero", lambda: nde.BudgetWeight(0.0), ValueError, "positive finite"),
+    BadInput("nde-budget-target-nan", lambda: nde.BudgetWeight(NAN), ValueError, "positive finite"),
+    BadInput("nde-budget-target-string", lambda: nde.BudgetWeight("40"), TypeError, "positive number"),
+    BadInput("nde-budget-initial-weight-negative", lambda: nde.BudgetWeight(40.0, initial_weight=-1.0), ValueError, "initial_weight"),
+    BadInput("nde-budget-kind-unknown", lambda: nde.BudgetWeight(40.0, kind="steps"), ValueError, "kind"),
+    BadInput("nde-budget-optimizer-not-optax", lambda: nde.budget_optimizer("adam"), TypeError, "GradientTransformation"),
+    BadInput("nde-budget-dual-rate-zero", lambda: nde.budget_optimizer(optax.sgd(0.1), 0.0), ValueError, "dual_learning_rate"),
 ]

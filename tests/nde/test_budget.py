@@ -1,0 +1,53 @@
+"""Budget mode: the multiplier converges to the analytic optimum of a constrained problem."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxsci.core import fit
+from jaxsci.nde import BudgetWeight, budget_optimizer
+
+A = 2.0
+
+
+def _train(budget, measure, steps=3000):
+    # min (theta - A)^2 + lambda R(theta), R = theta^2 / 2; the constraint's measured
+    # value is `measure(theta, task)`.
+    def loss(model, batch, key):
+        theta, weight = model
+        task = (theta - A) ** 2
+        return task + weight(0.5 * theta**2, measure(theta, task))
+
+    out = fit(loss, (jnp.asarray(0.0), budget), budget_optimizer(optax.sgd(0.05), 0.05),
+              steps=steps, key=jax.random.key(0), progress=False)
+    theta, weight = out.model
+    return float(theta), float(weight.value)
+
+
+def test_nfe_target_multiplier_converges_to_the_kkt_value():
+    # Constraint c(theta) = theta <= b. KKT: theta* = b, 2 (theta* - A) + lambda* theta* = 0,
+    # so lambda* = 2 (A - b) / b = 6 for b = 0.5.
+    b = 0.5
+    theta, lam = _train(BudgetWeight(b, initial_weight=0.01), lambda theta, task: theta)
+    np.testing.assert_allclose(theta, b, rtol=1e-4)
+    np.testing.assert_allclose(lam, 2 * (A - b) / b, rtol=1e-4)
+
+
+@pytest.mark.parametrize("allowed", [0.25, 1.0])
+def test_allowed_loss_multiplier_converges_to_the_kkt_value(allowed):
+    # min R subject to task (theta - A)^2 <= L: theta* = A - sqrt(L), and the weight on R
+    # relative to the task is lambda* = 2 (A - theta*) / theta*.
+    theta, lam = _train(BudgetWeight(allowed, kind="loss", initial_weight=0.01),
+                        lambda theta, task: task)
+    want = A - np.sqrt(allowed)
+    np.testing.assert_allclose(theta, want, rtol=1e-4)
+    np.testing.assert_allclose(lam, 2 * (A - want) / want, rtol=1e-3)
+
+
+def test_dual_gradient_is_minus_the_slack_and_the_value_is_lambda_r():
+    budget = BudgetWeight(40.0, initial_weight=3.0)
+    value, grad = jax.value_and_grad(lambda b: b(jnp.asarray(2.0), jnp.asarray([30.0, 70.0])))(budget)
+    np.testing.assert_allclose(float(value), 6.0, rtol=1e-6)  # 3 * 2; the dual term is 0
+    np.testing.assert_allclose(float(grad.log_weight), -(50.0 / 40.0 - 1.0), rtol=1e-6)

@@ -36,13 +36,26 @@ import nde_experiments as ex
 from _common import git_state, machine, markdown_table, parser, versions, write_json
 
 COLUMNS = ["experiment", "method", "runs_ok_failed", "metric", "metric_vs_unreg", "nfe",
-           "nfe_ratio", "nfe_ratio_range", "train_s", "train_ratio", "predict_ratio"]
+           "nfe_ratio", "nfe_ratio_range", "train_s", "train_ratio", "predict_ratio", "weight"]
 
 
-def settings_for(experiment: str, seed: int, quick: bool, steps_factor: float) -> ex.Settings:
-    base = ex.DEFAULTS[experiment]
+def settings_for(experiment: str, seed: int, quick: bool, steps_factor: float,
+                 overrides: dict | None = None) -> ex.Settings:
+    base = dataclasses.replace(ex.DEFAULTS[experiment], **(overrides or {}))
     steps = max(base.steps // 10, 50) if quick else max(1, round(base.steps * steps_factor))
     return dataclasses.replace(base, seed=seed, steps=steps)
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """``["weight_error=0.1", ...]`` as Settings fields with their types."""
+    fields = {f.name: f.type for f in dataclasses.fields(ex.Settings)}
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in fields:
+            raise SystemExit(f"--set {item}: unknown Settings field {name!r}")
+        out[name] = int(value) if fields[name] in (int, "int") else float(value)
+    return out
 
 
 def run_one(trainer: ex.Trainer, seed: int) -> tuple[dict | None, dict | None]:
@@ -68,11 +81,16 @@ def run_one(trainer: ex.Trainer, seed: int) -> tuple[dict | None, dict | None]:
 def main():
     p = parser(__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=None, help="seeds per (experiment, method); default 5")
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="seeds first-seed .. first-seed + seeds - 1 (to split a sweep over runs)")
     p.add_argument("--experiments", default=None, help="comma-separated subset")
     p.add_argument("--methods", default=None, help="comma-separated subset")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override a Settings field for every experiment (e.g. weight_error=0.1)")
     p.add_argument("--steps-factor", type=float, default=1.0,
                    help="scale every experiment's training steps by this (all methods alike)")
     args = p.parse_args()
+    overrides = parse_overrides(args.set)
     experiments = args.experiments.split(",") if args.experiments else list(ex.EXPERIMENTS)
     seeds = args.seeds or (1 if args.quick else 5)
     if args.quick and not args.methods:
@@ -82,17 +100,17 @@ def main():
     header = dict(command=" ".join([Path(sys.executable).name, *sys.argv]),
                   git=git_state("benchmarks/nde_regularization.py", "benchmarks/nde_experiments.py"),
                   machine=machine(), versions=versions(), quick=args.quick, seeds=seeds,
-                  steps_factor=args.steps_factor,
-                  steps={e: settings_for(e, 0, args.quick, args.steps_factor).steps
+                  steps_factor=args.steps_factor, overrides=overrides,
+                  steps={e: settings_for(e, 0, args.quick, args.steps_factor, overrides).steps
                          for e in experiments})
     print(f"git {header['git']}", flush=True)
     rows, failed = [], []
     # One trainer per (experiment, method): its test prediction is compiled once for all seeds.
     for experiment in experiments:
-        settings = settings_for(experiment, 0, args.quick, args.steps_factor)
+        settings = settings_for(experiment, 0, args.quick, args.steps_factor, overrides)
         for method in [m for m in ex.METHODS[experiment] if wanted is None or m in wanted]:
             trainer = ex.Trainer(experiment, method, settings)
-            for seed in range(seeds):
+            for seed in range(args.first_seed, args.first_seed + seeds):
                 row, failure = run_one(trainer, seed)
                 if failure is not None:
                     failure.update(experiment=experiment, method=method, seed=seed)
@@ -142,6 +160,7 @@ def summarize(rows, failed, seeds):
             nfe_ratio_range=(f"{min(nfe_ratios):.3f}-{max(nfe_ratios):.3f}" if nfe_ratios else ""),
             train_s=f"{med([r['train_s'] for r in mine]):.2f}",
             train_ratio=f"{med([r['train_s'] / b['train_s'] for r, b in pairs]):.3f}",
+            weight=f"{med([r.get('weight', float('nan')) for r in mine]):.3g}",
             predict_ratio=f"{med([r['predict_s'] / b['predict_s'] for r, b in pairs]):.3f}",
         ))
     return out

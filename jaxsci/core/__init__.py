@@ -22,6 +22,7 @@ from ._random import (
     sample_without_replacement as sample_without_replacement,
     split_like as split_like,
 )
+from ._residual import ResidualLoss as ResidualLoss, ResidualObjective as ResidualObjective
 from ._results import RESULTS as RESULTS
 from ._tree import (
     jacobian_wrt_params as jacobian_wrt_params,
@@ -37,6 +38,8 @@ __all__ = [
     "LeastSquaresSolution",
     "PrecisionWarning",
     "ProgressBar",
+    "ResidualLoss",
+    "ResidualObjective",
     "as_float_array",
     "chunked_vmap",
     "default_float_dtype",

@@ -19,6 +19,7 @@ import optax
 from jaxtyping import Array, PyTree
 
 from ._progress import ProgressBar
+from ._residual import ResidualLoss, ResidualObjective
 from ._results import RESULTS, result_where
 from ._validate import check_key, check_positive, check_positive_int
 
@@ -66,12 +67,17 @@ def make_step(
 
     ``loss_fn(model, batch, key=key)`` sees the model rebuilt from ``params`` and
     ``static``. Optimizers that need the objective (optax's L-BFGS line search) get it as
-    ``value_fn``.
+    ``value_fn``; when ``loss_fn`` is a :class:`~jaxsci.core.ResidualLoss`, ``value_fn`` is
+    a :class:`~jaxsci.core.ResidualObjective`, which also gives the residual vector and its
+    Jacobian to Gauss-Newton-type optimizers.
     """
 
     def step(params, opt_state, batch, key):
-        def objective(p):
-            return loss_fn(eqx.combine(p, static), batch, key=key)
+        def plain(params):
+            return loss_fn(eqx.combine(params, static), batch, key=key)
+
+        objective = (ResidualObjective(loss_fn, static, batch, key)
+                     if isinstance(loss_fn, ResidualLoss) else plain)
 
         loss, grads = jax.value_and_grad(objective)(params)
         grads = _conjugate_complex(grads)

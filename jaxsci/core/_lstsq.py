@@ -50,9 +50,23 @@ def least_squares(
     *,
     solver: lx.AbstractLinearSolver | None = None,
     damping: float | Array = 0.0,
+    kernel: bool | None = None,
     throw: bool = True,
 ) -> LeastSquaresSolution:
     """Solve ``min_x |A x - b|^2 + damping |x|^2`` (the minimum-norm solution for SVD).
+
+    With ``damping > 0`` the solve takes one of two equivalent forms (the push-through /
+    Woodbury identity, as in Guzman-Cordero et al. 2025, arXiv:2505.12149, Eq. 5):
+
+    * the parameter form ``x = (A^T A + lambda I_n)^{-1} A^T b``: ``sqrt(lambda) I_n`` is
+      stacked under ``A`` (an ``(m + n, n)`` system);
+    * the kernel (Woodbury) form ``x = A^T (A A^T + lambda I_m)^{-1} b``: ``sqrt(lambda) I_m``
+      is appended to the right of ``A`` and ``x`` is the first ``n`` entries of the
+      minimum-norm solution of ``[A, sqrt(lambda) I_m] [x; z] = b`` (an ``(m, n + m)``
+      system; ``lineax.Normal`` then factorizes the ``m x m`` matrix ``A A^T + lambda I``).
+
+    The kernel form is the cheap one when ``m < n`` (fewer residuals than parameters, the
+    usual case of a Gauss-Newton step for a network).
 
     Args:
         matrix: ``A``, shape ``(m, n)``; over- or under-determined.
@@ -62,7 +76,11 @@ def least_squares(
             ``lineax.Normal(lineax.Cholesky())`` (normal equations: fastest, squares the
             condition number; use it with ``damping > 0``).
         damping: Tikhonov / Levenberg-Marquardt parameter ``lambda >= 0``, applied by
-            stacking ``sqrt(lambda) I`` under ``A`` (and zeros under ``b``).
+            stacking ``sqrt(lambda) I`` under ``A`` (and zeros under ``b``), or beside it in
+            the kernel form.
+        kernel: the form of a damped solve: ``None`` (default) picks the kernel form when
+            ``m < n``, ``True``/``False`` force the kernel/parameter form. Without damping
+            the two are the same problem and this has no effect.
         throw: raise (inside jit too) if the solve failed; with ``False`` the failure is in
             ``result``: ``nonfinite_values`` (NaN/inf, e.g. a singular normal matrix in float32),
             ``rank_deficient`` (QR on a rank-deficient ``A``) or lineax's codes.
@@ -83,18 +101,25 @@ def least_squares(
         )
     if not isinstance(damping, jax.core.Tracer) and not float(damping) >= 0:
         raise ValueError(f"`damping` must be a number >= 0, got {damping}.")
+    if kernel is not None and not isinstance(kernel, bool):
+        raise TypeError(f"`kernel` must be None, True or False, got {kernel!r}.")
     matrix, rhs = jnp.asarray(matrix), jnp.asarray(rhs)
-    n = matrix.shape[1]
+    m, n = matrix.shape
     dtype = jnp.result_type(matrix, rhs)
     a, b = matrix.astype(dtype), rhs.astype(dtype)
+    use_kernel = False
     if not (isinstance(damping, (int, float)) and damping == 0):
         damping = jnp.asarray(damping, dtype)
-        a = jnp.concatenate([a, jnp.sqrt(damping) * jnp.eye(n, dtype=dtype)], axis=0)
-        b = jnp.concatenate([b, jnp.zeros((n,), dtype=dtype)])
-    if isinstance(solver, lx.QR) and a.shape[0] < n:
+        use_kernel = m < n if kernel is None else kernel
+        if use_kernel:
+            a = jnp.concatenate([a, jnp.sqrt(damping) * jnp.eye(m, dtype=dtype)], axis=1)
+        else:
+            a = jnp.concatenate([a, jnp.sqrt(damping) * jnp.eye(n, dtype=dtype)], axis=0)
+            b = jnp.concatenate([b, jnp.zeros((n,), dtype=dtype)])
+    if isinstance(solver, lx.QR) and a.shape[0] < a.shape[1]:
         raise ValueError(
             f"lineax.QR() needs at least as many rows as columns (got A of shape {a.shape}); "
-            "use lineax.SVD() or add damping."
+            "use lineax.SVD() or add damping (in the parameter form, kernel=False)."
         )
     # LAPACK's SVD can loop for a very long time on NaN/inf input: solve a zero system
     # instead and report the input as non-finite.
@@ -102,7 +127,7 @@ def least_squares(
     a = jnp.where(bad_input, jnp.zeros_like(a), a)
     b = jnp.where(bad_input, jnp.zeros_like(b), b)
     sol = lx.linear_solve(lx.MatrixLinearOperator(a), b, solver=solver, throw=False)
-    x = sol.value
+    x = sol.value[:n] if use_kernel else sol.value
     result = RESULTS.promote(sol.result)
     if isinstance(solver, lx.QR):
         diag = jnp.abs(jnp.diagonal(jnp.linalg.qr(a, mode="r")))

@@ -17,6 +17,16 @@ from ._losses import (
     pointwise_residuals as pointwise_residuals,
     residual_loss as residual_loss,
 )
+from ._optimizers import (
+    AbstractLineSearch as AbstractLineSearch,
+    BacktrackingLineSearch as BacktrackingLineSearch,
+    GaussNewtonState as GaussNewtonState,
+    GridLineSearch as GridLineSearch,
+    adam_then_lbfgs as adam_then_lbfgs,
+    engd as engd,
+    gauss_newton as gauss_newton,
+)
+from ._residuals import DirichletBC as DirichletBC, PDEResidual as PDEResidual
 from ._samplers import (
     halton as halton,
     r3_resample as r3_resample,
@@ -34,9 +44,18 @@ from ._weighting import (
 )
 
 __all__ = [
+    "AbstractLineSearch",
+    "BacktrackingLineSearch",
+    "DirichletBC",
+    "GaussNewtonState",
+    "GridLineSearch",
+    "PDEResidual",
+    "adam_then_lbfgs",
     "causal_residual_loss",
     "causal_weights",
     "data_loss",
+    "engd",
+    "gauss_newton",
     "grad_norm_weights",
     "halton",
     "hard_constrained",

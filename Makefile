@@ -3,6 +3,9 @@
 #   make test   run the test suite (the `slow` tests are skipped; `make test-slow` runs them)
 #   make lint   ruff and pyright
 #   make test-heavy   the notebooks, docs pages and longer checks (CI runs them after make test)
+#   make gpu-check    the suite at the default matmul precision on the accelerator JAX sees,
+#                     then benchmarks (PROFILE=quick, or paper for the papers' sizes)
+#   make test-tf32    the default suite with float32 matmuls rounded to TF32, on any machine
 # Both create and then reuse the local virtual environment .venv.
 # `make docs` builds the documentation site into site/ (mkdocs, strict; adds the docs extra).
 
@@ -11,8 +14,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.jaxsci-installed
 PYTEST_WORKERS ?= 2
+PROFILE ?= quick
 
-.PHONY: install compare demo test test-heavy test-slow lint bench bench-quick docs clean
+.PHONY: install compare demo test test-heavy test-slow test-tf32 gpu-check wheel lint bench bench-quick docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +39,19 @@ test: $(STAMP)
 # the notebooks, the runnable docs pages and the longer checks: CI runs them after `make test`
 test-heavy: $(STAMP)
 	$(PY) -m pytest -m "heavy and not slow" -n $(PYTEST_WORKERS) -q --durations=15
+
+# float32 matmul operands rounded to TF32's 10-bit mantissa (tests/conftest.py): the tests
+# that a GPU's default precision would fail, found on a CPU; mark them `full_precision`
+test-tf32: $(STAMP)
+	JAXSCI_TEST_EMULATE_TF32=1 $(PY) -m pytest -m "not slow and not heavy" -n $(PYTEST_WORKERS) -q --ignore=tests/install
+
+# on a GPU or TPU host, first `.venv/bin/pip install -U "jax[cuda12]"` (or "jax[tpu]")
+gpu-check: $(STAMP)
+	$(PY) benchmarks/accelerator/check.py --profile $(PROFILE) --out accelerator_report
+
+# the sdist and the wheel, into dist/
+wheel: $(STAMP)
+	$(PY) -m build --outdir dist .
 
 # ruff (style, imports, common bugs) and pyright (types), both configured in pyproject.toml
 lint: $(STAMP)
@@ -65,4 +82,4 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) demo_output benchmarks/out .pytest_cache
+	rm -rf $(VENV) demo_output benchmarks/out .pytest_cache accelerator_report dist build

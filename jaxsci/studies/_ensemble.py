@@ -15,6 +15,8 @@ many members follow it (a one-member group reproduces the first member of a larg
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import equinox as eqx
@@ -26,29 +28,86 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .. import pinn, taylor
 from ..core import FitResult, fit, relative_l2
+from ..pde import PDEProblem
 from ..pde.highdim import BallProblem
-from ._config import Group, Study
+from ._config import ENTRY, Component, Group, Study, StudyFileError, call, resolve
 
 TEST_KEY = 12345
 TRAIN_KEY = 1
 
 
-def make_problem(group: Group) -> BallProblem:
-    """The group's problem from its TOML name (``<solution>_<equation>``)."""
-    solution = "two_body" if group.problem.startswith("two_body") else "three_body"
-    return BallProblem(group.dim, solution, group.problem[len(solution) + 1:])
+def _kwargs(component: Component, base=None) -> dict:
+    """A component's settings, with ``"package.module:attribute"`` strings imported."""
+    out = {}
+    for k, v in component.settings:
+        out[k] = resolve(v, f"{component.entry}.{k}", base) if isinstance(v, str) and ENTRY.match(v) else v
+    return out
+
+
+def make_problem(group: Group) -> PDEProblem:
+    """The group's problem: a built-in name (``<solution>_<equation>``), a problem object
+    or a factory called with its settings."""
+    comp = group.components["problem"]
+    if comp.builtin:
+        solution = "two_body" if comp.spec.startswith("two_body") else "three_body"
+        kwargs = _kwargs(comp)
+        dim = kwargs.pop("dim")
+        problem = call("problem", comp.label, BallProblem, dim, solution, comp.spec[len(solution) + 1:], **kwargs)
+    elif isinstance(comp.spec, PDEProblem):
+        if comp.settings:
+            raise StudyFileError(f"`problem` is a problem object; its settings {comp.kwargs()} cannot apply. "
+                                 "Give a factory (a class or function) to vary them.")
+        problem = comp.spec
+    elif callable(comp.spec):
+        problem = call("problem", comp.label, comp.spec, **_kwargs(comp))
+    else:
+        raise StudyFileError(f"`problem` must be a jaxsci.pde.PDEProblem or a factory, got {comp.label!r}.")
+    if not isinstance(problem, PDEProblem):
+        raise StudyFileError(
+            f"`problem` = {comp.label!r} gave {type(problem).__name__}, not a jaxsci.pde.PDEProblem "
+            "(subclass jaxsci.pde.PDEProblem: residual, solution, domain, operators)."
+        )
+    return problem
 
 
 def make_backend(group: Group) -> taylor.AbstractBackend:
-    """The ``jaxsci.taylor`` backend object a study file's ``backend.name`` stands for."""
-    n = group.num_samples
-    return {
-        "exact": lambda: taylor.Exact(),
-        "sparse_stde": lambda: taylor.SparseSTDE(n),
-        "dense_stde": lambda: taylor.DenseSTDE(n),
-        "sdgd": lambda: taylor.SDGD(n),
-        "hutchinson": lambda: taylor.Hutchinson(n),
-    }[group.backend]()
+    """The ``jaxsci.taylor`` backend object a study's ``backend`` stands for."""
+    comp = group.components["backend"]
+    if comp.builtin:
+        n = comp.kwargs().get("num_samples", 16)
+        return {
+            "exact": lambda: taylor.Exact(),
+            "sparse_stde": lambda: taylor.SparseSTDE(n),
+            "dense_stde": lambda: taylor.DenseSTDE(n),
+            "sdgd": lambda: taylor.SDGD(n),
+            "hutchinson": lambda: taylor.Hutchinson(n),
+        }[comp.spec]()
+    backend = comp.spec
+    if not isinstance(backend, taylor.AbstractBackend) and callable(backend):
+        backend = call("backend", comp.label, backend, **_kwargs(comp))
+    if not isinstance(backend, taylor.AbstractBackend):
+        raise StudyFileError(f"`backend` = {comp.label!r} is not a jaxsci.taylor backend "
+                             f"(got {type(backend).__name__}).")
+    return backend
+
+
+def make_sampler(group: Group) -> Callable:
+    """``(domain, n, *, key) -> points`` of the group's sampler."""
+    comp = group.components["sampler"]
+    kwargs = _kwargs(comp)
+    if comp.builtin:
+        if comp.spec == "uniform":
+            return lambda domain, n, *, key: domain.sample(n, key=key)
+        fn = {"halton": pinn.halton, "sobol": pinn.sobol}[comp.spec]
+    elif callable(comp.spec):
+        fn = comp.spec
+    else:
+        raise StudyFileError(f"`sampler` = {comp.label!r} is not callable.")
+
+    def sampler(domain, n, *, key):
+        return call("sampler", comp.label, fn, domain, n, key=key, **kwargs)
+
+    return sampler
 
 
 class LossLogState(NamedTuple):
@@ -99,10 +158,16 @@ class Ensemble:
         self.study, self.group = study, group
         self.problem = make_problem(group)
         self.backend = make_backend(group)
+        self.sampler = make_sampler(group)
         self.num_members = len(group.members)
-        net = self._network(jax.random.key(0))
+        self.condition = self._condition()
+        net = eqx.filter_jit(self._network)(jax.random.key(0))  # one compile, not one per eager op
+        self._check_network(net)
         self.static = eqx.partition(net, eqx.is_inexact_array)[1]
-        self.optimizer = self._optimizer(1.0)
+        comp = group.components["optimizer"]
+        self._optimizer_factory = getattr(optax, comp.spec) if comp.builtin else comp.spec
+        self._optimizer_kwargs = _kwargs(comp)
+        self.optimizer = call("optimizer", comp.label, self._optimizer, 1.0)
         self.devices = list(devices if devices is not None else jax.devices())
         self.mesh = None
         if study.shard == "ensemble" and len(self.devices) > 1:
@@ -114,19 +179,66 @@ class Ensemble:
                 )
             self.mesh = Mesh(np.array(self.devices), ("members",))
         test_key = jax.random.key(TEST_KEY)
-        self.test_points = self.problem.test_points(study.test_points, key=test_key)
-        self.test_values = jax.vmap(self.problem.solution)(self.test_points)
+        self.reference = None
+        if hasattr(self.problem, "reference_value") and hasattr(self.problem, "origin"):
+            self.reference = (self.problem.origin(), self.problem.reference_value())
+        else:
+            def test_set(problem, key):
+                points = problem.test_points(study.test_points, key=key)
+                return points, jax.vmap(problem.solution)(points)
+
+            self.test_points, self.test_values = eqx.filter_jit(test_set)(self.problem, test_key)
         self._evaluate = jax.jit(jax.vmap(self._error))
 
     def _network(self, key):
-        g = self.group
-        return eqx.nn.MLP(g.dim, "scalar", g.width, g.depth, activation=jnp.tanh, key=key)
+        comp, problem = self.group.components["model"], self.problem
+        if comp.builtin:
+            kw = comp.kwargs()
+            return eqx.nn.MLP(problem.dim, "scalar", kw["width"], kw["depth"], activation=jnp.tanh, key=key)
+        kwargs = _kwargs(comp)
+        try:
+            takes_problem = "problem" in inspect.signature(comp.spec).parameters
+        except (TypeError, ValueError):
+            takes_problem = False
+        if takes_problem:
+            kwargs["problem"] = problem
+        return call("model", comp.label, comp.spec, **kwargs, key=key)
+
+    def _check_network(self, net) -> None:
+        label = self.group.components["model"].label
+        if not callable(net):
+            raise StudyFileError(f"`model` = {label!r} gave {type(net).__name__}, not a callable module.")
+        point = jax.ShapeDtypeStruct((self.problem.dim,), jnp.result_type(float))
+        try:
+            out = jax.eval_shape(net, point)
+        except Exception as err:
+            raise StudyFileError(f"`model` = {label!r} cannot be applied to one point of shape "
+                                 f"({self.problem.dim},): {type(err).__name__}: {err}") from err
+        if getattr(out, "shape", None) != ():
+            raise StudyFileError(f"`model` = {label!r} must map one point ({self.problem.dim},) to a scalar, "
+                                 f"got shape {getattr(out, 'shape', None)} (for equinox.nn.MLP: out_size=\"scalar\").")
+
+    def _condition(self):
+        """``(sample, value)`` of the problem's boundary or terminal data, weighted by
+        ``boundary_weight`` (default: 1 for a terminal condition, else 0), or ``None``."""
+        problem, domain, weight = self.problem, self.problem.domain, self.group.boundary_weight
+        if hasattr(problem, "terminal_condition") and hasattr(domain, "sample_terminal"):
+            pair = (domain.sample_terminal, problem.terminal_condition)
+            weight = 1.0 if weight is None else weight
+        elif hasattr(problem, "boundary_value") and hasattr(domain, "sample_boundary"):
+            pair = (domain.sample_boundary, problem.boundary_value)
+        else:
+            pair = None
+        if weight and pair is None:
+            raise StudyFileError(f"`boundary_weight` = {weight} but the problem {self.problem.name!r} has no "
+                                 "boundary_value or terminal_condition to fit.")
+        return (pair, float(weight)) if weight else None
 
     def _optimizer(self, learning_rate) -> optax.GradientTransformationExtraArgs:
         # the learning rate lives in the state (set per member in `init`); the decay
         # factor 1 - step/steps is clamped to [0, 1] by the schedule
         return optax.chain(
-            optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate),
+            optax.inject_hyperparams(self._optimizer_factory)(learning_rate=learning_rate, **self._optimizer_kwargs),
             optax.scale_by_schedule(optax.linear_schedule(1.0, 0.0, self.study.steps)),
             loss_log(self.study.eval_every),
         )
@@ -134,14 +246,18 @@ class Ensemble:
     def init(self) -> dict:
         """Fresh state: the members' parameters, optimizer state (with their learning
         rates) and the step count."""
-        seeds = jnp.array([seed for seed, _ in self.group.members])
+        seeds = np.array([seed for seed, _ in self.group.members])
+        rates = np.array([lr for _, lr in self.group.members])
+        return self.place(self._init(seeds, rates))
+
+    @eqx.filter_jit
+    def _init(self, seeds, rates) -> dict:
         params = jax.vmap(lambda s: eqx.filter(self._network(jax.random.key(s)), eqx.is_inexact_array))(seeds)
         dtype = jax.tree_util.tree_leaves(params)[0].dtype
-        rates = jnp.array([lr for _, lr in self.group.members], dtype=dtype)
+        rates = rates.astype(dtype)
         with jax.numpy_dtype_promotion("standard"):  # optax mixes integer counts and floats
             opt_state = jax.vmap(lambda p, lr: self._optimizer(lr).init(p))(params, rates)
-        state = {"params": params, "opt_state": opt_state, "step": jnp.zeros((), jnp.int32)}
-        return self.place(state)
+        return {"params": params, "opt_state": opt_state, "step": jnp.zeros((), jnp.int32)}
 
     def place(self, state: dict) -> dict:
         """Put member-batched arrays on the mesh (sharded along members); scalars replicated."""
@@ -170,13 +286,26 @@ class Ensemble:
         out["step"] = jnp.asarray(flat["step"], jnp.int32)
         return self.place(out)
 
-    def _loss(self, model, points, key):
+    def _loss(self, model, batch, key):
+        points, condition = batch
         u = self.problem.hard_constraint(model)
         # non-finite values are left to core.fit, which freezes and marks that member
-        return pinn.residual_loss(self.problem, u, points, self.backend, key=key, throw=False)
+        loss = pinn.residual_loss(self.problem, u, points, self.backend, key=key, throw=False)
+        if self.group.residual_weight != 1.0:
+            loss = self.group.residual_weight * loss
+        if condition is not None and self.condition is not None:
+            cond_points, values = condition
+            loss = loss + self.condition[1] * pinn.data_loss(u, cond_points, values)
+        return loss
 
     def _sample(self, key):
-        return self.problem.domain.sample(self.group.batch_size, key=key)
+        k_points, k_condition = jax.random.split(key)
+        points = self.sampler(self.problem.domain, self.group.batch_size, key=k_points)
+        if self.condition is None:
+            return points, None
+        sample, value = self.condition[0]
+        cond_points = sample(self.group.batch_size, key=k_condition)
+        return points, (cond_points, jax.vmap(value)(cond_points))
 
     def train(
         self, state: dict, num_steps: int, *, checkpoint=None, compile_first: bool = False
@@ -216,6 +345,9 @@ class Ensemble:
 
     def _error(self, params):
         u = self.problem.hard_constraint(eqx.combine(params, self.static))
+        if self.reference is not None:  # a reference value at one point (no closed form)
+            point, value = self.reference
+            return relative_l2(u(point)[None], jnp.asarray(value, point.dtype)[None])
         return relative_l2(jax.vmap(u)(self.test_points), self.test_values)
 
     def evaluate(self, state: dict | Any) -> jax.Array:

@@ -75,6 +75,13 @@ def report(path) -> str:
     return table
 
 
+def _label(row: dict) -> str:
+    """A run named by its grid values: ``seed=0, lr=0.001, problem.k=2`` (not its index)."""
+    parts = [f"seed={row.get('seed')}", f"lr={row.get('learning_rate'):g}"]
+    parts += [f"{k}={v}" for k, v in (row.get("settings") or {}).items()]
+    return ", ".join(parts)
+
+
 def _plots(study, curves, final) -> None:
     import matplotlib
 
@@ -85,7 +92,7 @@ def _plots(study, curves, final) -> None:
     for (group, member), points in sorted(curves.items()):
         points.sort()
         steps, losses, errors = np.array(points).T
-        ax_loss.semilogy(steps, losses, lw=0.8, label=f"{group}/{member}" if len(curves) <= 8 else None)
+        ax_loss.semilogy(steps, losses, lw=0.8, label=_label(final[(group, member)]) if len(curves) <= 8 else None)
         ax_err.semilogy(steps, errors, lw=0.8)
     ax_loss.set(xlabel="step", ylabel="loss")
     ax_err.set(xlabel="step", ylabel="relative L2 error")

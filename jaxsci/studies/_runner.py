@@ -63,10 +63,11 @@ def _check_writable(study: Study) -> None:
         ) from err
 
 
-def _row(group: Group, member: int, **values) -> dict:
+def _row(group: Group, member: int, dim: int, **values) -> dict:
     seed, lr = group.members[member]
+    settings = {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in group.settings}
     return dict(group=group.key, member=member, seed=seed, learning_rate=lr, problem=group.problem,
-                dim=group.dim, backend=group.backend, **values)
+                dim=dim, backend=group.backend, settings=settings, **values)
 
 
 def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -> dict:
@@ -118,14 +119,14 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -
                     continue  # failed earlier: its last row is written
                 if np.isnan(losses[i]):  # frozen by core.fit in this interval
                     failed_at[i] = done
-                    rows.append(_row(group, i, step=done, loss=ensemble.last_loss(opt_state, i),
+                    rows.append(_row(group, i, ensemble.problem.dim, step=done, loss=ensemble.last_loss(opt_state, i),
                                      rel_l2=float(errors[i]), wall_s=train_s, devices=num_devices,
                                      status="failed", failed_step=done))
                     _say(f"[{group.key}] member {i} (seed, learning rate) = {group.members[i]}: loss or "
                          f"parameters non-finite between steps {previous} and {done}; "
                          "frozen at its last finite state, the other members go on", sys.stderr)
                 else:
-                    rows.append(_row(group, i, step=done, loss=float(losses[i]), rel_l2=float(errors[i]),
+                    rows.append(_row(group, i, ensemble.problem.dim, step=done, loss=float(losses[i]), rel_l2=float(errors[i]),
                                      wall_s=train_s, devices=num_devices, status="ok"))
             if primary and rows:
                 results.append(rows)
@@ -163,10 +164,25 @@ def _finish(directory: Path, step: int, wall_s: float, io_s: float, failed_at: n
             {"step": step, "wall_s": wall_s, "io_s": io_s, "failed_members": _failed(failed_at)}))
 
 
-def run(path, devices=None) -> int:
-    """Run (or resume) every group of the study file ``path``; 0 if all finished, 1 if a
-    group failed, 2 if the output cannot be written (nothing is trained then)."""
-    study = load(path)
+def run(study, devices=None) -> int:
+    """Run (or resume) every group of ``study`` (a :class:`Study` or the path of a study
+    file); 0 if all finished, 1 if a group failed. A read-only output raises
+    ``PermissionError`` before anything is trained.
+
+    Example (a Python study of a problem class; see ``docs/studies.md``):
+        >>> import tempfile
+        >>> from jaxsci import studies
+        >>> from jaxsci.pde.classical import Poisson2D
+        >>> study = studies.Study(problem=Poisson2D, backend="exact", steps=4, eval_every=2,
+        ...                       output=tempfile.mkdtemp(), test_points=16,
+        ...                       grid={"seed": [0, 1], "model.width": 4, "model.depth": 1, "batch_size": 8})
+        >>> study.groups[0].key, len(study.groups[0].members)
+        ('Poisson2D-exact-b8', 2)
+
+        ``studies.run(study)`` then trains both members, writes the results and returns 0.
+    """
+    path = None if isinstance(study, Study) else Path(study)
+    study = study if isinstance(study, Study) else load(study)
     if study.distributed:
         jax.distributed.initialize()
     primary = jax.process_index() == 0
@@ -174,7 +190,8 @@ def run(path, devices=None) -> int:
     _check_writable(study)
     results = ResultsTable(study.output / "results.jsonl")
     if primary:
-        atomic_write_text(study.output / "study.toml", Path(path).read_text())
+        if path is not None:
+            atomic_write_text(study.output / "study.toml", path.read_text())
         results.repair()
     failures = 0
     for group in study.groups:

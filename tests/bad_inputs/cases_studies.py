@@ -66,3 +66,46 @@ CASES += [
              "`backend` must be a table"),
     BadInput("studies-invalid-toml", _bad_toml, studies.StudyFileError, "is not valid TOML"),
 ]
+
+
+def _group_of(**study):
+    return studies.Study(steps=4, eval_every=2, **study).groups[0]
+
+
+def _failing_problem(**settings):
+    raise RuntimeError("the mesh file is missing")
+
+
+def _not_a_problem():
+    return object()
+
+
+def _build_problem(**study):
+    from jaxsci.studies._ensemble import make_problem
+
+    return lambda: make_problem(_group_of(**study))
+
+
+CASES += [
+    BadInput("studies-entry-no-module", _with("problem", name="no_such_pkg.mod:Problem"), studies.StudyFileError,
+             "`problem.name` = 'no_such_pkg.mod:Problem': cannot import module 'no_such_pkg.mod'"),
+    BadInput("studies-entry-no-attribute", _with("model", name="optax:no_such_model"), studies.StudyFileError,
+             "`model.name` = 'optax:no_such_model': module 'optax' has no attribute 'no_such_model'"),
+    BadInput("studies-entry-malformed", _with("problem", name="mypkg.mod.Problem"), studies.StudyFileError,
+             "`problem.name` must be one of"),
+    BadInput("studies-optimizer-unknown", _with("optimizer", name="adamm"), studies.StudyFileError,
+             "`optimizer.name` = 'adamm' is not an optax optimizer"),
+    BadInput("studies-setting-nan", _with("problem", name="jaxsci.pde.classical:Poisson2D", scale=float("nan")),
+             studies.StudyFileError, "`problem.scale` must be a finite number"),
+    BadInput("studies-builtin-unknown-setting", _with("model", width=8, heads=2), studies.StudyFileError,
+             "unknown field `model.heads` for the built-in model 'mlp'"),
+    BadInput("studies-grid-axis-unknown", lambda: _group_of(problem="two_body_poisson", grid={"epochs": [1, 2]}),
+             studies.StudyFileError, "unknown grid axis `epochs`"),
+    BadInput("studies-boundary-weight-negative",
+             lambda: _group_of(problem="two_body_poisson", grid={"problem.dim": 3, "boundary_weight": -1.0}),
+             studies.StudyFileError, "`boundary_weight` must be >= 0"),
+    BadInput("studies-entry-call-fails", _build_problem(problem=_failing_problem, grid={"problem.mesh": "a.msh"}),
+             studies.StudyFileError, "failed when called with {'mesh': 'a.msh'}: RuntimeError: the mesh file is missing"),
+    BadInput("studies-entry-not-a-problem", _build_problem(problem=_not_a_problem), studies.StudyFileError,
+             "gave object, not a jaxsci.pde.PDEProblem"),
+]

@@ -88,22 +88,29 @@ class EvaluationCounter:
                 f"EvaluationCounter.wrap needs a callable f(t, y, args), got "
                 f"{type(vector_field).__name__}."
             )
-        counter = self
+        return _CountedField(vector_field, self)
 
-        def counted(t, y, args):
-            @jax.custom_jvp
-            def f(t, y):
-                jax.debug.callback(counter._tick_field)
-                return vector_field(t, y, args)
 
-            @f.defjvp
-            def f_jvp(primals, tangents):
-                jax.debug.callback(counter._tick_jacobian)
-                return jax.jvp(lambda t_, y_: vector_field(t_, y_, args), primals, tangents)
+class _CountedField(eqx.Module):
+    # A module (the counter static, the field's arrays dynamic), so that solves of fields
+    # with the same structure and the same counter share one compilation.
+    vector_field: Callable
+    counter: EvaluationCounter = eqx.field(static=True)
 
-            return f(t, y)
+    def __call__(self, t, y, args):
+        vector_field, counter = self.vector_field, self.counter
 
-        return counted
+        @jax.custom_jvp
+        def f(t, y):
+            jax.debug.callback(counter._tick_field)
+            return vector_field(t, y, args)
+
+        @f.defjvp
+        def f_jvp(primals, tangents):
+            jax.debug.callback(counter._tick_jacobian)
+            return jax.jvp(lambda t_, y_: vector_field(t_, y_, args), primals, tangents)
+
+        return f(t, y)
 
 
 def _solver_of(solver: diffrax.AbstractSolver) -> diffrax.AbstractSolver:

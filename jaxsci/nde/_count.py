@@ -154,18 +154,26 @@ def nfe_report(
         >>> int(nfe_report(sol, diffrax.Heun()).field_evals)
         8
     """
-    if not isinstance(sol, diffrax.Solution):
-        raise TypeError(f"nfe_report takes a diffrax.Solution, got {type(sol).__name__}.")
-    if not isinstance(solver, diffrax.AbstractSolver):
-        raise TypeError(
-            f"nfe_report needs the solver passed to diffeqsolve, got {type(solver).__name__}."
-        )
     if counter is not None and not isinstance(counter, EvaluationCounter):
         raise TypeError(
             f"`counter` must be an nde.EvaluationCounter (whose wrap built the field), got "
             f"{type(counter).__name__}."
         )
+    if not isinstance(solver, diffrax.AbstractSolver):
+        raise TypeError(
+            f"nfe_report needs the solver passed to diffeqsolve, got {type(solver).__name__}."
+        )
     inner = _solver_of(solver)
+    if counter is None and not is_explicit(inner):
+        raise ValueError(
+            f"{type(inner).__name__} is not an explicit Runge-Kutta solver: its Newton "
+            f"iterations make the number of evaluations vary from step to step, so it has "
+            f"to be counted. Build the field with counter = nde.EvaluationCounter(); "
+            f"diffrax.ODETerm(counter.wrap(f)) and pass nfe_report(sol, solver, "
+            f"counter=counter)."
+        )
+    if not isinstance(sol, diffrax.Solution):
+        raise TypeError(f"nfe_report takes a diffrax.Solution, got {type(sol).__name__}.")
     steps = jnp.asarray(sol.stats["num_steps"])
     accepted = jnp.asarray(sol.stats["num_accepted_steps"])
     rejected = jnp.asarray(sol.stats["num_rejected_steps"])
@@ -178,14 +186,6 @@ def nfe_report(
             field_evals=jnp.asarray(field + initial_step_evals),
             jacobian_evals=jnp.asarray(jac),
             counted=True,
-        )
-    if not is_explicit(inner):
-        raise ValueError(
-            f"{type(inner).__name__} is not an explicit Runge-Kutta solver: its Newton "
-            f"iterations make the number of evaluations vary from step to step, so it has "
-            f"to be counted. Build the field with counter = nde.EvaluationCounter(); "
-            f"diffrax.ODETerm(counter.wrap(f)) and pass nfe_report(sol, solver, "
-            f"counter=counter)."
         )
     evals = nfe_count(
         inner, steps, first_stage_evals=first_stage_evals, initial_step_evals=initial_step_evals

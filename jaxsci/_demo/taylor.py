@@ -6,6 +6,7 @@ Laplacian with eigenvalue -2, so Lap u = -2 u and Lap^2 u = 4 u in every dimensi
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
 
@@ -90,6 +91,9 @@ def run(out_dir: Path, quick: bool = False) -> list[dict]:
     }
     if quick:  # one exact, one folx and one stochastic backend of each kind
         backends = {k: v for k, v in backends.items() if k in QUICK_BACKENDS}
+    if importlib.util.find_spec("folx") is None:  # an optional dependency (`pip install folx`)
+        print("taylor: folx is not installed, so the ForwardLaplacian (folx) row is skipped")
+        backends = {k: v for k, v in backends.items() if not k.startswith("ForwardLaplacian")}
     rows += _rows_for(f"Lap of (1-|x|^2) MLP(x), d={dim} (ref: Hessian trace)",
                       taylor.laplacian(dim), u, backends, points, reference, draws)
 

@@ -9,6 +9,9 @@ def add_parser(sub) -> None:
     study = sub.add_parser("study", help="run, inspect or summarise a batch PINN study (TOML file)")
     study.add_argument("action", choices=["run", "status", "report"])
     study.add_argument("file", help="the study file (TOML)")
+    study.add_argument("--coordinator", help="multi-process run: the coordinator's host:port (process 0)")
+    study.add_argument("--num-processes", type=int, help="multi-process run: the number of processes")
+    study.add_argument("--process-id", type=int, help="multi-process run: this process's index")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -18,7 +21,10 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         if args.action == "run":
-            return run(args.file)
+            flags = {"coordinator": getattr(args, "coordinator", None),
+                     "num_processes": getattr(args, "num_processes", None),
+                     "process_id": getattr(args, "process_id", None)}
+            return run(args.file, flags=flags)
         print(status(args.file) if args.action == "status" else report(args.file))
         return 0
     except (StudyFileError, FileNotFoundError, PermissionError) as err:

@@ -39,7 +39,7 @@ lists make the grid):
     test_points = 2000
 
     [devices]
-    shard = "ensemble"                    # "ensemble" (split members over devices) or "none"
+    shard = "ensemble"                    # "members" (= "ensemble"), "points", "both" or "none"
     distributed = false
 
 Factories named ``"package.module:attribute"`` are imported (a module next to the study
@@ -66,7 +66,7 @@ PROBLEMS = tuple(f"{s}_{e}" for s in ("two_body", "three_body") for e in ("poiss
 BACKENDS = ("exact", "sparse_stde", "dense_stde", "sdgd", "hutchinson")
 MODELS = ("mlp",)
 SAMPLERS = ("uniform", "halton", "sobol")
-SHARD_MODES = ("ensemble", "none")
+SHARD_MODES = ("members", "points", "both", "ensemble", "none")
 COMPONENTS = ("problem", "model", "optimizer", "backend", "sampler")
 TRAIN_AXES = ("seed", "learning_rate", "batch_size", "residual_weight", "boundary_weight")
 ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -265,7 +265,12 @@ class Study:
             evaluations/results rows and between checkpoints (a multiple of
             ``eval_every``); test points of the error.
         name, output: the study's name and output folder (relative to ``base``).
-        shard, distributed: see :data:`SHARD_MODES`; multi-host start.
+        shard, distributed: see :data:`SHARD_MODES`; multi-host start
+            (``jax.distributed.initialize``).
+        coordinator, num_processes, process_id: its arguments (``"host:port"``); unset ones
+            come from the command line, the environment (``JAX_COORDINATOR_ADDRESS``,
+            ``JAX_NUM_PROCESSES``, ``JAX_PROCESS_ID``) or JAX's own detection of SLURM and
+            Cloud TPU.
 
     Example:
         >>> from jaxsci.pde.classical import Poisson2D
@@ -278,7 +283,8 @@ class Study:
     def __init__(self, *, problem, model="mlp", optimizer="adam", backend="sparse_stde", sampler="uniform",
                  grid: dict | None = None, steps: int, eval_every: int | None = None,
                  checkpoint_every: int | None = None, test_points: int = 2000, name: str = "study",
-                 output="runs", shard: str = "none", distributed: bool = False, base=None,
+                 output="runs", shard: str = "none", distributed: bool = False, coordinator: str | None = None,
+                 num_processes: int | None = None, process_id: int | None = None, base=None,
                  _sources: dict | None = None):
         base_path = Path(base) if base is not None else Path(".")
         _check_value("study.name", name, str)
@@ -295,6 +301,15 @@ class Study:
             raise StudyFileError("`train.checkpoint_every` must be a multiple of `train.eval_every`.")
         _check_value("devices.shard", shard, str, SHARD_MODES)
         _check_value("devices.distributed", distributed, bool)
+        if coordinator is not None and (not isinstance(coordinator, str) or ":" not in coordinator):
+            raise StudyFileError(f"`devices.coordinator` must be 'host:port', got {coordinator!r}.")
+        if num_processes is not None:
+            _check_value("devices.num_processes", num_processes, int)
+        if process_id is not None:
+            _check_value("devices.process_id", process_id, int, positive=False)
+            if process_id < 0 or (num_processes is not None and process_id >= num_processes):
+                raise StudyFileError(f"`devices.process_id` must be in [0, num_processes), got {process_id!r}.")
+        self.coordinator, self.num_processes, self.process_id = coordinator, num_processes, process_id
         sources = _sources or {}
         axes: dict[str, list] = {}
         for entry, spec in (("problem", problem), ("model", model), ("optimizer", optimizer),
@@ -487,11 +502,15 @@ def parse(data: dict, base: Path = Path(".")) -> Study:
             grid[target] = value
             sources[target] = f"train.{field}"
     devices = dict(data.get("devices", {}))
-    extra = set(devices) - {"shard", "distributed"}
+    allowed = ["shard", "distributed", "coordinator", "num_processes", "process_id"]
+    extra = set(devices) - set(allowed)
     if extra:
-        raise StudyFileError(f"unknown field `devices.{sorted(extra)[0]}`; allowed fields: ['shard', 'distributed'].")
+        raise StudyFileError(f"unknown field `devices.{sorted(extra)[0]}`; allowed fields: {allowed}.")
     kwargs["shard"] = devices.get("shard", "ensemble")
     kwargs["distributed"] = devices.get("distributed", False)
+    for field in allowed[2:]:
+        if field in devices:
+            kwargs[field] = devices[field]
     kwargs.setdefault("eval_every", 500)
     kwargs.setdefault("checkpoint_every", 500)
     return Study(grid=grid, _sources=sources, **kwargs)

@@ -4,9 +4,12 @@ The members differ in seed (the network's initialization) and learning rate; bot
 data, so one ``jit`` serves them all. They train through
 ``jaxsci.core.fit(..., ensemble=True)`` with Adam whose learning rate is a per-member
 hyperparameter in the optimizer state (``optax.inject_hyperparams``), decayed linearly to 0
-over the study's steps (clamped at 0 past them). With several devices the member axis is
-sharded over a ``jax.sharding.Mesh``; XLA then runs each device's members locally (the
-members never communicate).
+over the study's steps (clamped at 0 past them). With several devices a
+``jax.sharding.Mesh`` with a ``members`` and a ``points`` axis spreads the work:
+``shard = "members"`` (or ``"ensemble"``) splits the members (which never communicate),
+``"points"`` splits each step's residual points and the test points of every member (the
+compiler all-reduces the loss and its gradient), ``"both"`` uses gcd(members, devices)
+devices along members and the rest along points.
 
 Each step's collocation points and STDE directions come from ``core.fit``'s key stream:
 member ``i`` gets the ``i``-th key of every step, so a member's run does not depend on how
@@ -16,6 +19,7 @@ many members follow it (a one-member group reproduces the first member of a larg
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -156,6 +160,28 @@ class Ensemble:
 
     def __init__(self, study: Study, group: Group, devices=None):
         self.study, self.group = study, group
+        # the device mesh first: a study that cannot be split fails before any compilation
+        self.devices = list(devices if devices is not None else jax.devices())
+        self.mesh = None
+        self.mesh_shape = (1, 1)  # devices along (members, points)
+        mode = {"ensemble": "members"}.get(study.shard, study.shard)
+        count = len(self.devices)
+        if mode != "none" and count > 1:
+            along_members = {"members": count, "points": 1}.get(mode, math.gcd(len(group.members), count))
+            along_points = count // along_members
+            if len(group.members) % along_members:
+                raise ValueError(
+                    f"group {group.key}: {len(group.members)} members cannot be split evenly over "
+                    f"{count} devices; use a multiple of the device count (seeds x learning rates), "
+                    "devices.shard = \"points\" or \"none\"."
+                )
+            if group.batch_size % along_points:
+                raise ValueError(
+                    f"group {group.key}: batch_size {group.batch_size} cannot be split evenly over {along_points} "
+                    "devices along the points axis; use a multiple of it."
+                )
+            self.mesh_shape = (along_members, along_points)
+            self.mesh = Mesh(np.array(self.devices).reshape(self.mesh_shape), ("members", "points"))
         self.problem = make_problem(group)
         self.backend = make_backend(group)
         self.sampler = make_sampler(group)
@@ -168,16 +194,6 @@ class Ensemble:
         self._optimizer_factory = getattr(optax, comp.spec) if comp.builtin else comp.spec
         self._optimizer_kwargs = _kwargs(comp)
         self.optimizer = call("optimizer", comp.label, self._optimizer, 1.0)
-        self.devices = list(devices if devices is not None else jax.devices())
-        self.mesh = None
-        if study.shard == "ensemble" and len(self.devices) > 1:
-            if self.num_members % len(self.devices):
-                raise ValueError(
-                    f"group {group.key}: {self.num_members} members cannot be split evenly over "
-                    f"{len(self.devices)} devices; use a multiple of the device count (seeds x learning rates) "
-                    "or set devices.shard = \"none\"."
-                )
-            self.mesh = Mesh(np.array(self.devices), ("members",))
         test_key = jax.random.key(TEST_KEY)
         self.reference = None
         if hasattr(self.problem, "reference_value") and hasattr(self.problem, "origin"):
@@ -188,6 +204,9 @@ class Ensemble:
                 return points, jax.vmap(problem.solution)(points)
 
             self.test_points, self.test_values = eqx.filter_jit(test_set)(self.problem, test_key)
+            if self.mesh_shape[1] > 1 and study.test_points % self.mesh_shape[1] == 0:
+                self.test_points = jax.device_put(self.test_points, self._points_sharding())
+                self.test_values = jax.device_put(self.test_values, NamedSharding(self.mesh, PartitionSpec("points")))
         self._evaluate = jax.jit(jax.vmap(self._error))
 
     def _network(self, key):
@@ -298,9 +317,15 @@ class Ensemble:
             loss = loss + self.condition[1] * pinn.data_loss(u, cond_points, values)
         return loss
 
+    def _points_sharding(self) -> NamedSharding:
+        assert self.mesh is not None
+        return NamedSharding(self.mesh, PartitionSpec("points", None))
+
     def _sample(self, key):
         k_points, k_condition = jax.random.split(key)
         points = self.sampler(self.problem.domain, self.group.batch_size, key=k_points)
+        if self.mesh_shape[1] > 1:  # each device takes its share of the residual points
+            points = jax.lax.with_sharding_constraint(points, self._points_sharding())
         if self.condition is None:
             return points, None
         sample, value = self.condition[0]

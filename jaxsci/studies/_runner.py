@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checkpoint import CheckpointStore, atomic_write_text
-from ._config import Group, Study, load
+from ._config import Group, Study, StudyFileError, load
 from ._ensemble import Ensemble
 from ._results import ResultsTable
 
@@ -70,7 +70,12 @@ def _row(group: Group, member: int, dim: int, **values) -> dict:
                 dim=dim, backend=group.backend, settings=settings, **values)
 
 
-def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -> dict:
+def _eta(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def run_group(study: Study, group: Group, results: ResultsTable, devices=None, position=(1, 1)) -> dict:
     """Train (or resume) one group; results rows and checkpoints after every interval.
 
     Returns ``{member: step}`` of the members whose loss or parameters became non-finite
@@ -138,8 +143,12 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None) -
                                          "failed_at": jnp.asarray(failed_at, jnp.int32)})
                 store.save(done, flat)
             ok = failed_at < 0
-            _say(f"[{group.key}] step {done}/{study.steps}  loss {_median(losses[ok])}  "
-                 f"rel L2 {_median(errors[ok])} (median of {int(ok.sum())}/{members})  {train_s:.1f} s")
+            # study-level progress: group i/n, members alive, step, loss, ETA of the whole study
+            rate = (done - step) / max(train_s - elapsed, 1e-9)  # steps per second in this session
+            left = (study.steps - done) + (position[1] - position[0]) * study.steps
+            _say(f"[{position[0]}/{position[1]} {group.key}] step {done}/{study.steps}  loss {_median(losses[ok])}  "
+                 f"rel L2 {_median(errors[ok])} (median of {int(ok.sum())}/{members} members)  {train_s:.1f} s  "
+                 f"ETA {_eta(left / rate) if rate > 0 else '?'}")
             clock["io"] += time.perf_counter() - io_start
 
         state, out = ensemble.train(state, study.steps - step, checkpoint=after_chunk)
@@ -164,7 +173,41 @@ def _finish(directory: Path, step: int, wall_s: float, io_s: float, failed_at: n
             {"step": step, "wall_s": wall_s, "io_s": io_s, "failed_members": _failed(failed_at)}))
 
 
-def run(study, devices=None) -> int:
+ENV = {"coordinator": "JAX_COORDINATOR_ADDRESS", "num_processes": "JAX_NUM_PROCESSES", "process_id": "JAX_PROCESS_ID"}
+
+
+def distributed_arguments(study: Study, flags: dict | None = None, environ=None) -> dict:
+    """``jax.distributed.initialize`` keywords: each from the command-line ``flags``, else
+    the study's ``[devices]`` section, else the environment (:data:`ENV`); the ones left
+    unset are for JAX to detect (SLURM, Cloud TPU).
+
+    Example:
+        >>> from jaxsci import studies
+        >>> study = studies.Study(problem="two_body_poisson", steps=2, eval_every=2, grid={"problem.dim": 2},
+        ...                       distributed=True, coordinator="10.0.0.1:1234")
+        >>> distributed_arguments(study, {"process_id": 1}, {"JAX_NUM_PROCESSES": "2"})
+        {'coordinator_address': '10.0.0.1:1234', 'num_processes': 2, 'process_id': 1}
+    """
+    environ = os.environ if environ is None else environ
+    flags = flags or {}
+    names = {"coordinator": "coordinator_address", "num_processes": "num_processes", "process_id": "process_id"}
+    out = {}
+    for field, keyword in names.items():
+        value = flags.get(field)
+        if value is None:
+            value = getattr(study, field)
+        if value is None and environ.get(ENV[field]):
+            raw = environ[ENV[field]]
+            try:
+                value = raw if field == "coordinator" else int(raw)
+            except ValueError as err:
+                raise StudyFileError(f"environment variable {ENV[field]}={raw!r} must be an integer.") from err
+        if value is not None:
+            out[keyword] = value
+    return out
+
+
+def run(study, devices=None, flags: dict | None = None) -> int:
     """Run (or resume) every group of ``study`` (a :class:`Study` or the path of a study
     file); 0 if all finished, 1 if a group failed. A read-only output raises
     ``PermissionError`` before anything is trained.
@@ -183,8 +226,8 @@ def run(study, devices=None) -> int:
     """
     path = None if isinstance(study, Study) else Path(study)
     study = study if isinstance(study, Study) else load(study)
-    if study.distributed:
-        jax.distributed.initialize()
+    if study.distributed or any(v is not None for v in (flags or {}).values()):
+        jax.distributed.initialize(**distributed_arguments(study, flags))
     primary = jax.process_index() == 0
     study.output.mkdir(parents=True, exist_ok=True)
     _check_writable(study)
@@ -194,7 +237,7 @@ def run(study, devices=None) -> int:
             atomic_write_text(study.output / "study.toml", path.read_text())
         results.repair()
     failures = 0
-    for group in study.groups:
+    for position, group in enumerate(study.groups, 1):
         directory = study.output / group.key
         if (directory / "FINISHED").exists():
             _say(f"[{group.key}] finished earlier: skipped")
@@ -203,7 +246,7 @@ def run(study, devices=None) -> int:
         if primary:
             (directory / "FAILED").unlink(missing_ok=True)
         try:
-            failed = run_group(study, group, results, devices)
+            failed = run_group(study, group, results, devices, (position, len(study.groups)))
             if failed:
                 _say(f"[{group.key}] finished; members {sorted(failed)} failed (non-finite loss): "
                      "see the rows with status \"failed\"", sys.stderr)

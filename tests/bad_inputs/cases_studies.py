@@ -109,3 +109,23 @@ CASES += [
     BadInput("studies-entry-not-a-problem", _build_problem(problem=_not_a_problem), studies.StudyFileError,
              "gave object, not a jaxsci.pde.PDEProblem"),
 ]
+
+CASES += [
+    BadInput("studies-coordinator-format", _with("devices", coordinator="localhost"), studies.StudyFileError,
+             "`devices.coordinator` must be 'host:port'"),
+    BadInput("studies-process-id-range", _with("devices", num_processes=2, process_id=2), studies.StudyFileError,
+             "`devices.process_id` must be in [0, num_processes)"),
+    BadInput("studies-shard-points-uneven", lambda: _ensemble_of(shard="points"), ValueError,
+             "cannot be split evenly over 8 devices along the points axis"),
+]
+
+
+def _ensemble_of(shard):
+    import jax
+
+    from jaxsci.studies._ensemble import Ensemble
+
+    study = studies.Study(problem="two_body_poisson", steps=2, eval_every=2, shard=shard,
+                          grid={"problem.dim": 2, "batch_size": 12})
+    fake = [jax.devices()[0]] * 8  # the check runs before any array is placed
+    return Ensemble(study, study.groups[0], devices=fake)

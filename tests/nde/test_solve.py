@@ -159,6 +159,7 @@ def test_saveat_of_the_caller_is_kept(x64):
     assert float(out.heuristics.error) > 0
 
 
+@pytest.mark.heavy
 def test_tolerances_come_from_the_controller(x64):
     # A HeuristicsSolver built without a controller takes solve's; the totals equal those
     # of one built with the same controller.

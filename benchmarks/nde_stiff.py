@@ -165,7 +165,7 @@ def main():
             print(f"{method:13s} seed {seed}: test MSE {mse:.4g}, NFE {row['test_nfe']} "
                   f"(Jacobians {row['test_jac']}, steps {row['test_steps']})", flush=True)
         if args.json:
-            write_json(args.json, {**header, "rows": rows, "failed": failed, "partial": True})
+            write_json(Path(args.json), {**header, "rows": rows, "failed": failed, "partial": True})
     base = {r["seed"]: r for r in rows if r["method"] == "unregularized"}
     med = lambda xs: statistics.median(xs) if xs else float("nan")
     summary = []
@@ -186,7 +186,7 @@ def main():
     print(markdown_table(summary, ["method", "runs_ok_failed", "metric", "mse_ratio", "nfe",
                                    "nfe_ratio", "jac", "train_s", "train_ratio"]))
     if args.json:
-        write_json(args.json, {**header, "rows": rows, "failed": failed, "summary": summary,
+        write_json(Path(args.json), {**header, "rows": rows, "failed": failed, "summary": summary,
                                "partial": False})
 
 

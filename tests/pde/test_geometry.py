@@ -41,6 +41,7 @@ def test_areas_and_volumes_by_monte_carlo():
 
 
 @pytest.mark.heavy
+@pytest.mark.heavy
 def test_boundary_points_lie_on_the_boundary_and_normals_are_outward():
     plate = _plate()
     x = plate.sample_boundary(400, key=jax.random.key(1))
@@ -85,6 +86,7 @@ def test_interior_samplers(quasi):
     assert abs(float(jnp.mean(x[:, 0])) - cx) < 0.03 and abs(float(jnp.mean(x[:, 1])) - 0.5) < 0.03
 
 
+@pytest.mark.heavy
 @pytest.mark.heavy
 def test_polygon_and_rectangle_sdf_closed_forms():
     square = Polygon([[0, 0], [1, 0], [1, 1], [0, 1]])

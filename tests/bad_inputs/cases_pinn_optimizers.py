@@ -7,7 +7,7 @@ from jaxsci import core, pinn
 from jaxsci.pde.highdim import BallProblem
 
 PROBLEM = BallProblem(3, "two_body", "poisson")
-TERM = lambda m, x, key: m * x[0]  # noqa: E731
+TERM = lambda m, x, key: m * x[0]
 
 CASES = [
     BadInput("pinn-gn-negative-damping", lambda: pinn.gauss_newton(-1.0), ValueError, ">= 0"),

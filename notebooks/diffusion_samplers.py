@@ -51,7 +51,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxsci import diffusion as D
+from jaxsci import core, diffusion as D
 
 jax.config.update("jax_enable_x64", True)  # float64: errors far below float32 round-off are measured
 notebook_start = time.perf_counter()
@@ -121,12 +121,14 @@ samplers = {
 nfes = [5, 10, 20, 40, 80, 160, 320]
 errors = {name: [] for name in samplers}
 outputs = {}
+bar = core.ProgressBar(len(samplers) * len(nfes), desc="samplers x NFE", every=1)
 for name, sampler in samplers.items():
     run = jax.jit(jax.vmap(lambda x, grid, f=sampler: f(model, schedule, x, grid).x, in_axes=(0, None)))
     for n in nfes:
         x0 = run(x_T, D.time_grid(schedule, n))
         errors[name].append(float(jnp.sqrt(jnp.mean((x0 - exact) ** 2))))
         outputs[name, n] = x0
+        bar.update(len(outputs) - 1, rms=errors[name][-1])
 
 print("NFE      " + "".join(f"{n:>10d}" for n in nfes))
 for name, errs in errors.items():

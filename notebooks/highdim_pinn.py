@@ -111,7 +111,7 @@ def train(backend, steps, lr=2e-3, batch=100, width=64, eval_every=100):
     return pinn.train(
         net, make_loss(backend), optax.adam(optax.linear_schedule(lr, 0.0, steps)), steps=steps,
         key=jax.random.key(1), sample=lambda k: pinn.uniform(problem.domain, batch, key=k),
-        evaluate=error, chunk=eval_every, progress=False,
+        evaluate=error, chunk=eval_every, progress=True,
     )
 
 

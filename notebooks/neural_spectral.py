@@ -106,7 +106,7 @@ model = sp.NSM(rd_basis, 1, 1, width=16, depth=4, key=jax.random.key(0))
 sample = lambda k: problem.sample(16, key=k)
 loss = lambda m, u0: sp.nsm_rd_loss(m, u0, rd_basis, problem.nu, problem.rho)
 result = sp.train_operator(model, loss, sample, optax.adam(optax.exponential_decay(3e-3, 250, 0.5)),
-                           key=jax.random.key(1), steps=300)
+                           key=jax.random.key(1), steps=300, progress=True)
 # `train_operator` is `core.fit` with a fresh batch every step; it returns a `core.FitResult`
 print(f"{result.num_steps} steps in {result.history_wall_time[-1]:.1f} s ({result.result}); "
       f"loss {float(result.losses[0]):.2e} -> {float(result.losses[-1]):.2e}")

@@ -159,7 +159,7 @@ results = {}
 for method in ("unregularized", "error", "local-biased"):
     out = fit(lambda m, data, key: loss(m, data, key, method), Classifier(jax.random.key(0)),
               optax.adam(1e-2), steps=300, key=jax.random.key(1), data=(x_train, y_train),
-              compile_first=True, progress=False)
+              compile_first=True, progress=True)
     accuracy, nfe = evaluate(out.model)
     results[method] = dict(metric=float(accuracy), test_nfe=float(nfe),
                            train_s=float(out.history_wall_time[-1]))

@@ -63,7 +63,7 @@ import optax
 
 jax.config.update("jax_enable_x64", True)  # TENG runs in float64
 
-from jaxsci.core import relative_l2  # noqa: E402
+from jaxsci.core import ProgressBar, relative_l2  # noqa: E402
 from jaxsci.pde.evolution import Heat2D, grid_points  # noqa: E402
 from jaxsci.teng import (  # noqa: E402
     HEUN,
@@ -116,12 +116,14 @@ def error(net, t):
 
 
 history = {}
-for name, stepper in steppers.items():
+bar = ProgressBar(len(steppers), desc="methods", every=1)
+for i, (name, stepper) in enumerate(steppers.items()):
     out = evolve(stepper, problem, net0, dt, steps_per_chunk * chunks, points=points,
                  evaluate=error)
     times, errors = out.times[steps_per_chunk - 1::steps_per_chunk], out.errors[steps_per_chunk - 1::steps_per_chunk]
     history[name] = (times, errors)
     print(f"{name:12s}: relative L2 at t = {float(times[-1]):.1f}: {float(errors[-1]):.2e} ({out.wall_time:.1f} s)")
+    bar.update(i, error=float(errors[-1]))
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3.5))

@@ -208,7 +208,7 @@ def step_bias(dim: int, draws: int, samples: tuple[int, ...]) -> list[dict]:
     opt = pinn.gauss_newton(1e-6, line_search=None, solver=lx.Normal(lx.Cholesky()))
 
     def step(loss, key):
-        objective = core.ResidualObjective(loss, static, x, key)
+        objective = core.ResidualObjective(loss, static, x, key=key)
         return core.ravel(opt.update(params, opt.init(params), params, value_fn=objective)[0])[0]
 
     exact = jax.jit(lambda: step(core.ResidualLoss(pinn.PDEResidual(problem, hard_constraint=True)), None))()

@@ -76,7 +76,7 @@ def make_step(
         def plain(params):
             return loss_fn(eqx.combine(params, static), batch, key=key)
 
-        objective = (ResidualObjective(loss_fn, static, batch, key)
+        objective = (ResidualObjective(loss_fn, static, batch, key=key)
                      if isinstance(loss_fn, ResidualLoss) else plain)
 
         loss, grads = jax.value_and_grad(objective)(params)

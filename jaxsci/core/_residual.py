@@ -34,7 +34,7 @@ def _term_keys(key, j: int, n: int):
 class ResidualLoss(eqx.Module):
     """``L(model) = sum_j w_j mean_i r_j(model, x_ji)^2`` from pointwise residual terms.
 
-    Each term ``r_j(model, x, key) -> scalar`` is a residual at one point (the PDE residual
+    Each term ``r_j(model, x, key=key) -> scalar`` is a residual at one point (the PDE residual
     in the interior, ``u - g`` on the boundary, ...); the batch is a tuple of point arrays,
     one per term (a single array when there is one term). The weighted residual vector is
     ``r = concat_j sqrt(w_j / n_j) r_j(x_j.)`` so that ``L = |r|^2``, the objective of the
@@ -101,23 +101,23 @@ class ResidualLoss(eqx.Module):
                 raise ValueError(f"every point array must have shape (n, d), got {jnp.shape(x)}.")
         return tuple(parts)
 
-    def residuals(self, model: Any, batch: PyTree, key: Array | None = None) -> Float[Array, " m"]:
+    def residuals(self, model: Any, batch: PyTree, *, key: Array | None = None) -> Float[Array, " m"]:
         """The weighted residual vector ``r`` (``L = |r|^2``)."""
         out = []
         for j, (term, w, x) in enumerate(zip(self.terms, self.weights, self._parts(batch))):
             n = x.shape[0]
             keys = _term_keys(key, j, n)
-            fn = lambda xi, ki, term=term: term(model, xi, ki)
-            values = jax.vmap(fn)(x, keys) if keys is not None else jax.vmap(lambda xi, term=term: term(model, xi, None))(x)
+            fn = lambda xi, ki, term=term: term(model, xi, key=ki)
+            values = jax.vmap(fn)(x, keys) if keys is not None else jax.vmap(lambda xi, term=term: term(model, xi, key=None))(x)
             out.append(jnp.sqrt(jnp.asarray(w / n, values.dtype)) * values)
         return jnp.concatenate(out)
 
-    def __call__(self, model: Any, batch: PyTree, key: Array | None = None) -> Float[Array, ""]:
+    def __call__(self, model: Any, batch: PyTree, *, key: Array | None = None) -> Float[Array, ""]:
         """``L = |r|^2`` (each term's mean square, weighted)."""
-        r = self.residuals(model, batch, key)
+        r = self.residuals(model, batch, key=key)
         return jnp.sum(r**2)
 
-    def jacobian(self, model: Any, batch: PyTree, key: Array | None = None
+    def jacobian(self, model: Any, batch: PyTree, *, key: Array | None = None
                  ) -> tuple[Float[Array, " m"], Float[Array, "m n"]]:
         """``(r, J)``: the residual vector and its Jacobian with respect to the model's
         floating-point arrays flattened by :func:`jaxsci.core.ravel` (of
@@ -138,7 +138,7 @@ def _residual_jacobian(loss: ResidualLoss, params, static, batch, key):
         keys = _term_keys(key, j, n)
 
         def one(th, xi, ki, term=term):
-            return term(_combine(unravel(th), static), xi, ki)
+            return term(_combine(unravel(th), static), xi, key=ki)
 
         def row(xi, ki, one=one):
             value, grad = jax.value_and_grad(one)(theta, xi, ki)
@@ -162,20 +162,20 @@ class ResidualObjective:
 
     Example:
         >>> loss = ResidualLoss(lambda m, x, key: m["a"] * x[0])
-        >>> objective = ResidualObjective(loss, None, jnp.ones((4, 1)), None)
+        >>> objective = ResidualObjective(loss, None, jnp.ones((4, 1)))
         >>> round(float(objective({"a": jnp.array(2.0)})), 6)
         4.0
     """
 
-    def __init__(self, loss: ResidualLoss, static: Any, batch: PyTree, key: Array | None):
+    def __init__(self, loss: ResidualLoss, static: Any, batch: PyTree, *, key: Array | None = None):
         self.loss, self.static, self.batch, self.key = loss, static, batch, key
 
     def __call__(self, params: PyTree) -> Float[Array, ""]:
-        return self.loss(_combine(params, self.static), self.batch, self.key)
+        return self.loss(_combine(params, self.static), self.batch, key=self.key)
 
     def residuals(self, params: PyTree) -> Float[Array, " m"]:
         """The weighted residual vector at ``params``."""
-        return self.loss.residuals(_combine(params, self.static), self.batch, self.key)
+        return self.loss.residuals(_combine(params, self.static), self.batch, key=self.key)
 
     def jacobian(self, params: PyTree) -> tuple[Float[Array, " m"], Float[Array, "m n"]]:
         """``(r, J)`` at ``params``."""

@@ -26,7 +26,12 @@ from ._optimizers import (
     engd as engd,
     gauss_newton as gauss_newton,
 )
-from ._residuals import DirichletBC as DirichletBC, PDEResidual as PDEResidual
+from ._residuals import (
+    DirichletBC as DirichletBC,
+    NeumannBC as NeumannBC,
+    PDEResidual as PDEResidual,
+    PeriodicBC as PeriodicBC,
+)
 from ._samplers import (
     halton as halton,
     r3_resample as r3_resample,
@@ -49,7 +54,9 @@ __all__ = [
     "DirichletBC",
     "GaussNewtonState",
     "GridLineSearch",
+    "NeumannBC",
     "PDEResidual",
+    "PeriodicBC",
     "adam_then_lbfgs",
     "causal_residual_loss",
     "causal_weights",

@@ -67,7 +67,7 @@ def test_step_is_the_dense_least_squares_solution_of_the_linearized_problem(x64)
 
     @jax.jit
     def steps(params):
-        objective = core.ResidualObjective(loss, static, batch, None)
+        objective = core.ResidualObjective(loss, static, batch)
         out = []
         for kernel in (None, False):
             opt = pinn.gauss_newton(0.0, line_search=None, kernel=kernel)
@@ -106,7 +106,7 @@ def test_kernel_and_parameter_forms_give_the_same_optimizer_step(x64):
 
     @jax.jit
     def both(params):
-        objective = core.ResidualObjective(loss, static, batch, None)
+        objective = core.ResidualObjective(loss, static, batch)
         out = []
         for kernel in (True, False):
             opt = pinn.gauss_newton(1e-6, line_search=None, kernel=kernel, solver=lx.Normal(lx.Cholesky()))

@@ -51,7 +51,9 @@ PROFILES: dict[str, dict[str, list[str]]] = {
         "stde_highdim": ["stde_highdim.py", "--dims", "1000", "10000", "100000", "1000000",
                          "--steps", "1000", "--budget", "300", "--mem-limit-gb", "100"],
         "diffusion_samplers": ["diffusion_samplers.py"],
-        "teng": ["teng.py", "--problems", "heat", "allen_cahn", "--grid", "256"],
+        # about the TENG paper's size: 7,329 parameters, 256^2 points
+        "teng": ["teng.py", "--problems", "heat", "allen_cahn", "--grid", "256",
+                 "--net", "8", "40", "5"],
         "studies": ["studies.py"],
     },
 }

@@ -74,7 +74,7 @@ def test_boundary_points_lie_on_the_boundary_and_normals_are_outward():
     assert abs(plate.boundary_measure - (4 + 2 * math.pi * 0.25)) < 0.1
 
 
-@pytest.mark.parametrize("quasi", [False, True])
+@pytest.mark.parametrize("quasi", [False, pytest.param(True, marks=pytest.mark.heavy)])
 def test_interior_samplers(quasi):
     plate = _plate()
     x = plate.sample(1024, key=jax.random.key(2), quasi=quasi)

@@ -40,7 +40,7 @@ def _emulate_tf32():
 
     Patches ``lax.dot_general``, through which ``jnp.matmul``, ``jnp.dot``, ``jnp.einsum`` and
     ``@`` go, unless the precision asked for (argument or ``jax_default_matmul_precision``)
-    is "highest". The rounding is round-to-nearest on the bit pattern and passes tangents
+    is "highest". The rounding (Veltkamp's splitting) passes tangents and Taylor series
     through unchanged; derivative matmuls (JVP/transpose rules) stay at full precision, so
     this finds most, not all, of the tests a GPU's TF32 would fail.
     """
@@ -51,13 +51,12 @@ def _emulate_tf32():
 
     full_dot_general = lax_internal.dot_general
 
-    @jax.custom_jvp
     def to_tf32(x):
-        bits = lax.bitcast_convert_type(x, jnp.uint32)
-        bits = (bits + jnp.uint32(0x1000)) & jnp.uint32(0xFFFFE000)
-        return lax.bitcast_convert_type(bits, jnp.float32)
-
-    to_tf32.defjvp(lambda primals, tangents: (to_tf32(primals[0]), tangents[0]))
+        # Veltkamp's splitting (c = (2^13 + 1) x, hi = c - (c - x)) keeps the leading 11
+        # significant bits of a float32, rounded to nearest. It is made of multiplications
+        # and subtractions only, so grad, jvp and jet pass through it (its derivative is 1).
+        c = x * jnp.float32(2.0**13 + 1.0)
+        return c - (c - x)
 
     def full(precision):
         asked = precision if precision is not None else jax_config.default_matmul_precision.value

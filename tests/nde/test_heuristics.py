@@ -81,6 +81,7 @@ def test_scaled_error_formula():
     assert abs(float(scaled_error(y0, y1, err, 0.1, 0.5)) - want) < 1e-6
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("which", ["error", "stiffness"])
 def test_regularizer_gradients_match_finite_differences(which, x64):
     # diffrax's controller treats step sizes as constants under autodiff, so the

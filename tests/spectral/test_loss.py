@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxsci.pde.parametric import PeriodicPoisson
 from jaxsci.spectral import (
@@ -103,6 +104,7 @@ def test_loss_under_jit_and_vmap(key):
     assert bool(jnp.all(jnp.isfinite(g)))
 
 
+@pytest.mark.heavy
 def test_navier_stokes_residual_matches_autodiff_pointwise(x64):
     from jaxsci.spectral import navier_stokes_residual, stream_function
 

@@ -53,6 +53,7 @@ def test_members_are_independent_and_a_lone_member_matches(study_file):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.heavy
 def test_learning_rates_are_per_member_and_the_decay_stops_at_zero(study_file):
     study = studies.load(study_file(steps=20, eval_every=10, checkpoint_every=20))
     ensemble = Ensemble(study, study.groups[0])
@@ -95,6 +96,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.heavy
 def test_sharded_run_equals_unsharded(study_file, tmp_path):
     for mode in ("ensemble", "none"):
         study_file(seeds="[0, 1, 2, 3]", lrs="[1e-3, 3e-3]", shard=mode, name=f"s_{mode}.toml")
@@ -112,6 +114,7 @@ def _results(output: Path):
     return ResultsTable(output / "results.jsonl").rows()
 
 
+@pytest.mark.heavy
 def test_killed_study_resumes_without_losing_or_duplicating_rows(study_file, tmp_path):
     path = study_file(steps=600, eval_every=100, checkpoint_every=200)
     output = tmp_path / "out"
@@ -155,6 +158,7 @@ def test_corrupt_latest_checkpoint_falls_back_with_a_warning(tmp_path):
     np.testing.assert_array_equal(state["w"], first["w"])
 
 
+@pytest.mark.heavy
 def test_failing_group_does_not_stop_the_others(study_file, monkeypatch, capsys):
     from jaxsci.studies import _runner
 

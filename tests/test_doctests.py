@@ -23,7 +23,7 @@ GLOBS = {"jax": jax, "jnp": jnp, "np": np, "eqx": eqx, "optax": optax, "jaxsci":
 
 
 # modules whose examples train a model: run in CI's heavy step, not in the default suite
-HEAVY = {"jaxsci.spectral._tasks", "jaxsci.spectral._models", "jaxsci.pinn._optimizers"}
+HEAVY = {"jaxsci.spectral._tasks", "jaxsci.spectral._models", "jaxsci.pinn._optimizers", "jaxsci.pinn._losses"}
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
 import importlib.util
 import pathlib
 
+import pytest
+
 EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
 
 
@@ -22,6 +24,7 @@ def test_sampling_example_approaches_the_exact_flow():
     assert r["|x_T - exact|"] > 0.8
 
 
+@pytest.mark.heavy
 def test_training_example_learns_the_data():
     results = _load("diffusion_train_2d").main(steps=700, num_samples=500, out=None)
     # sliced W1 to 500 data samples after 700 steps of core.fit: measured 0.20 for DDIM

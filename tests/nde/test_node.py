@@ -71,6 +71,7 @@ def test_solution_matches_exact(x64):
     assert jnp.max(jnp.abs(sol.ys - exact)) < 1e-8
 
 
+@pytest.mark.heavy
 def test_vmap_and_grad():
     node = NeuralODE(lambda t, y: -y, max_steps=256)
     ts = jnp.array([0.0, 1.0])

@@ -28,6 +28,7 @@ def relative_l2(pred, ref):
     return jnp.mean(core.relative_l2(pred, ref, axis=(1, 2)))
 
 
+@pytest.mark.heavy
 def test_nsm_shapes_jit_vmap_and_any_resolution(key):
     basis = reaction_diffusion_basis(5, 4)
     model = NSM(basis, 1, 2, width=4, depth=1, key=key)

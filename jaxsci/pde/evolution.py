@@ -11,6 +11,7 @@ of the problems:
 * :class:`Heat2D`: ``u_t = 0.1 Lap u``; exact solution by Fourier decay.
 * :class:`AllenCahn2D`: ``u_t = 0.005 Lap u + u - u^3``.
 * :class:`Burgers2D`: ``u_t = 0.01 Lap u - u (u_x + u_y)``.
+* :class:`PeriodicHeat`: ``u_t = nu Lap u`` on ``[0, 2pi)^dim``, any dimension (exact).
 
 Each initial condition is a sum of a few Fourier modes ``sum_j a_j cos(kx_j x + ky_j y +
 phi_j)`` (listed in the class docstrings); ``problem.held_out()`` is the same equation with
@@ -73,9 +74,11 @@ class ReferenceSolution:
     points in float64 when x64 is on: float32 points would cost ~1e-7 in the values).
     """
 
-    def __init__(self, times: Sequence[float], fn: Callable[[np.ndarray, int], np.ndarray]):
+    def __init__(self, times: Sequence[float], fn: Callable[[np.ndarray, int], np.ndarray],
+                 dim: int = 2):
         self.times = tuple(float(t) for t in times)
         self._fn = fn
+        self.dim = dim
 
     def __call__(self, points, t: float) -> np.ndarray:
         matches = [i for i, s in enumerate(self.times) if abs(s - float(t)) < 1e-9]
@@ -85,8 +88,8 @@ class ReferenceSolution:
                 "pass t to problem.reference(times=...)."
             )
         pts = np.asarray(points, dtype=np.float64)
-        if pts.ndim != 2 or pts.shape[1] != 2:
-            raise ValueError(f"`points` must have shape (m, 2), got {pts.shape}.")
+        if pts.ndim != 2 or pts.shape[1] != self.dim:
+            raise ValueError(f"`points` must have shape (m, {self.dim}), got {pts.shape}.")
         return np.asarray(self._fn(pts, matches[0]), dtype=np.float64)
 
 
@@ -370,6 +373,106 @@ class Burgers2D(_SpectralProblem):
         return -0.5j * (kx + ky) * np.fft.rfft2(u * u)
 
 
+PeriodicModes = tuple[tuple[float, tuple[int, ...], float], ...]
+
+
+class PeriodicHeat(AbstractEvolutionProblem):
+    """Periodic heat equation ``u_t = nu Lap u`` on ``[0, 2pi)^dim`` in any dimension.
+
+    The initial condition is ``sum_j a_j cos(k_j . x + phi_j)`` for ``modes = ((a_j, k_j,
+    phi_j), ...)`` (``k_j`` an integer vector of length ``dim``); each mode decays as
+    ``exp(-nu |k_j|^2 t)`` (:meth:`exact`). The default modes are
+    ``sin x_1 + 0.5 cos(2 x_dim) + 0.3 sin(x_1 + ... + x_dim)``; with ``dim=2`` the problem
+    is :class:`Heat2D` (the same initial condition, operator and solution). The right-hand
+    side is ``nu`` times ``jaxsci.taylor.laplacian(dim)``.
+
+    Args:
+        dim: the spatial dimension (>= 1).
+        nu: the diffusivity, ``> 0``.
+        modes: the Fourier modes of the initial condition (default above).
+
+    Example:
+        >>> p = PeriodicHeat(3); p.exact(jnp.zeros((4, 3)), 1.0).shape
+        (4,)
+    """
+
+    space_dim: int = eqx.field(static=True)
+    nu: float
+    modes: PeriodicModes = eqx.field(static=True)
+
+    def __init__(self, dim: int, nu: float = 0.1, modes: PeriodicModes | None = None):
+        check_positive_int(dim, "dim")
+        _check_coefficient(nu, "nu")
+        self.space_dim = int(dim)
+        self.nu = nu
+        if modes is None:
+            last = tuple(2 if i == dim - 1 else 0 for i in range(dim))
+            first = tuple(1 if i == 0 else 0 for i in range(dim))
+            modes = ((1.0, first, -np.pi / 2), (0.5, last, 0.0),
+                     (0.3, (1,) * dim, -np.pi / 2))
+        modes = tuple((float(a), tuple(int(k) for k in ks), float(ph)) for a, ks, ph in modes)
+        if any(len(ks) != dim for _, ks, _ in modes):
+            raise ValueError(f"every wavevector of `modes` must have length dim={dim}.")
+        self.modes = modes
+
+    @property
+    def dim(self) -> int:
+        return self.space_dim
+
+    @property
+    def operators(self) -> tuple[taylor.DifferentialOperator, ...]:
+        return (taylor.laplacian(self.space_dim),)
+
+    def rhs(self, x, u, derivatives):
+        """``nu Lap u``."""
+        (lap,) = derivatives
+        return self.nu * lap
+
+    def initial(self, x: Float[Array, "n d"]) -> Float[Array, " n"]:
+        """``u(x, 0)``."""
+        return self.exact(x, 0.0)
+
+    def exact(self, x: Float[Array, "n d"], t: float | Array) -> Float[Array, " n"]:
+        """``sum_j a_j exp(-nu |k_j|^2 t) cos(k_j . x + phi_j)``."""
+        out = jnp.zeros(x.shape[:-1], dtype=x.dtype)
+        for a, ks, ph in self.modes:
+            k = jnp.asarray(ks, x.dtype)
+            out = out + a * jnp.exp(-self.nu * float(np.dot(ks, ks)) * t) * jnp.cos(x @ k + ph)
+        return out
+
+    def reference(self, times, **options) -> ReferenceSolution:
+        """The exact solution at ``times`` in float64 NumPy."""
+        if options:
+            raise TypeError(f"PeriodicHeat.reference takes no options, got {sorted(options)}.")
+        times = _check_times(times)
+
+        def fn(p, i):
+            out = np.zeros(p.shape[0])
+            for a, ks, ph in self.modes:
+                k = np.asarray(ks, np.float64)
+                out += a * np.exp(-self.nu * (k @ k) * times[i]) * np.cos(p @ k + ph)
+            return out
+
+        return ReferenceSolution(times, fn, dim=self.space_dim)
+
+
+def periodic_grid(dim: int, n: int, dtype=None) -> Float[Array, "m dim"]:
+    """Uniform ``n^dim`` grid on ``[0, 2pi)^dim`` as an ``(n**dim, dim)`` array.
+
+    Example:
+        >>> periodic_grid(3, 4).shape
+        (64, 3)
+    """
+    check_positive_int(dim, "dim")
+    check_positive_int(n, "n")
+    dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"`dtype` must be a floating dtype, got {dtype}.")
+    g = jnp.arange(n, dtype=dtype) * jnp.asarray(TWO_PI / n, dtype)
+    axes = jnp.meshgrid(*([g] * dim), indexing="ij")
+    return jnp.stack([a.ravel() for a in axes], axis=-1)
+
+
 def grid_points(n: int, dtype=None) -> Float[Array, "n2 2"]:
     """Uniform ``n x n`` grid on ``[0, 2pi)^2`` as an ``(n*n, 2)`` array.
 
@@ -391,7 +494,9 @@ __all__ = [
     "AllenCahn2D",
     "Burgers2D",
     "Heat2D",
+    "PeriodicHeat",
     "ReferenceSolution",
     "fourier_modes",
     "grid_points",
+    "periodic_grid",
 ]

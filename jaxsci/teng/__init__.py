@@ -1,5 +1,6 @@
 """TENG: time-evolving natural gradient (Chen et al., ICML 2024), with the OBTI and TDVP
-(Neural Galerkin) baselines, on exactly periodic networks.
+(Neural Galerkin) baselines, on exactly periodic networks in any spatial dimension (the
+right-hand side from the problem's :mod:`jaxsci.taylor` operators).
 
 Strategies are objects: a stepper (:class:`TENG`, :class:`TDVP`, :class:`OBTI`) holds its
 tableau and its fit strategy (:class:`GaussNewton`, :class:`OptaxFit`,

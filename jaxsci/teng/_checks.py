@@ -11,7 +11,11 @@ from ..internal import check_positive
 from ..pde.evolution import AbstractEvolutionProblem
 
 _TWO_PI = 2.0 * np.pi
-_OUTSIDE = "`points` must lie in [0, 2pi)^2; wrap them with `points % (2 * jnp.pi)`."
+
+
+def _outside(dim: int) -> str:
+    return f"`points` must lie in [0, 2pi)^{dim}; wrap them with `points % (2 * jnp.pi)`."
+
 _DT = ("`dt` must be > 0 (a time step forwards); got a traced dt <= 0 or NaN. Pass a positive "
        "step, e.g. dt=0.01.")
 
@@ -35,24 +39,25 @@ def check_float_array(x, name: str, hint: str = ""):
     return x
 
 
-def check_points(points):
-    """``points`` must be a floating ``(n, 2)`` array inside ``[0, 2pi)^2``.
+def check_points(points, dim: int = 2):
+    """``points`` must be a floating ``(n, dim)`` array inside ``[0, 2pi)^dim``.
 
     Concrete points are checked now; traced points (under ``jit``) get a runtime check
     (``equinox.error_if``) attached, so use the returned array.
     """
     shape = np.shape(points)
-    if len(shape) != 2 or shape[1] != 2:
-        raise ValueError(f"`points` must have shape (n, 2), got {shape}; e.g. grid_points(32).")
+    if len(shape) != 2 or shape[1] != dim:
+        raise ValueError(f"`points` must have shape (n, {dim}), got {shape}; e.g. "
+                         + ("grid_points(32)." if dim == 2 else f"periodic_grid({dim}, 16)."))
     if shape[0] < 1:
         raise ValueError("`points` is empty; pass at least one point, e.g. grid_points(32).")
     points = check_float_array(points, "points", "(or build them with grid_points(n))")
     if isinstance(points, jax.core.Tracer):
         outside = jnp.any(~jnp.isfinite(points) | (points < 0) | (points >= _TWO_PI))
-        return eqx.error_if(points, outside, _OUTSIDE)
+        return eqx.error_if(points, outside, _outside(dim))
     pts = np.asarray(points)  # numpy: no device work, even while an outer jit traces
     if not np.all(np.isfinite(pts)) or pts.min() < 0 or pts.max() >= _TWO_PI:
-        raise ValueError(f"{_OUTSIDE} Got values in [{pts.min()}, {pts.max()}].")
+        raise ValueError(f"{_outside(dim)} Got values in [{pts.min()}, {pts.max()}].")
     return points
 
 
@@ -66,7 +71,8 @@ def check_periodic_model(model, points, tol: float = 1e-6) -> None:
     try:
         u0 = jax.vmap(model)(probe)
     except Exception as err:
-        raise TypeError(f"`model` could not be evaluated at points of shape (8, 2): {err}") from err
+        raise TypeError(f"`model` could not be evaluated at points of shape {probe.shape}: "
+                        f"{err}") from err
     if jnp.shape(u0) != (probe.shape[0],):
         raise ValueError(f"`model` must return a scalar per point, got shape {jnp.shape(u0)[1:]}.")
     if not jnp.issubdtype(u0.dtype, jnp.floating):
@@ -77,7 +83,7 @@ def check_periodic_model(model, points, tol: float = 1e-6) -> None:
             "fit) for NaN/inf."
         )
     scale = 1.0 + float(jnp.max(jnp.abs(u0)))
-    for d in range(2):
+    for d in range(probe.shape[1]):
         shifted = jax.vmap(model)(probe.at[:, d].add(_TWO_PI))
         if float(jnp.max(jnp.abs(u0 - shifted))) > tol * scale:
             raise ValueError(
@@ -105,11 +111,12 @@ def check_problem(problem) -> None:
 
 
 def check_step_inputs(problem, model, points, dt):
-    """``dt > 0``, floating points in ``[0, 2pi)^2``, a periodic model and an evolution problem.
+    """``dt > 0``, floating points in ``[0, 2pi)^dim`` (``dim = problem.dim``), a periodic
+    model and an evolution problem.
 
     Returns ``(points, dt)`` (with runtime checks attached where they are traced)."""
     check_problem(problem)
     dt = check_dt(dt)
-    points = check_points(points)
+    points = check_points(points, problem.dim)
     check_periodic_model(model, points)
     return points, dt

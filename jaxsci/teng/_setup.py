@@ -42,7 +42,7 @@ def initial_network(
     """
     check_problem(problem)
     key = check_key(key)
-    points = check_points(points)
+    points = check_points(points, problem.dim)
     if not isinstance(fit, AbstractFit):
         raise TypeError(f"`fit` must be a jaxsci.teng fit strategy (e.g. LevenbergMarquardt()), "
                         f"got {type(fit).__name__}.")

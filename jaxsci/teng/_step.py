@@ -24,15 +24,22 @@ from ._fit import AbstractFit, FitSolution, GaussNewton
 from ._tableau import HEUN, Tableau
 
 
-def operator_values(model, problem, points: Float[Array, "n 2"]) -> Float[Array, " n"]:
+def operator_values(model, problem, points: Float[Array, "n d"], *, backend=None,
+                    key: Array | None = None) -> Float[Array, " n"]:
     """``L[u](x_i)`` at every point (``problem.operator``, by Taylor-mode differentiation).
+
+    ``backend`` is a :mod:`jaxsci.taylor` backend (default ``taylor.Exact(mode="jet")``); a
+    stochastic one (``taylor.SparseSTDE(...)``) needs ``key`` (one fresh key per point).
 
     Example:
         >>> from jaxsci.pde.evolution import Heat2D
         >>> operator_values(lambda x: jnp.sin(x[0]), Heat2D(), jnp.ones((3, 2))).shape
         (3,)
     """
-    return jax.vmap(lambda x: problem.operator(model, x))(points)
+    if key is None:
+        return jax.vmap(lambda x: problem.operator(model, x, backend=backend))(points)
+    keys = jax.random.split(key, points.shape[0])
+    return jax.vmap(lambda x, k: problem.operator(model, x, backend=backend, key=k))(points, keys)
 
 
 class StepSolution(eqx.Module):

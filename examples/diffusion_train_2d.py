@@ -41,14 +41,6 @@ class EpsNet(eqx.Module):
         return self.mlp(jnp.concatenate([x, feats]))
 
 
-def sliced_wasserstein(a, b, key, num_projections=64):
-    """Mean over random directions of the 1D Wasserstein-1 distance (equal sample sizes)."""
-    dirs = jax.random.normal(key, (num_projections, a.shape[1]))
-    dirs = dirs / jnp.linalg.norm(dirs, axis=1, keepdims=True)
-    pa, pb = jnp.sort(a @ dirs.T, axis=0), jnp.sort(b @ dirs.T, axis=0)
-    return jnp.mean(jnp.abs(pa - pb))
-
-
 def main(steps: int = 4000, num_samples: int = 2000, out: str | None = None, seed: int = 0):
     schedule = D.VPLinear()
     data = ring_data()
@@ -83,11 +75,11 @@ def main(steps: int = 4000, num_samples: int = 2000, out: str | None = None, see
     samples = {}
     for name, sampler in samplers.items():
         samples[name] = jax.jit(jax.vmap(lambda x, f=sampler: f(model, schedule, x, grid).x))(x_T)
-        results[name] = float(sliced_wasserstein(samples[name], reference, k_proj))
-    results["noise (x_T)"] = float(sliced_wasserstein(x_T, reference, k_proj))
+        results[name] = float(D.sliced_wasserstein(samples[name], reference, key=k_proj))
+    results["noise (x_T)"] = float(D.sliced_wasserstein(x_T, reference, key=k_proj))
     # the floor: fresh samples of the data itself are this far from the reference set
     fresh = data.sample(num_samples, key=jax.random.fold_in(k_ref, 1))
-    results["data (fresh samples)"] = float(sliced_wasserstein(fresh, reference, k_proj))
+    results["data (fresh samples)"] = float(D.sliced_wasserstein(fresh, reference, key=k_proj))
     for name, value in results.items():
         print(f"{name:22s} {value:.4f}" + ("" if name.startswith("final") else "  (sliced W1 to data)"))
     if out:

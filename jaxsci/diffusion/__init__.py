@@ -14,6 +14,12 @@ from ._model import (
     to_data as to_data,
     to_noise as to_noise,
 )
+from ._quality import (
+    denoising_loss as denoising_loss,
+    frechet_distance as frechet_distance,
+    probability_flow_reference as probability_flow_reference,
+    sliced_wasserstein as sliced_wasserstein,
+)
 from ._restart import Restart as Restart
 from ._sample import AbstractSampler as AbstractSampler, Sample as Sample
 from ._samplers import (
@@ -57,7 +63,11 @@ __all__ = [
     "VPDiscrete",
     "VPLinear",
     "classifier_free_guidance",
+    "denoising_loss",
     "dynamic_thresholding",
+    "frechet_distance",
+    "probability_flow_reference",
+    "sliced_wasserstein",
     "time_grid",
     "to_data",
     "to_noise",

@@ -16,8 +16,7 @@ from jaxsci.teng import (
 )
 
 
-def test_periodic_heat_2d_matches_heat2d_rhs():
-    jax.config.update("jax_enable_x64", True)
+def test_periodic_heat_2d_matches_heat2d_rhs(x64):
     net = initial_network(Heat2D(), grid_points(6), key=jax.random.key(0), embed=2, width=4,
                           depth=1, fit=LevenbergMarquardt(iterations=3)).model
     pts = grid_points(6)
@@ -30,8 +29,7 @@ def test_periodic_heat_2d_matches_heat2d_rhs():
 
 
 @pytest.mark.parametrize("dim,n", [(1, 16), (3, 7)])
-def test_teng_periodic_heat_any_dimension(dim, n):
-    jax.config.update("jax_enable_x64", True)
+def test_teng_periodic_heat_any_dimension(x64, dim, n):
     problem = PeriodicHeat(dim)
     pts = periodic_grid(dim, n)
     init = initial_network(problem, pts, key=jax.random.key(1), embed=2, width=6, depth=1,

@@ -44,6 +44,12 @@ class BudgetWeight(eqx.Module):
         initial_weight: lambda at the start (> 0); the dual step moves it by factors of
             ``exp(eta)`` per step at most-violated, so a start a few orders of magnitude
             off costs a few hundred steps.
+        max_weight: a cap on lambda (> ``initial_weight``), or ``None`` for none. A target
+            the model cannot reach (e.g. an NFE below what the solver can take on the
+            data) makes dual ascent grow lambda without bound and the penalty swamp the
+            task; with a cap the ascent stops at ``max_weight`` (projected dual ascent:
+            the step that would raise ``s`` past ``log(max_weight)`` is dropped) and
+            ``saturated`` tells that the target was not met at the capped weight.
 
     Use ``weight(penalty, measured)`` in the loss and train with
     ``fit(loss, model, budget_optimizer(optax.adam(lr)), ...)``, the model holding the
@@ -61,10 +67,15 @@ class BudgetWeight(eqx.Module):
     log_weight: Float[Array, ""]
     target: float = eqx.field(static=True)
     kind: str = eqx.field(static=True)
+    log_max: float = eqx.field(static=True)
 
-    def __init__(self, target: float, *, kind: str = "nfe", initial_weight: float = 1.0):
+    def __init__(self, target: float, *, kind: str = "nfe", initial_weight: float = 1.0,
+                 max_weight: float | None = None):
         check_one_of(kind, ("nfe", "loss"), "kind")
-        for name, value in (("target", target), ("initial_weight", initial_weight)):
+        numbers = [("target", target), ("initial_weight", initial_weight)]
+        if max_weight is not None:
+            numbers.append(("max_weight", max_weight))
+        for name, value in numbers:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(
                     f"`{name}` must be a positive number (a Python float), got "
@@ -72,15 +83,26 @@ class BudgetWeight(eqx.Module):
                 )
             if not math.isfinite(value) or value <= 0:
                 raise ValueError(f"`{name}` must be a positive finite number, got {value!r}.")
+        if max_weight is not None and max_weight <= initial_weight:
+            raise ValueError(
+                f"`max_weight` ({max_weight!r}) must be larger than `initial_weight` "
+                f"({initial_weight!r}); pass max_weight=None for no cap."
+            )
         self.target = float(target)
         self.kind = kind
+        self.log_max = _LOG_BOUND if max_weight is None else min(math.log(max_weight), _LOG_BOUND)
         self.log_weight = jnp.log(jnp.asarray(initial_weight, jnp.result_type(float)))
 
     @property
     def value(self) -> Float[Array, ""]:
         """The current weight lambda = exp(s) (a constant under autodiff)."""
         s = jax.lax.stop_gradient(self.log_weight)
-        return jnp.exp(jnp.clip(s, -_LOG_BOUND, _LOG_BOUND))
+        return jnp.exp(jnp.clip(s, -_LOG_BOUND, self.log_max))
+
+    @property
+    def saturated(self) -> Array:
+        """Whether lambda sits at its cap (``max_weight``): the target was not reached."""
+        return jax.lax.stop_gradient(self.log_weight) >= self.log_max
 
     def __call__(self, penalty: ArrayLike, measured: ArrayLike) -> Float[Array, ""]:
         """lambda R plus a term of value 0 whose gradient in s is the dual step's minus.
@@ -95,7 +117,11 @@ class BudgetWeight(eqx.Module):
         ratio = measured.astype(self.log_weight.dtype) / self.target
         slack = ratio - 1.0 if self.kind == "nfe" else 1.0 - ratio
         s = self.log_weight
-        dual = (s - jax.lax.stop_gradient(s)) * (-slack)
+        # projected ascent: no step up past the cap, none down past the lower bound
+        s0 = jax.lax.stop_gradient(s)
+        blocked = ((s0 >= self.log_max) & (slack > 0)) | ((s0 <= -_LOG_BOUND) & (slack < 0))
+        slack = jnp.where(blocked, 0.0, slack)
+        dual = (s - s0) * (-slack)
         return self.value.astype(penalty.dtype) * penalty + dual.astype(penalty.dtype)
 
 

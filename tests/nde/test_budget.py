@@ -51,3 +51,33 @@ def test_dual_gradient_is_minus_the_slack_and_the_value_is_lambda_r():
     value, grad = jax.value_and_grad(lambda b: b(jnp.asarray(2.0), jnp.asarray([30.0, 70.0])))(budget)
     np.testing.assert_allclose(float(value), 6.0, rtol=1e-6)  # 3 * 2; the dual term is 0
     np.testing.assert_allclose(float(grad.log_weight), -(50.0 / 40.0 - 1.0), rtol=1e-6)
+
+
+def test_cap_stops_the_ascent_at_max_weight_for_an_unreachable_target():
+    # theta <= b = 0.5 needs lambda* = 6; capped at 2 the fit is the penalized optimum
+    # 2 (theta - A) + 2 theta = 0, theta = A / 2, and the weight stays at the cap.
+    b, cap = 0.5, 2.0
+    def loss(model, batch, key):
+        theta, weight = model
+        return (theta - A) ** 2 + weight(0.5 * theta**2, theta)
+
+    out = fit(loss, (jnp.asarray(0.0), BudgetWeight(b, initial_weight=0.01, max_weight=cap)),
+              budget_optimizer(optax.sgd(0.05), 0.05), steps=3000, key=jax.random.key(0),
+              progress=False)
+    theta, weight = out.model
+    np.testing.assert_allclose(float(theta), A / 2, rtol=1e-4)
+    np.testing.assert_allclose(float(weight.value), cap, rtol=1e-12)
+    assert bool(weight.saturated)
+    # projected: log_weight stops within one dual step (0.05 * slack) of log(cap)
+    assert float(weight.log_weight) < np.log(cap) + 0.05 * (A / 2 / b)
+
+
+def test_cap_is_inactive_when_the_target_is_reached():
+    budget = BudgetWeight(0.5, initial_weight=0.01, max_weight=100.0)
+    theta, lam = _train(budget, lambda theta, task: theta)
+    np.testing.assert_allclose(lam, 2 * (A - 0.5) / 0.5, rtol=1e-4)
+
+
+def test_max_weight_must_exceed_initial_weight():
+    with pytest.raises(ValueError, match="max_weight"):
+        BudgetWeight(10.0, initial_weight=1.0, max_weight=0.5)

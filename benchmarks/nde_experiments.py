@@ -23,6 +23,7 @@ adapted by dual ascent to the NFE target ``Settings.budget_nfe``: ``nde.BudgetWe
 
 import dataclasses
 import functools
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -88,6 +89,7 @@ class Settings:
     # defaults of nde.BudgetWeight / nde.budget_optimizer).
     budget_nfe: float = 16.0
     budget_initial_weight: float = 1.0
+    budget_max_weight: float = math.inf  # the cap of nde.BudgetWeight; inf: no cap
     dual_lr: float = 0.05
     seed: int = 0
 
@@ -376,7 +378,8 @@ class Trainer:
             s = self.settings
             # The model carries the multiplier; budget_optimizer gives it the dual step.
             self.init = lambda key: (task.init(key), BudgetWeight(
-                s.budget_nfe, initial_weight=s.budget_initial_weight))
+                s.budget_nfe, initial_weight=s.budget_initial_weight,
+                max_weight=None if math.isinf(s.budget_max_weight) else s.budget_max_weight))
             self.optimizer = budget_optimizer(optax.adam(s.lr), s.dual_lr)
             self.loss = lambda m, data, key: task.loss(m[0], data, key, method, budget=m[1])
             self.evaluate = eqx.filter_jit(lambda m, data: task.evaluate(m[0], data))

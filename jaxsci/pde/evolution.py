@@ -434,11 +434,7 @@ class PeriodicHeat(AbstractEvolutionProblem):
 
     def exact(self, x: Float[Array, "n d"], t: float | Array) -> Float[Array, " n"]:
         """``sum_j a_j exp(-nu |k_j|^2 t) cos(k_j . x + phi_j)``."""
-        out = jnp.zeros(x.shape[:-1], dtype=x.dtype)
-        for a, ks, ph in self.modes:
-            k = jnp.asarray(ks, x.dtype)
-            out = out + a * jnp.exp(-self.nu * float(np.dot(ks, ks)) * t) * jnp.cos(x @ k + ph)
-        return out
+        return _decayed_modes(jnp, self.modes, self.nu, x, t)
 
     def reference(self, times, **options) -> ReferenceSolution:
         """The exact solution at ``times`` in float64 NumPy."""
@@ -447,13 +443,19 @@ class PeriodicHeat(AbstractEvolutionProblem):
         times = _check_times(times)
 
         def fn(p, i):
-            out = np.zeros(p.shape[0])
-            for a, ks, ph in self.modes:
-                k = np.asarray(ks, np.float64)
-                out += a * np.exp(-self.nu * (k @ k) * times[i]) * np.cos(p @ k + ph)
-            return out
+            return _decayed_modes(np, self.modes, self.nu, p, times[i])
 
         return ReferenceSolution(times, fn, dim=self.space_dim)
+
+
+def _decayed_modes(xp, modes: PeriodicModes, nu, x, t):
+    """``sum_j a_j exp(-nu |k_j|^2 t) cos(k_j . x + phi_j)`` with the array module ``xp``
+    (``jnp`` for the traceable exact solution, ``np`` for the float64 reference)."""
+    out = xp.zeros(x.shape[:-1], dtype=x.dtype)
+    for a, ks, ph in modes:
+        k = xp.asarray(ks, dtype=x.dtype)
+        out = out + a * xp.exp(-nu * float(np.dot(ks, ks)) * t) * xp.cos(x @ k + ph)
+    return out
 
 
 def periodic_grid(dim: int, n: int, dtype=None) -> Float[Array, "m dim"]:
@@ -480,13 +482,7 @@ def grid_points(n: int, dtype=None) -> Float[Array, "n2 2"]:
         >>> grid_points(4).shape
         (16, 2)
     """
-    check_positive_int(n, "n")
-    dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
-    if not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"`dtype` must be a floating dtype, got {dtype}.")
-    g = jnp.arange(n, dtype=dtype) * jnp.asarray(TWO_PI / n, dtype)
-    xx, yy = jnp.meshgrid(g, g, indexing="ij")
-    return jnp.stack([xx.ravel(), yy.ravel()], axis=-1)
+    return periodic_grid(2, n, dtype)
 
 
 __all__ = [

@@ -137,4 +137,15 @@ CASES += [
     BadInput("restart-traced-interval", lambda: jax.block_until_ready(jax.jit(
         lambda lo: d.Restart(d.DDIM(), t_lo=lo, t_hi=0.4, main_steps_above=5)(_m, _s, _x, _g10, key=_key).x)(0.5)),
         Exception, "t_lo < t_hi"),
+    BadInput("sliced-wasserstein-shapes", lambda: d.sliced_wasserstein(jnp.zeros((4, 2)), jnp.zeros((3, 2)), key=_key),
+             ValueError, "one shape"),
+    BadInput("sliced-wasserstein-p", lambda: d.sliced_wasserstein(jnp.zeros((4, 2)), jnp.zeros((4, 2)), key=_key, p=3),
+             ValueError, "p"),
+    BadInput("frechet-distance-dims", lambda: d.frechet_distance(jnp.zeros((4, 2)), jnp.zeros((4, 3))), ValueError,
+             "frechet_distance"),
+    BadInput("denoising-loss-parametrization", lambda: d.denoising_loss(_m, _s, jnp.zeros((4, 2)), key=_key,
+                                                                        parametrization="flow"), ValueError,
+             "parametrization"),
+    BadInput("pf-reference-parametrization", lambda: d.probability_flow_reference(_m, _s, _x, parametrization="epsilon"),
+             ValueError, "parametrization"),
 ]

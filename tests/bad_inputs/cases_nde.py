@@ -245,6 +245,9 @@ CASES = [
     BadInput("nde-budget-target-string", lambda: nde.BudgetWeight("40"), TypeError, "positive number"),
     BadInput("nde-budget-initial-weight-negative", lambda: nde.BudgetWeight(40.0, initial_weight=-1.0), ValueError, "initial_weight"),
     BadInput("nde-budget-kind-unknown", lambda: nde.BudgetWeight(40.0, kind="steps"), ValueError, "kind"),
+    BadInput("nde-budget-max-weight-below-initial", lambda: nde.BudgetWeight(40.0, max_weight=0.5), ValueError,
+             "max_weight"),
+    BadInput("nde-budget-max-weight-nan", lambda: nde.BudgetWeight(40.0, max_weight=NAN), ValueError, "positive finite"),
     BadInput("nde-budget-optimizer-not-optax", lambda: nde.budget_optimizer("adam"), TypeError, "GradientTransformation"),
     BadInput("nde-budget-dual-rate-zero", lambda: nde.budget_optimizer(optax.sgd(0.1), 0.0), ValueError, "dual_learning_rate"),
 ]

@@ -88,3 +88,18 @@ def test_quality_bad_inputs():
         D.sliced_wasserstein(x, jnp.zeros((9, 2)), key=jax.random.key(0))
     with pytest.raises(ValueError, match="frechet_distance"):
         D.frechet_distance(x, jnp.zeros((10, 3)))
+
+
+def test_quality_figures_under_jit_and_grad():
+    x = jax.random.normal(jax.random.key(6), (64, 2))
+    y = x + 0.5
+    k = jax.random.key(7)
+    np.testing.assert_allclose(jax.jit(lambda a, b: D.sliced_wasserstein(a, b, key=k))(x, y),
+                               D.sliced_wasserstein(x, y, key=k), rtol=1e-6)
+    np.testing.assert_allclose(jax.jit(D.frechet_distance)(x, y), D.frechet_distance(x, y), rtol=1e-5)
+    # the loss is differentiable in the model: d/dc mean (c - eps)^2 = 2 (c - mean eps)
+    schedule = D.VPLinear()
+    loss = lambda c: D.denoising_loss(lambda z, t: jnp.full_like(z, c), schedule, x, key=k)
+    g = jax.jit(jax.grad(loss))(0.0)
+    eps = jax.random.normal(jax.random.split(k)[1], x.shape)
+    np.testing.assert_allclose(g, -2.0 * jnp.mean(eps), rtol=1e-5, atol=1e-7)

@@ -4,6 +4,8 @@ analytic test models (Gaussian mixtures with the exact probability-flow endpoint
 
 from ._adaptive import DPMSolverAdaptive as DPMSolverAdaptive
 from ._deis import DEIS as DEIS
+from ._flow_matching import FlowMatching as FlowMatching
+from ._flow_samplers import FlowEuler as FlowEuler, FlowHeun as FlowHeun
 from ._gaussian import GaussianEps as GaussianEps
 from ._grid import GRID_KINDS as GRID_KINDS, time_grid as time_grid, validate_grid as validate_grid
 from ._mixture import GaussianMixture as GaussianMixture
@@ -53,6 +55,9 @@ __all__ = [
     "DPMSolverPP",
     "DPMSolverPP2S",
     "DPMSolverSinglestep",
+    "FlowEuler",
+    "FlowHeun",
+    "FlowMatching",
     "GaussianEps",
     "GaussianMixture",
     "Restart",

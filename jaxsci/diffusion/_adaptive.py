@@ -80,7 +80,7 @@ class DPMSolverAdaptive(AbstractSampler):
         theta: safety factor of the step-size update, in ``(0, 1]``.
         max_steps: the most steps (accepted and rejected); reaching it before ``grid[-1]``
             is ``RESULTS.max_steps_reached``.
-        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"``, ``"score"`` or ``"flow"``.
         throw: raise on failure (NaN/inf, max_steps; inside jit too); with ``False`` return the code.
 
     Example:

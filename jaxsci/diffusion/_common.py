@@ -9,6 +9,7 @@ from typing import NamedTuple
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..core import RESULTS
 from ..internal import check_key, check_one_of
@@ -43,9 +44,12 @@ class Prepared(NamedTuple):
     key: jax.Array | None
 
 
-def prepare(sampler, model, schedule, x_T, grid, key, *, needs_key: bool = False) -> Prepared:
+def prepare(sampler, model, schedule, x_T, grid, key, *, needs_key: bool = False,
+            needs_log_snr: bool = True) -> Prepared:
     """Validate a sampler call; return the grid in ``x_T``'s dtype, its log-SNRs, the model
-    as data and noise predictions, and the key (typed)."""
+    as data and noise predictions, and the key (typed). With ``needs_log_snr`` the log-SNR
+    must be finite at every grid time (it is not at ``t = 0`` and ``t = 1`` of
+    ``FlowMatching``)."""
     name = type(sampler).__name__
     if not callable(model):
         raise TypeError(f"`model` must be a callable model(x, t), got {type(model).__name__}.")
@@ -67,8 +71,26 @@ def prepare(sampler, model, schedule, x_T, grid, key, *, needs_key: bool = False
     if out.dtype != x_T.dtype:  # the sampler computes in x_T's dtype
         model = _cast_output(model)
     parametrization = sampler.parametrization
-    return Prepared(x_T, grid, schedule.lambda_(grid), to_data(model, schedule, parametrization),
+    lam = schedule.lambda_(grid)
+    if needs_log_snr:
+        x_T = _check_log_snr(name, schedule, grid, lam, x_T)
+    return Prepared(x_T, grid, lam, to_data(model, schedule, parametrization),
                     to_noise(model, schedule, parametrization), key)
+
+
+def _check_log_snr(name, schedule, grid, lam, x_T):
+    """A log-SNR sampler needs a finite ``lambda_t`` at every grid time: ``ValueError`` for a
+    concrete grid, a run-time error (on ``x_T``) for a traced one."""
+    why = (f"{name} steps in the log-SNR lambda_t = log(alpha_t / sigma_t), which is infinite where "
+           "alpha_t or sigma_t is 0 (FlowMatching at t = 1 and t = 0): keep the grid strictly inside, "
+           "e.g. FlowMatching(t_min=1e-3, t_max=0.999), or use FlowEuler, FlowHeun or DDIM(), which "
+           "need no log-SNR.")
+    if isinstance(lam, jax.core.Tracer):
+        return eqx.error_if(x_T, ~jnp.all(jnp.isfinite(lam)), why)
+    bad = np.flatnonzero(~np.isfinite(np.asarray(lam)))
+    if bad.size:
+        raise ValueError(f"`grid` reaches t = {float(grid[bad[0]])} (position {bad[0]}): {why}")
+    return x_T
 
 
 def _cast_output(model):

@@ -61,7 +61,7 @@ class DEIS(AbstractSampler):
     Attributes:
         order: 1, 2 or 3.
         lower_order_final: lower the order of the last steps when there are fewer than 15.
-        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"``, ``"score"`` or ``"flow"``.
         denoise_to_zero: return the data prediction at the last time (one more NFE).
         throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 

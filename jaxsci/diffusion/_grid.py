@@ -8,6 +8,11 @@ Kinds (DPM-Solver, Lu et al. 2022, Sec. 3.3; Karras et al. 2022, eq. 5):
 * ``"karras"``: ``rho``-spaced noise-to-signal ratios ``e^{-lambda}``
   (``(r_max^{1/rho} + i/n (r_min^{1/rho} - r_max^{1/rho}))^rho``, ``rho = 7``).
 
+On a :class:`FlowMatching` schedule with a ``shift`` (Esser et al., SD3, 2024, eq. 23) the
+``"uniform"`` and ``"quadratic"`` kinds are spaced in the unshifted time
+``u = t / (shift - (shift - 1) t)`` and mapped back, so ``t_start`` and ``t_end`` stay the ends;
+the shift moves log-SNR by a constant, so the ``"logSNR"`` and ``"karras"`` grids are unchanged.
+
 ``validate_grid`` checks a user-supplied grid (every sampler calls it).
 """
 
@@ -22,6 +27,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ..internal import check_one_of, check_positive_int
+from ._flow_matching import FlowMatching
 from ._inputs import float_input
 from ._schedule import AbstractSchedule
 
@@ -65,16 +71,32 @@ def time_grid(schedule: AbstractSchedule, num_steps: int, kind: str = "logSNR", 
             f"time_grid needs t_min <= t_end < t_start <= t_max = [{schedule.t_min}, {schedule.t_max}], "
             f"got t_start={T}, t_end={eps}."
         )
+    if kind in ("logSNR", "karras"):
+        with jax.ensure_compile_time_eval():
+            ends = schedule.lambda_(jnp.asarray([T, eps]))
+        # (a schedule traced inside jit gives traced ends: a non-finite grid then fails in the sampler)
+        if not isinstance(ends, jax.core.Tracer) and not np.all(np.isfinite(ends := np.asarray(ends))):
+            where = T if not np.isfinite(ends[0]) else eps
+            raise ValueError(
+                f"time_grid kind {kind!r} is spaced in log-SNR, which is infinite at t = {where} for {type(schedule).__name__} (lambda = log(alpha / sigma), alpha or sigma is 0 there): "
+                "pass t_start/t_end strictly inside (0, 1), e.g. FlowMatching(t_min=1e-3, t_max=0.999), "
+                "or use kind='uniform'."
+            )
     # concrete ends: a concrete grid, also when called inside jit (a Restart split needs its values)
     with jax.ensure_compile_time_eval():
         return _spaced(schedule, num_steps, kind, rho, T, eps)
 
 
 def _spaced(schedule, num_steps, kind, rho, T, eps):
-    if kind == "uniform":
-        return jnp.linspace(T, eps, num_steps + 1)
-    if kind == "quadratic":
-        return jnp.linspace(T**0.5, eps**0.5, num_steps + 1) ** 2
+    if kind in ("uniform", "quadratic"):
+        shifted = isinstance(schedule, FlowMatching) and schedule.shift != 1
+        # with an SD3 shift: spaced in the unshifted time u, then shifted (Esser et al. 2024, eq. 23)
+        hi, lo = (schedule.unshift_time(T), schedule.unshift_time(eps)) if shifted else (T, eps)
+        if kind == "uniform":
+            u = jnp.linspace(hi, lo, num_steps + 1)
+        else:
+            u = jnp.linspace(hi**0.5, lo**0.5, num_steps + 1) ** 2
+        return schedule.shift_time(u).at[0].set(T).at[-1].set(eps) if shifted else u
     lam_T, lam_eps = schedule.lambda_(T), schedule.lambda_(eps)
     if kind == "logSNR":
         lam = jnp.linspace(lam_T, lam_eps, num_steps + 1)

@@ -124,6 +124,26 @@ class GaussianMixture(eqx.Module):
 
         return eps
 
+    def velocity_model(self, schedule):
+        """The exact flow-matching velocity ``(x, t) -> E[eps - x_0 | x_t]`` (the ``"flow"``
+        parametrization) under ``schedule``, computed in ``x`` itself, so it is finite where
+        ``alpha_t = 0`` (``FlowMatching`` at ``t = 1``: ``x_t = eps``, ``v = x - E[x_0]``):
+        per component, ``E[eps | x, k] = sigma_t d_k / var_k`` and ``E[x_0 | x, k] = mu_k +
+        alpha_t s_k^2 d_k / var_k`` with ``d_k = x - alpha_t mu_k``, ``var_k = alpha_t^2 s_k^2 +
+        sigma_t^2``, weighted by the responsibilities."""
+
+        def v(x, t):
+            a, s = schedule.alpha(t), schedule.sigma(t)
+            means, var0 = self.means.astype(x.dtype), self.stds.astype(x.dtype) ** 2
+            var = a**2 * var0 + s**2
+            diff = x[None, :] - a * means
+            logits = (self.log_weights.astype(x.dtype) - 0.5 * jnp.sum(diff**2, axis=-1) / var
+                      - 0.5 * self.dim * jnp.log(var))
+            per_component = ((s - a * var0) / var)[:, None] * diff - means
+            return jax.nn.softmax(logits) @ per_component
+
+        return v
+
     def flow_endpoint(self, schedule, x_T: Float[Array, " d"], t_from, t_to, *,
                       rtol: float = 1e-10, atol: float = 1e-10, max_steps: int = 100_000):
         """The probability-flow ODE's exact map from ``t_from`` to ``t_to`` (tight diffrax solve

@@ -6,7 +6,12 @@ A model is any callable ``model(x, t)`` on one sample ``x`` (vmap it for batches
 * ``"eps"``: the noise ``eps``;
 * ``"x0"``: the data ``x_0``;
 * ``"v"``: ``v = alpha_t eps - sigma_t x_0`` (Salimans & Ho, ICLR 2022);
-* ``"score"``: ``grad_x log p_t(x) = -eps / sigma_t``.
+* ``"score"``: ``grad_x log p_t(x) = -eps / sigma_t``;
+* ``"flow"``: the flow-matching velocity ``v = eps - x_0`` (rectified flow, Liu et al., ICLR
+  2023; the target of Stable Diffusion 3, Esser et al. 2024, eq. 2-3, and of diffusers'
+  flow-match schedulers); on :class:`FlowMatching` (``alpha_t = 1 - t``, ``sigma_t = t``) it is
+  ``dx_t / dt``. From ``x = alpha x_0 + sigma eps``: ``x_0 = (x - sigma v) / (alpha + sigma)``,
+  ``eps = (x + alpha v) / (alpha + sigma)``.
 
 Each is an affine function of the others given ``(x, t)``; ``to_data`` and ``to_noise``
 convert, so a sampler can work in the parametrization its formulas need.
@@ -22,7 +27,7 @@ import jax.numpy as jnp
 
 from ..internal import check_one_of, check_positive
 
-PARAMETRIZATIONS = ("eps", "x0", "v", "score")
+PARAMETRIZATIONS = ("eps", "x0", "v", "score", "flow")
 
 
 def to_data(model: Callable, schedule, parametrization: str = "eps") -> Callable:
@@ -45,6 +50,8 @@ def to_data(model: Callable, schedule, parametrization: str = "eps") -> Callable
             return (x - s * out) / a
         if parametrization == "score":
             return (x + s**2 * out) / a
+        if parametrization == "flow":
+            return (x - s * out) / (a + s)
         return (a * x - s * out) / (a**2 + s**2)  # v
 
     return data
@@ -69,6 +76,8 @@ def to_noise(model: Callable, schedule, parametrization: str = "eps") -> Callabl
             return (x - a * out) / s
         if parametrization == "score":
             return -s * out
+        if parametrization == "flow":
+            return (x + a * out) / (a + s)
         return (s * x + a * out) / (a**2 + s**2)  # v
 
     return noise

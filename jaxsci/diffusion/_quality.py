@@ -117,7 +117,8 @@ def denoising_loss(model: Callable, schedule, x0: Float[Array, "n ..."], *, key:
                    parametrization: str = "eps", t_min: float | None = None) -> Float[Array, ""]:
     """Mean squared error of ``model(alpha_t x0 + sigma_t eps, t)`` against its target, ``t``
     uniform on ``[t_min, schedule.t_max]``: ``eps``, ``x0``, ``v = alpha_t eps - sigma_t x0``,
-    or, for ``"score"``, ``sigma_t model + eps`` (the ``sigma_t^2`` weighting).
+    the flow velocity ``eps - x0`` (``"flow"``, rectified flow), or, for ``"score"``,
+    ``sigma_t model + eps`` (the ``sigma_t^2`` weighting).
 
     Example:
         >>> from jaxsci import diffusion as D
@@ -141,6 +142,8 @@ def denoising_loss(model: Callable, schedule, x0: Float[Array, "n ..."], *, key:
         err = pred - x0
     elif parametrization == "v":
         err = pred - (a * eps - s * x0)
+    elif parametrization == "flow":
+        err = pred - (eps - x0)
     else:
         err = s * pred + eps
     return jnp.mean(err**2)

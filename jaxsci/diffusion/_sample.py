@@ -46,7 +46,7 @@ class AbstractSampler(eqx.Module):
 
     ``model(x, t)`` is any JAX callable on one sample ``x`` (``vmap`` the sampler over a
     batch); what it predicts is the sampler's ``parametrization`` field (``"eps"``,
-    ``"x0"``, ``"v"`` or ``"score"``). ``grid`` is a decreasing array of times
+    ``"x0"``, ``"v"``, ``"score"`` or ``"flow"``). ``grid`` is a decreasing array of times
     (:func:`time_grid`). Hyperparameters are fields, checked when the sampler is built; a
     sampler works under ``jit``, ``vmap`` and ``grad``. Swapping one sampler for another is
     changing this one object.

@@ -51,7 +51,7 @@ class DDIM(AbstractSampler):
 
     Attributes:
         eta: noise level, ``>= 0`` (static).
-        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"``, ``"score"`` or ``"flow"``.
         denoise_to_zero: return the data prediction at the last time (one more NFE).
         throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 
@@ -77,7 +77,7 @@ class DDIM(AbstractSampler):
     def __call__(self, model: Callable, schedule: AbstractSchedule, x_T: Float[ArrayLike, ...],
                  grid: Float[ArrayLike, " n+1"], *, key: PRNGKeyArray | None = None) -> Sample:
         """Sample from ``x_T`` at ``grid[0]``; ``key`` is needed when ``eta > 0``."""
-        p = prepare(self, model, schedule, x_T, grid, key, needs_key=self.eta > 0)
+        p = prepare(self, model, schedule, x_T, grid, key, needs_key=self.eta > 0, needs_log_snr=self.eta > 0)
         grid, lam, data = p.grid, p.lam, p.data
         n = grid.shape[0] - 1
         eta = self.eta
@@ -217,7 +217,7 @@ class DPMSolverPP(AbstractSampler):
             a closed set of formulas (a hyperparameter value, not a strategy object).
         lower_order_final: lower the order of the last steps when there are fewer than 15
             (stabilises NFE < 10; DPM-Solver++, Sec. 5).
-        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"``, ``"score"`` or ``"flow"``.
         denoise_to_zero: return the data prediction at the last time (one more NFE).
         throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 
@@ -257,7 +257,7 @@ class DPMSolver(AbstractSampler):
         solver_type: ``"midpoint"`` or ``"taylor"``, as in :class:`DPMSolverPP`.
         lower_order_final: lower the order of the last steps when there are fewer than 15
             (stabilises NFE < 10; DPM-Solver++, Sec. 5).
-        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"``, ``"score"`` or ``"flow"``.
         denoise_to_zero: return the data prediction at the last time (one more NFE).
         throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 
@@ -293,7 +293,7 @@ class SDEDPMSolverPP2M(AbstractSampler):
     Attributes:
         lower_order_final: lower the order of the last steps when there are fewer than 15
             (stabilises NFE < 10; DPM-Solver++, Sec. 5).
-        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"``, ``"score"`` or ``"flow"``.
         denoise_to_zero: return the data prediction at the last time (one more NFE).
         throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 

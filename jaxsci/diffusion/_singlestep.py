@@ -61,7 +61,7 @@ class DPMSolverSinglestep(AbstractSampler):
 
     Attributes:
         order: 1, 2 or 3 (model evaluations per interval).
-        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"``, ``"score"`` or ``"flow"``.
         denoise_to_zero: return the data prediction at the last time (one more NFE).
         throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 
@@ -103,7 +103,7 @@ class DPMSolverPP2S(AbstractSampler):
     ``r1 = 1/2``. NFE = ``2 * (len(grid) - 1)`` (+1 with ``denoise_to_zero``).
 
     Attributes:
-        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"``, ``"score"`` or ``"flow"``.
         denoise_to_zero: return the data prediction at the last time (one more NFE).
         throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 

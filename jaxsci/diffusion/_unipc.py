@@ -87,7 +87,7 @@ class UniPC(AbstractSampler):
             hyperparameter value, not a strategy object).
         lower_order_final: lower the order of the last steps (always, as UniPC's reference
             settings do).
-        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"`` or ``"score"``.
+        parametrization: what the model predicts: ``"eps"``, ``"x0"``, ``"v"``, ``"score"`` or ``"flow"``.
         denoise_to_zero: return the data prediction at the last time (one more NFE).
         throw: raise on NaN/inf (inside jit too); with ``False`` return ``RESULTS.nonfinite_values``.
 

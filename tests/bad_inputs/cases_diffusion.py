@@ -46,7 +46,7 @@ CASES = [
     BadInput("dpmpp-grid-short", _run(d.DPMSolverPP(), jnp.array([1.0])), ValueError, "at least 2"),
     BadInput("grid-outside-range", _run(d.DDIM(), jnp.array([1.5, 0.5])), ValueError, "inside the schedule's range"),
     BadInput("time-grid-ends", lambda: d.time_grid(_s, 5, t_start=0.1, t_end=0.5), ValueError, "t_end < t_start"),
-    BadInput("unknown-parametrization", lambda: d.DPMSolverPP(parametrization="flow"), ValueError, "must be one of"),
+    BadInput("unknown-parametrization", lambda: d.DPMSolverPP(parametrization="velocity"), ValueError, "must be one of"),
     BadInput("order-too-high", lambda: d.DPMSolverPP(order=4), ValueError, "order in"),
     BadInput("unipc-variant", lambda: d.UniPC(variant="bh3"), ValueError, "must be one of"),
     BadInput("solver-type", lambda: d.DPMSolverPP(solver_type="heun"), ValueError, "must be one of"),
@@ -144,8 +144,31 @@ CASES += [
     BadInput("frechet-distance-dims", lambda: d.frechet_distance(jnp.zeros((4, 2)), jnp.zeros((4, 3))), ValueError,
              "frechet_distance"),
     BadInput("denoising-loss-parametrization", lambda: d.denoising_loss(_m, _s, jnp.zeros((4, 2)), key=_key,
-                                                                        parametrization="flow"), ValueError,
+                                                                        parametrization="velocity"), ValueError,
              "parametrization"),
     BadInput("pf-reference-parametrization", lambda: d.probability_flow_reference(_m, _s, _x, parametrization="epsilon"),
              ValueError, "parametrization"),
+]
+
+# flow matching: the schedule, its log-SNR ends, the flow samplers
+_fm = d.FlowMatching(t_min=0.0, t_max=1.0)
+_fm_grid = d.time_grid(_fm, 4, "uniform")
+CASES += [
+    BadInput("flow-shift-zero", lambda: d.FlowMatching(shift=0.0), ValueError, "shift > 0"),
+    BadInput("flow-shift-nan", lambda: d.FlowMatching(shift=_nan), TypeError, "finite number"),
+    BadInput("flow-t-max-above-one", lambda: d.FlowMatching(t_max=1.5), ValueError, "t_max <= 1"),
+    BadInput("flow-t-min-negative", lambda: d.FlowMatching(t_min=-0.1), ValueError, "0 <= t_min"),
+    BadInput("flow-t-order", lambda: d.FlowMatching(t_min=0.5, t_max=0.2), ValueError, "t_min < t_max"),
+    BadInput("flow-log-snr-sampler-at-t-one", _run(d.DPMSolverPP(parametrization="flow"), _fm_grid, schedule=_fm),
+             ValueError, "log-SNR"),
+    BadInput("flow-log-snr-sampler-traced", lambda: jax.block_until_ready(jax.jit(
+        lambda g: d.UniPC(parametrization="flow")(_m, _fm, _x, g).x)(_fm_grid)), Exception, "infinite"),
+    BadInput("flow-logsnr-grid-at-t-one", lambda: d.time_grid(_fm, 4, "logSNR"), ValueError, "infinite"),
+    BadInput("flow-euler-parametrization", lambda: d.FlowEuler(parametrization="velocity"), ValueError,
+             "must be one of"),
+    BadInput("flow-heun-throw", lambda: d.FlowHeun(throw=1), TypeError, "True or False"),
+    BadInput("flow-euler-grid-outside", _run(d.FlowEuler(), jnp.array([1.5, 0.5]), schedule=_fm), ValueError,
+             "inside the schedule's range"),
+    BadInput("flow-heun-model-shape", _run(d.FlowHeun(), _fm_grid, model=lambda x, t: x[:1], schedule=_fm),
+             ValueError, "shaped like one sample"),
 ]

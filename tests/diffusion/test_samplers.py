@@ -196,6 +196,8 @@ SAMPLER_CONFIGS = {
     "DPMSolver": _ORDERS_TYPES,
     "DPMSolverSinglestep": [dict(order=q) for q in (1, 2, 3)],
     "DPMSolverPP2S": [dict()],
+    "FlowEuler": [dict(parametrization="eps")],
+    "FlowHeun": [dict(parametrization="eps")],
     "SDEDPMSolverPP2M": [dict()],
     "UniPC": [dict(order=q, variant=v) for q in (1, 2, 3) for v in ("bh1", "bh2")],
     "DEIS": [dict(order=q) for q in (1, 2, 3)],

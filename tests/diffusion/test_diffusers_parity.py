@@ -2,7 +2,8 @@
 
 Same betas, same timesteps, same x_T and the same analytic model (a Gaussian mixture's exact
 noise prediction, evaluated in JAX and handed to the scheduler): the final samples agree to
-1e-4 relative. Diffusers' last step goes to sigma = 0 with a first-order update, which is
+1e-4 relative. The flow-matching Euler scheduler: the same sigmas (t = sigma), the mixture's
+exact velocity, 1e-5 relative. Diffusers' last step goes to sigma = 0 with a first-order update, which is
 jaxsci's ``denoise_to_zero``. Skipped without the extra, except when the environment sets
 ``JAXSCI_REQUIRE_DIFFUSERS=1`` (as CI does): then a missing extra fails the module.
 """
@@ -92,3 +93,30 @@ def test_matches_diffusers(name, setting, x64):
     sampler = dataclasses.replace(sampler, denoise_to_zero=to_zero)
     ours = jax.vmap(lambda x: sampler(model, schedule, x, grid).x)(jnp.asarray(x_T))
     np.testing.assert_allclose(np.asarray(ours), theirs, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("shift", [1.0, 3.0])
+def test_flow_match_euler_matches_diffusers(shift, x64):
+    """FlowEuler on diffusers' FlowMatchEulerDiscreteScheduler sigmas (shifted as diffusers
+    shifts them, down to sigma = 0), with the mixture's exact velocity: the same final sample
+    (diffusers steps in float32, hence 1e-5). jaxsci's SD3-shifted uniform grid between the
+    same ends equals diffusers' sigmas."""
+    scheduler = diffusers.FlowMatchEulerDiscreteScheduler(shift=shift)
+    scheduler.set_timesteps(NUM_STEPS)
+    sigmas = scheduler.sigmas.double().numpy()
+    assert sigmas.shape == (NUM_STEPS + 1,) and sigmas[0] == 1.0 and sigmas[-1] == 0.0
+    schedule = D.FlowMatching(shift=shift, t_min=0.0, t_max=1.0)
+    grid = D.time_grid(schedule, NUM_STEPS - 1, "uniform", t_end=float(sigmas[-2]))
+    np.testing.assert_allclose(np.append(np.asarray(grid), 0.0), sigmas, rtol=1e-6, atol=1e-7)
+    gm = D.GaussianMixture.random(4, 3, std=0.3, key=jax.random.key(0))
+    model = gm.velocity_model(schedule)
+    x_T = np.asarray(jax.random.normal(jax.random.key(1), (6, 3)), dtype=np.float64)
+    batched = jax.jit(jax.vmap(model, in_axes=(0, None)))
+    sample = torch.tensor(x_T)
+    for i, t in enumerate(scheduler.timesteps):
+        v = np.asarray(batched(jnp.asarray(sample.numpy()), float(sigmas[i])))
+        sample = scheduler.step(torch.tensor(v), t, sample).prev_sample
+    ours = jax.vmap(lambda x: D.FlowEuler()(model, schedule, x, jnp.asarray(sigmas)).x)(jnp.asarray(x_T))
+    # measured: |diff| / |x| 1.0e-6 (shift 1) and 3.4e-7 (shift 3), largest |diff| 2.2e-6; a loop that
+    # rounds each step's sample to float32 as diffusers does matches diffusers to 7e-8
+    np.testing.assert_allclose(np.asarray(ours), sample.numpy(), rtol=1e-5, atol=1e-6)

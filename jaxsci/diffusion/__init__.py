@@ -39,6 +39,7 @@ from ._schedule import (
     VPLinear as VPLinear,
 )
 from ._singlestep import DPMSolverPP2S as DPMSolverPP2S, DPMSolverSinglestep as DPMSolverSinglestep
+from ._step import StepState as StepState, set_timesteps as set_timesteps, step as step
 from ._unipc import UniPC as UniPC
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Restart",
     "SDEDPMSolverPP2M",
     "Sample",
+    "StepState",
     "UniPC",
     "VPCosine",
     "VPDiscrete",
@@ -72,7 +74,9 @@ __all__ = [
     "dynamic_thresholding",
     "frechet_distance",
     "probability_flow_reference",
+    "set_timesteps",
     "sliced_wasserstein",
+    "step",
     "time_grid",
     "to_data",
     "to_noise",

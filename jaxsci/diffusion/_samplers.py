@@ -85,22 +85,25 @@ class DDIM(AbstractSampler):
         def step(carry, inputs):
             x, status = carry
             i, k = inputs
-            t, s = grid[i], grid[i + 1]
-            x0 = data(x, t)
-            eps = (x - schedule.alpha(t) * x0) / schedule.sigma(t)
-            if eta == 0:
-                x_s = schedule.alpha(s) * x0 + schedule.sigma(s) * eps
-            else:
-                h = lam[i + 1] - lam[i]
-                c = eta * schedule.sigma(s) * jnp.sqrt(-jnp.expm1(-2.0 * h))
-                z = gaussian_noise(k, x)
-                x_s = schedule.alpha(s) * x0 + jnp.sqrt(schedule.sigma(s) ** 2 - c**2) * eps + c * z
+            x0 = data(x, grid[i])
+            x_s = ddim_update(schedule, eta, x, x0, grid[i], grid[i + 1], lam[i + 1] - lam[i], k)
             return (x_s, update_status(status, i, (x0,), x_s)), None
 
         (x, status), _ = jax.lax.scan(step, (p.x_T, initial_status(p.x_T)), (jnp.arange(n), split_keys(p.key, n)))
         x, status = final_denoise(self, x, data, grid[-1], status, n)
         return finish(self, x, status, messages("DDIM", n, self.denoise_to_zero),
                       nfe=n + int(self.denoise_to_zero), num_steps=n)
+
+
+def ddim_update(schedule, eta, x, x0, t, s, h, key):
+    """One DDIM step from ``t`` to ``s`` given the data prediction ``x0`` (Song et al. 2021,
+    eq. 12; ``h = lambda_s - lambda_t`` and ``key`` are used only when ``eta > 0``)."""
+    eps = (x - schedule.alpha(t) * x0) / schedule.sigma(t)
+    if eta == 0:
+        return schedule.alpha(s) * x0 + schedule.sigma(s) * eps
+    c = eta * schedule.sigma(s) * jnp.sqrt(-jnp.expm1(-2.0 * h))
+    z = gaussian_noise(key, x)
+    return schedule.alpha(s) * x0 + jnp.sqrt(schedule.sigma(s) ** 2 - c**2) * eps + c * z
 
 
 def _data_update(order, x, m, lams, lam_s, t, s, schedule, solver_type):
@@ -168,6 +171,21 @@ def _sde_data_update(order, x, m, lams, lam_s, t, s, schedule, z):
     return base + 0.5 * a_s * one_minus * (m[0] - m[1]) / r0
 
 
+def multistep_update(schedule, order, k, x, m, hist, lams, lam_t, lam_s, t, s, *, data_prediction,
+                     solver_type="midpoint", z=None):
+    """Push the model output ``m`` (at ``t``, log-SNR ``lam_t``) onto the history (latest
+    first) and take one multistep step of order ``k`` (traced, ``<= order``) to ``s``; with
+    noise ``z``, the SDE update. Returns ``(x_s, history, log-SNR history)``."""
+    hist = (m,) + hist[:-1]
+    lams = jnp.concatenate([lam_t[None], lams[:-1]])
+    if z is not None:
+        branches = [lambda a, q=q: _sde_data_update(q, *a, schedule, z) for q in (1, 2)]
+    else:
+        update = _data_update if data_prediction else _noise_update
+        branches = [lambda a, q=q: update(q, *a, schedule, solver_type) for q in range(1, order + 1)]
+    return jax.lax.switch(k - 1, branches, (x, hist, lams, lam_s, t, s)), hist, lams
+
+
 def _multistep(sampler, model, schedule, x_T, grid, key, *, order, data_prediction,
                solver_type="midpoint", stochastic=False) -> Sample:
     p = prepare(sampler, model, schedule, x_T, grid, key, needs_key=stochastic)
@@ -184,16 +202,11 @@ def _multistep(sampler, model, schedule, x_T, grid, key, *, order, data_predicti
     def step(carry, inputs):
         x, hist, lams, status = carry
         i, k, z_key = inputs
-        t, s = grid[i], grid[i + 1]
-        hist = (predict(x, t),) + hist[:-1]
-        lams = jnp.concatenate([lam[i][None], lams[:-1]])
-        if stochastic:
-            z = gaussian_noise(z_key, x)
-            branches = [lambda a, q=q: _sde_data_update(q, *a, schedule, z) for q in (1, 2)]
-        else:
-            update = _data_update if data_prediction else _noise_update
-            branches = [lambda a, q=q: update(q, *a, schedule, solver_type) for q in range(1, order + 1)]
-        x_new = jax.lax.switch(k - 1, branches, (x, hist, lams, lam[i + 1], t, s))
+        t = grid[i]
+        z = gaussian_noise(z_key, x) if stochastic else None
+        x_new, hist, lams = multistep_update(schedule, order, k, x, predict(x, t), hist, lams, lam[i], lam[i + 1],
+                                             t, grid[i + 1], data_prediction=data_prediction,
+                                             solver_type=solver_type, z=z)
         return (x_new, hist, lams, update_status(status, i, hist[:1], x_new)), None
 
     init = (p.x_T, hist0, lam_hist0, initial_status(p.x_T))

@@ -172,3 +172,29 @@ CASES += [
     BadInput("flow-heun-model-shape", _run(d.FlowHeun(), _fm_grid, model=lambda x, t: x[:1], schedule=_fm),
              ValueError, "shaped like one sample"),
 ]
+
+# the step API
+_state = d.set_timesteps(d.DDIM(), _s, _g, _x)
+
+
+def _past_the_end():
+    x, state = _x, _state
+    for _ in range(state.num_steps + 1):
+        x, state = d.step(state, _m(x, state.time), x)
+    return jax.block_until_ready(x)
+
+
+CASES += [
+    BadInput("set-timesteps-unsupported", lambda: d.set_timesteps(d.UniPC(), _s, _g, _x), TypeError, "supports"),
+    BadInput("set-timesteps-grid", lambda: d.set_timesteps(d.DDIM(), _s, jnp.array([0.1, 0.5]), _x), ValueError,
+             "strictly decreasing"),
+    BadInput("set-timesteps-log-snr", lambda: d.set_timesteps(d.DPMSolverPP(), _fm, _fm_grid, _x), ValueError,
+             "log-SNR"),
+    BadInput("set-timesteps-steps-zero", lambda: d.set_timesteps(d.FlowEuler(), _fm, 0, _x), ValueError,
+             "num_steps"),
+    BadInput("step-not-a-state", lambda: d.step(_g, _x, _x), TypeError, "StepState"),
+    BadInput("step-output-shape", lambda: d.step(_state, jnp.zeros(3), _x), ValueError, "shaped like `x`"),
+    BadInput("step-eta-without-key", lambda: d.step(d.set_timesteps(d.DDIM(eta=1.0), _s, _g, _x), _x, _x), TypeError,
+             "key"),
+    BadInput("step-past-the-end", _past_the_end, Exception, "after the last"),
+]

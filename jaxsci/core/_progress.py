@@ -106,9 +106,48 @@ class ProgressBar:
             self.file.flush()
 
 
+def run_progress(total: int, desc: str = "", every: int | None = None,
+                 file: IO[str] | None = None):
+    """``tick(step, **metrics)`` for a loop that is compiled once and run many times.
+
+    A :class:`ProgressBar` made at trace time would be the same bar for every run of the
+    compiled function; here the host starts a fresh bar whenever step 0 arrives, so each
+    run reports from its own start. ``tick`` reports every ``every`` steps and the last.
+
+    Example:
+        >>> tick = run_progress(100, "evolve", every=50, file=sys.stdout)
+        >>> f = jax.jit(lambda: jax.lax.scan(lambda c, i: (tick(i, res=c) or c, None), 0.0,
+        ...                                  jnp.arange(100))[0])
+        >>> _ = jax.block_until_ready(f())  # doctest: +ELLIPSIS
+        evolve: [......] 1/100 ... res=0.000e+00
+        evolve: ...
+        evolve: [####...] 100/100 ...
+    """
+    if total < 1:
+        raise ValueError(f"`total` must be >= 1, got {total}.")
+    every = int(every) if every else max(1, int(total) // 20)
+    bars: list[ProgressBar] = []
+
+    def host(names, step_value, *values):
+        s = int(np.ravel(np.asarray(step_value))[0])
+        if s == 0 or not bars:
+            bars[:] = [ProgressBar(total, desc, every, file)]
+        bars[0].update(s, **{n: float(np.ravel(np.asarray(v))[0]) for n, v in zip(names, values)})
+
+    def tick(step, **metrics):
+        names = tuple(metrics)
+
+        def report():
+            jax.debug.callback(lambda *a: host(names, *a), step, *metrics.values())
+
+        jax.lax.cond((step % every == 0) | (step == total - 1), report, lambda: None)
+
+    return tick
+
+
 def no_progress() -> ProgressBar:
     """A disabled bar, for code paths that take an optional progress argument."""
     return ProgressBar(total=1, enabled=False)
 
 
-__all__ = ["ProgressBar", "no_progress"]
+__all__ = ["ProgressBar", "no_progress", "run_progress"]

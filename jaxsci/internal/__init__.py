@@ -3,7 +3,7 @@ may change without notice."""
 
 from ..core._dtype import warn_if_truncated as warn_if_truncated
 from ..core._fit import make_step as make_step
-from ..core._progress import no_progress as no_progress
+from ..core._progress import no_progress as no_progress, run_progress as run_progress
 from ..core._random import as_key as as_key
 from ..core._results import nonfinite as nonfinite, raise_if_failed as raise_if_failed
 from ..core._validate import (
@@ -31,5 +31,6 @@ __all__ = [
     "no_progress",
     "nonfinite",
     "raise_if_failed",
+    "run_progress",
     "warn_if_truncated",
 ]

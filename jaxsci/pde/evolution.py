@@ -1,4 +1,5 @@
-"""Periodic time-dependent problems on ``[0, 2pi)^2`` (the TENG benchmark problems).
+"""Time-dependent problems: periodic on ``[0, 2pi)^dim`` (the TENG benchmark problems) and
+bounded on ``[0, 1]^dim``.
 
 ``u_t = F(x, u, (L_1[u](x), ..., L_k[u](x)))``: the right-hand side of every problem is
 written, as in :class:`jaxsci.pde.PDEProblem`, pointwise from ``u(x)`` and a few linear
@@ -12,6 +13,9 @@ of the problems:
 * :class:`AllenCahn2D`: ``u_t = 0.005 Lap u + u - u^3``.
 * :class:`Burgers2D`: ``u_t = 0.01 Lap u - u (u_x + u_y)``.
 * :class:`PeriodicHeat`: ``u_t = nu Lap u`` on ``[0, 2pi)^dim``, any dimension (exact).
+* :class:`BoxHeat`, :class:`BoxAllenCahn`: on the unit box ``[0, 1]^dim`` with homogeneous
+  Dirichlet or Neumann conditions (:class:`AbstractBoxProblem`; exact solution, and the
+  ETDRK4 solution of the odd or even extension).
 
 Each initial condition is a sum of a few Fourier modes ``sum_j a_j cos(kx_j x + ky_j y +
 phi_j)`` (listed in the class docstrings); ``problem.held_out()`` is the same equation with
@@ -135,6 +139,12 @@ class AbstractEvolutionProblem(eqx.Module):
     def reference(self, times, **options) -> ReferenceSolution:
         """A reference solution at ``times`` (float64 NumPy whatever the x64 setting)."""
 
+    @property
+    def periodic(self) -> bool:
+        """``True`` for a periodic box ``[0, 2pi)^dim`` (every problem here but the bounded
+        ones of :class:`AbstractBoxProblem`, on ``[0, 1]^dim``)."""
+        return True
+
     def operator(
         self,
         u: Callable[[Array], Array],
@@ -201,25 +211,39 @@ class _SpectralProblem(AbstractEvolutionProblem):
         Returns:
             A :class:`ReferenceSolution` evaluable at any points and the given times.
         """
-        times = _check_times(times)
-        check_positive_int(n, "n")
-        check_positive(dt, "dt")
-        steps = [round(t / dt) for t in times]
-        if any(abs(s * dt - t) > 1e-9 * max(1.0, t) for s, t in zip(steps, times)):
-            raise ValueError(f"every time in {times} must be a multiple of dt={dt}.")
-        kx, ky = wavenumbers(n)
-        mask = dealias_mask(n)
-        x, y = grid(n)
-        pts = np.stack([x.ravel(), y.ravel()], axis=-1)
-        u0 = _fourier_modes_np(self.modes, pts).reshape(n, n)
-        v0 = np.fft.rfft2(u0) * mask
+        return spectral_reference(lambda p: _fourier_modes_np(self.modes, p), self._linear,
+                                  self._nonlinear, times, n=n, dt=dt)
 
-        def nonlinear(v):
-            u = np.fft.irfft2(v, s=(n, n))
-            return self._nonlinear(u, kx, ky) * mask
 
-        coefs = etdrk4_2d(v0, self._linear(kx**2 + ky**2), nonlinear, dt, steps)
+def spectral_reference(initial, linear, nonlinear, times, *, n: int, dt: float,
+                       to_periodic=None) -> ReferenceSolution:
+    """Float64 ETDRK4 pseudo-spectral solution of ``u_t = L u + N(u)`` on ``[0, 2pi)^2``.
+
+    ``initial(points)`` gives ``u(x, 0)`` at ``(m, 2)`` grid points, ``linear(k2)`` the
+    Fourier symbol of ``L`` at ``|k|^2``, ``nonlinear(u, kx, ky)`` the ``rfft2``
+    coefficients of ``N(u)`` from grid values (dealiased here by the 2/3 rule).
+    ``to_periodic`` maps the caller's points to ``[0, 2pi)^2`` before the trigonometric
+    interpolant is evaluated (the bounded problems solve an odd or even extension).
+    """
+    times = _check_times(times)
+    check_positive_int(n, "n")
+    check_positive(dt, "dt")
+    steps = [round(t / dt) for t in times]
+    if any(abs(s * dt - t) > 1e-9 * max(1.0, t) for s, t in zip(steps, times)):
+        raise ValueError(f"every time in {times} must be a multiple of dt={dt}.")
+    kx, ky = wavenumbers(n)
+    mask = dealias_mask(n)
+    x, y = grid(n)
+    pts = np.stack([x.ravel(), y.ravel()], axis=-1)
+    v0 = np.fft.rfft2(np.asarray(initial(pts)).reshape(n, n)) * mask
+
+    def dealiased(v):
+        return nonlinear(np.fft.irfft2(v, s=(n, n)), kx, ky) * mask
+
+    coefs = etdrk4_2d(v0, linear(kx**2 + ky**2), dealiased, dt, steps)
+    if to_periodic is None:
         return ReferenceSolution(times, lambda p, i: evaluate(coefs[i], n, p))
+    return ReferenceSolution(times, lambda p, i: evaluate(coefs[i], n, to_periodic(p)))
 
 
 def _check_coefficient(value, name: str) -> None:
@@ -485,13 +509,27 @@ def grid_points(n: int, dtype=None) -> Float[Array, "n2 2"]:
     return periodic_grid(2, n, dtype)
 
 
+# the bounded problems build on the classes above
+from ._evolution_box import (  # noqa: E402
+    AbstractBoxProblem as AbstractBoxProblem,
+    BoxAllenCahn as BoxAllenCahn,
+    BoxHeat as BoxHeat,
+    box_boundary_points as box_boundary_points,
+    box_grid as box_grid,
+)
+
 __all__ = [
+    "AbstractBoxProblem",
     "AbstractEvolutionProblem",
     "AllenCahn2D",
+    "BoxAllenCahn",
+    "BoxHeat",
     "Burgers2D",
     "Heat2D",
     "PeriodicHeat",
     "ReferenceSolution",
+    "box_boundary_points",
+    "box_grid",
     "fourier_modes",
     "grid_points",
     "periodic_grid",

@@ -1,6 +1,8 @@
 """TENG: time-evolving natural gradient (Chen et al., ICML 2024), with the OBTI and TDVP
-(Neural Galerkin) baselines, on exactly periodic networks in any spatial dimension (the
-right-hand side from the problem's :mod:`jaxsci.taylor` operators).
+(Neural Galerkin) baselines, in any spatial dimension (the right-hand side from the
+problem's :mod:`jaxsci.taylor` operators): on exactly periodic networks, or on the unit box
+with Dirichlet or Neumann conditions, built into the network (:class:`BoxMLP`) or added to
+every fit as rows (:class:`BoundaryRows`).
 
 Strategies are objects: a stepper (:class:`TENG`, :class:`TDVP`, :class:`OBTI`) holds its
 tableau and its fit strategy (:class:`GaussNewton`, :class:`OptaxFit`,
@@ -9,6 +11,7 @@ tableau and its fit strategy (:class:`GaussNewton`, :class:`OptaxFit`,
     out = evolve(TENG(HEUN), Heat2D(), net, 0.01, 100, points=grid_points(24))
 """
 
+from ._boundary import BoundaryRows as BoundaryRows
 from ._evolve import Evolution as Evolution, evolve as evolve
 from ._fit import (
     AbstractFit as AbstractFit,
@@ -18,7 +21,11 @@ from ._fit import (
     OptaxFit as OptaxFit,
     project_readout as project_readout,
 )
-from ._network import AbstractLinearReadout as AbstractLinearReadout, PeriodicMLP as PeriodicMLP
+from ._network import (
+    AbstractLinearReadout as AbstractLinearReadout,
+    BoxMLP as BoxMLP,
+    PeriodicMLP as PeriodicMLP,
+)
 from ._obti import OBTI as OBTI
 from ._setup import initial_network as initial_network
 from ._step import (
@@ -40,6 +47,8 @@ __all__ = [
     "AbstractFit",
     "AbstractLinearReadout",
     "AbstractStepper",
+    "BoundaryRows",
+    "BoxMLP",
     "Evolution",
     "FitSolution",
     "GaussNewton",

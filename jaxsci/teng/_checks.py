@@ -39,12 +39,19 @@ def check_float_array(x, name: str, hint: str = ""):
     return x
 
 
-def check_points(points, dim: int = 2):
-    """``points`` must be a floating ``(n, dim)`` array inside ``[0, 2pi)^dim``.
+def _outside_box(dim: int) -> str:
+    return f"`points` must lie in the unit box [0, 1]^{dim} (faces included); e.g. box_grid({dim}, 16)."
+
+
+def check_points(points, dim: int = 2, periodic: bool = True):
+    """``points`` must be a floating ``(n, dim)`` array inside ``[0, 2pi)^dim`` (periodic)
+    or ``[0, 1]^dim`` (a bounded problem).
 
     Concrete points are checked now; traced points (under ``jit``) get a runtime check
     (``equinox.error_if``) attached, so use the returned array.
     """
+    if not periodic:
+        return _check_box_points(points, dim)
     shape = np.shape(points)
     if len(shape) != 2 or shape[1] != dim:
         raise ValueError(f"`points` must have shape (n, {dim}), got {shape}; e.g. "
@@ -61,12 +68,47 @@ def check_points(points, dim: int = 2):
     return points
 
 
-def check_periodic_model(model, points, tol: float = 1e-6) -> None:
-    """Raise if ``model(x) != model(x + 2pi e_d)`` at a few of the points (when concrete)."""
+def _check_box_points(points, dim: int):
+    shape = np.shape(points)
+    if len(shape) != 2 or shape[1] != dim or shape[0] < 1:
+        raise ValueError(f"`points` must have shape (n, {dim}) with n >= 1, got {shape}; e.g. "
+                         f"box_grid({dim}, 16).")
+    points = check_float_array(points, "points", f"(or build them with box_grid({dim}, n))")
+    if isinstance(points, jax.core.Tracer):
+        outside = jnp.any(~jnp.isfinite(points) | (points < 0) | (points > 1))
+        return eqx.error_if(points, outside, _outside_box(dim))
+    pts = np.asarray(points)
+    if not np.all(np.isfinite(pts)) or pts.min() < 0 or pts.max() > 1:
+        raise ValueError(f"{_outside_box(dim)} Got values in [{pts.min()}, {pts.max()}].")
+    return points
+
+
+def check_box_model(problem, model, rows) -> None:
+    """On a bounded problem a :class:`BoxMLP` must carry the problem's condition, or be
+    unconstrained with boundary rows."""
+    from ._network import BoxMLP
+
+    if problem.periodic or not isinstance(model, BoxMLP):
+        return
+    if model.condition is None and rows is None:
+        raise ValueError(
+            "this BoxMLP has no boundary condition built in and the stepper has no boundary "
+            "rows, so nothing imposes the problem's condition: build the network with "
+            f"condition={problem.condition!r}, or pass boundary=BoundaryRows.of(problem, n).")
+    if model.condition is not None and model.condition != problem.condition:
+        raise ValueError(f"the network satisfies {model.condition} conditions but the problem "
+                         f"has {problem.condition} ones; build BoxMLP(..., condition="
+                         f"{problem.condition!r}).")
+
+
+def check_model_values(model, points):
+    """``model`` must map a few of the (concrete) points to finite floating scalars.
+
+    Returns the probe points, or ``None`` when the model or the points are traced."""
     if not callable(model):
         raise TypeError(f"`model` must be a callable x -> scalar, got {type(model).__name__}.")
     if is_traced(model) or isinstance(points, jax.core.Tracer):
-        return
+        return None
     probe = jnp.asarray(np.asarray(points)[:8])
     try:
         u0 = jax.vmap(model)(probe)
@@ -82,6 +124,15 @@ def check_periodic_model(model, points, tol: float = 1e-6) -> None:
             "the network returns NaN/inf at the points; check its parameters (and the initial "
             "fit) for NaN/inf."
         )
+    return probe
+
+
+def check_periodic_model(model, points, tol: float = 1e-6) -> None:
+    """Raise if ``model(x) != model(x + 2pi e_d)`` at a few of the points (when concrete)."""
+    probe = check_model_values(model, points)
+    if probe is None:
+        return
+    u0 = jax.vmap(model)(probe)
     scale = 1.0 + float(jnp.max(jnp.abs(u0)))
     for d in range(probe.shape[1]):
         shifted = jax.vmap(model)(probe.at[:, d].add(_TWO_PI))
@@ -111,12 +162,16 @@ def check_problem(problem) -> None:
 
 
 def check_step_inputs(problem, model, points, dt):
-    """``dt > 0``, floating points in ``[0, 2pi)^dim`` (``dim = problem.dim``), a periodic
-    model and an evolution problem.
+    """``dt > 0``, floating points in the problem's domain (``[0, 2pi)^dim`` or
+    ``[0, 1]^dim``, ``dim = problem.dim``), a periodic model on a periodic problem, and an
+    evolution problem.
 
     Returns ``(points, dt)`` (with runtime checks attached where they are traced)."""
     check_problem(problem)
     dt = check_dt(dt)
-    points = check_points(points, problem.dim)
-    check_periodic_model(model, points)
+    points = check_points(points, problem.dim, problem.periodic)
+    if problem.periodic:
+        check_periodic_model(model, points)
+    else:
+        check_model_values(model, points)
     return points, dt

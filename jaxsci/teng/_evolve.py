@@ -12,7 +12,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ..core import RESULTS
-from ..internal import check_key, check_positive_int
+from ..internal import check_key, check_positive_int, run_progress
 from ._checks import check_problem, check_step_inputs, is_traced
 from ._step import AbstractStepper, as_time
 
@@ -39,7 +39,8 @@ class Evolution(eqx.Module):
 
 
 @eqx.filter_jit
-def _loop(stepper, problem, model, points, dt, t0, key, num_steps, evaluate, throw):
+def _loop(stepper, problem, model, points, dt, t0, key, num_steps, evaluate, throw, progress):
+    tick = run_progress(num_steps, f"evolve {type(stepper).__name__}") if progress else None
     params, static = eqx.partition(model, eqx.is_inexact_array)
     dtype = points.dtype
     dt = as_time(dt, dtype)
@@ -59,6 +60,8 @@ def _loop(stepper, problem, model, points, dt, t0, key, num_steps, evaluate, thr
             err = jnp.full((), jnp.nan, dtype)
         else:
             err = jnp.asarray(evaluate(eqx.combine(params, static), t_next)).astype(dtype)
+        if tick is not None:
+            tick(i, t=t_next, residual=sol.residual, error=err)
         return (params, result), (t_next, sol.residual.astype(dtype), err)
 
     (params, result), (times, residuals, errors) = jax.lax.scan(
@@ -81,6 +84,7 @@ def evolve(
     t0: float | Array = 0.0,
     evaluate: Callable[[Any, Array], Array] | None = None,
     throw: bool = True,
+    progress: bool = False,
 ) -> Evolution:
     """Take ``num_steps`` steps of ``stepper`` from ``t0`` in one compiled loop.
 
@@ -93,15 +97,19 @@ def evolve(
     Args:
         stepper: a :class:`TENG`, :class:`TDVP` or :class:`OBTI` (any ``AbstractStepper``).
         problem: a problem of :mod:`jaxsci.pde.evolution`, e.g. ``Heat2D()``.
-        model: the network at ``t0`` (periodic, e.g. :class:`PeriodicMLP`).
+        model: the network at ``t0`` (periodic, e.g. :class:`PeriodicMLP`; on a bounded
+            problem e.g. :class:`BoxMLP`).
         dt: the time step, ``> 0`` (checked when concrete, at run time when traced).
         num_steps: number of steps (a Python int).
-        points: ``(n, 2)`` floating sample points in ``[0, 2pi)^2``, e.g. ``grid_points(16)``.
+        points: ``(n, dim)`` floating sample points in ``[0, 2pi)^dim``, e.g.
+            ``grid_points(16)`` (bounded problems: in ``[0, 1]^dim``, e.g. ``box_grid(2, 16)``).
         key: PRNG key for random strategies.
         t0: the starting time.
         evaluate: ``(model, t) -> scalar`` recorded after every step (e.g. an error
             against an exact solution); traceable.
         throw: raise on failure; with ``False`` the failure is in ``result``.
+        progress: print a progress line (step, time, residual, error) to stderr about 20
+            times per run, from inside the compiled loop.
 
     Returns:
         An :class:`Evolution`.
@@ -125,6 +133,7 @@ def evolve(
         raise TypeError(f"`evaluate` must be a callable (model, t) -> scalar, got "
                         f"{type(evaluate).__name__}.")
     points, dt = check_step_inputs(problem, model, points, dt)
+    stepper.check_setup(problem, model, key)
     if key is not None:
         key = check_key(key)
     traced = is_traced((model, points, dt, t0, key))
@@ -132,7 +141,8 @@ def evolve(
         dt = jnp.asarray(dt)
         t0 = jnp.asarray(t0)
     start = time.perf_counter()
-    out = _loop(stepper, problem, model, points, dt, t0, key, num_steps, evaluate, throw)
+    out = _loop(stepper, problem, model, points, dt, t0, key, num_steps, evaluate, throw,
+                bool(progress))
     if traced:
         wall = float("nan")
     else:

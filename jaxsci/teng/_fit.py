@@ -30,6 +30,7 @@ from ..core import (
     sample_without_replacement,
 )
 from ..internal import check_key, check_positive_int, make_step, nonfinite
+from ._boundary import check_rows
 from ._network import AbstractLinearReadout
 
 
@@ -136,8 +137,9 @@ class AbstractFit(eqx.Module):
 
     @abc.abstractmethod
     def __call__(self, model, points: Float[Array, "n d"], target: Float[Array, " n"], *,
-                 key: Array | None = None, throw: bool = True) -> FitSolution:
-        """Fit ``model`` to ``target`` at ``points``."""
+                 key: Array | None = None, throw: bool = True, rows=None) -> FitSolution:
+        """Fit ``model`` to ``target`` at ``points`` (and, with ``rows``, a
+        :class:`jaxsci.teng.BoundaryRows`, ``B[model] ~ 0`` on the boundary)."""
 
 
 class GaussNewton(AbstractFit):
@@ -190,8 +192,9 @@ class GaussNewton(AbstractFit):
         """The error message of a failed fit in ``dtype`` (names the setting and the fix)."""
         return solver_failure_message("the Gauss-Newton fit", self.solver, self.damping, dtype)
 
-    def __call__(self, model, points, target, *, key=None, throw=True) -> FitSolution:
+    def __call__(self, model, points, target, *, key=None, throw=True, rows=None) -> FitSolution:
         _check_fit_inputs(model, points, target)
+        check_rows(rows, None)
         if self.num_columns is not None:
             if key is None:
                 raise TypeError(
@@ -209,6 +212,9 @@ class GaussNewton(AbstractFit):
             th, result = carry
             r = target - values(th)
             jac = jacobian_wrt_params(lambda t, x: rebuild(t)(x), th, points)
+            if rows is not None:  # the boundary rows B[u] ~ 0 under the interior ones
+                r = jnp.concatenate([r, -rows.values(rebuild(th))])
+                jac = jnp.concatenate([jac, jax.jacrev(lambda t: rows.values(rebuild(t)))(th)])
             if self.num_columns is None:
                 sol = relative_lstsq(jac, r, self.solver, self.damping)
                 new = th + sol.value
@@ -250,11 +256,14 @@ def project_readout(model: AbstractLinearReadout, points: Float[Array, "n d"],
             f"PeriodicMLP), got {type(model).__name__}."
         )
     feats = jax.vmap(model.features)(points)
-    design = jnp.concatenate([feats, jnp.ones((feats.shape[0], 1), feats.dtype)], axis=1)
+    ones = jnp.ones((feats.shape[0], 1), feats.dtype)
+    design = jnp.concatenate([feats, ones], axis=1) if model.readout_bias else feats
     eps = jnp.finfo(feats.dtype).eps
     rcond = float(10 * eps * max(design.shape))
     coef = least_squares(design, target, solver=lx.SVD(rcond=rcond), throw=False).value
-    return model.with_readout(coef[:-1], coef[-1])
+    if model.readout_bias:
+        return model.with_readout(coef[:-1], coef[-1])
+    return model.with_readout(coef, jnp.zeros((), coef.dtype))
 
 
 class LevenbergMarquardt(AbstractFit):
@@ -293,9 +302,13 @@ class LevenbergMarquardt(AbstractFit):
         if not isinstance(self.damping, jax.core.Tracer) and not self.damping > 0:
             raise ValueError(f"`damping` must be > 0 for Levenberg-Marquardt, got {self.damping}.")
 
-    def __call__(self, model, points, target, *, key=None, throw=True) -> FitSolution:
+    def __call__(self, model, points, target, *, key=None, throw=True, rows=None) -> FitSolution:
         del key
         _check_fit_inputs(model, points, target)
+        if rows is not None:
+            raise TypeError("LevenbergMarquardt fits values only and takes no boundary rows: "
+                            "fit the initial condition at points that include the boundary, "
+                            "or use GaussNewton(...) with rows.")
         if self.projection and not isinstance(model, AbstractLinearReadout):
             raise TypeError(
                 "LevenbergMarquardt(projection=True) needs a model with a linear read-out (a "
@@ -380,15 +393,19 @@ class OptaxFit(AbstractFit):
                             f"optax.adam(1e-3)), got {type(self.optimizer).__name__}.")
         check_positive_int(self.steps, "steps")
 
-    def __call__(self, model, points, target, *, key=None, throw=True) -> FitSolution:
+    def __call__(self, model, points, target, *, key=None, throw=True, rows=None) -> FitSolution:
         del key
         _check_fit_inputs(model, points, target)
+        check_rows(rows, None)
         optimizer = optax.with_extra_args_support(self.optimizer)
         params, static = eqx.partition(model, eqx.is_inexact_array)
 
         def loss(m, batch, key):
             pts, tgt = batch
-            return jnp.mean((jax.vmap(m)(pts) - tgt) ** 2)
+            sq = jnp.sum((jax.vmap(m)(pts) - tgt) ** 2)
+            if rows is not None:  # the same sum of squares as GaussNewton's rows
+                sq = sq + jnp.sum(rows.values(m) ** 2)
+            return sq / tgt.shape[0]
 
         step = make_step(loss, optimizer, static)
         dummy = jax.random.key(0)  # the loss is deterministic

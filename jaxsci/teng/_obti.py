@@ -6,8 +6,10 @@ from __future__ import annotations
 import equinox as eqx
 import optax
 
+from .. import taylor
+from ._boundary import BoundaryRows
 from ._fit import OptaxFit
-from ._step import AbstractStepper, StepSolution, rk_fit_step
+from ._step import AbstractStepper, StepSolution, rk_fit_step, stage_keys
 from ._tableau import HEUN, Tableau
 
 
@@ -23,6 +25,8 @@ class OBTI(AbstractStepper):
         optimizer: an optax transformation, e.g. ``optax.adam(1e-3)`` or ``optax.lbfgs()``.
         steps: optimizer updates per fit.
         tableau: the explicit Runge-Kutta method (default :data:`HEUN`).
+        boundary: :class:`BoundaryRows` added to every fit's loss (bounded problems only).
+        backend: the :mod:`jaxsci.taylor` backend of ``L[u]`` (as :class:`TENG`'s).
 
     Example:
         >>> from jaxsci.pde.evolution import Heat2D, grid_points
@@ -35,6 +39,8 @@ class OBTI(AbstractStepper):
     optimizer: optax.GradientTransformation
     steps: int = eqx.field(static=True, default=100)
     tableau: Tableau = HEUN
+    boundary: BoundaryRows | None = None
+    backend: taylor.AbstractBackend | None = None
 
     def __check_init__(self):
         OptaxFit(self.optimizer, self.steps)  # validates both
@@ -53,8 +59,10 @@ class OBTI(AbstractStepper):
                 "initial condition for NaN/inf.")
 
     def step(self, problem, model, points, t, dt, *, key=None) -> StepSolution:
-        del t, key
+        del t
+        _, operator_keys = stage_keys(key, self.tableau.stages)
         keys = [None] * self.tableau.stages
-        return rk_fit_step(problem, model, points, dt, self.tableau, self.fit, keys)
+        return rk_fit_step(problem, model, points, dt, self.tableau, self.fit, keys,
+                           rows=self.boundary, backend=self.backend, operator_keys=operator_keys)
 
 

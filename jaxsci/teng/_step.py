@@ -17,9 +17,11 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .. import taylor
 from ..core import RESULTS
 from ..internal import check_key, nonfinite
-from ._checks import check_step_inputs
+from ._boundary import BoundaryRows, check_rows
+from ._checks import check_box_model, check_step_inputs
 from ._fit import AbstractFit, FitSolution, GaussNewton
 from ._tableau import HEUN, Tableau
 
@@ -76,10 +78,25 @@ class AbstractStepper(eqx.Module):
     def failure_message(self, dtype) -> str:
         """The error message of a failed step in ``dtype``: names the setting and the fix."""
 
+    def check_setup(self, problem, model, key) -> None:
+        """Python-time checks of the stepper against the problem, model and key: boundary
+        rows match the problem, and a stochastic ``backend`` has a ``key``."""
+        rows = getattr(self, "boundary", None)
+        check_rows(rows, problem)
+        check_box_model(problem, model, rows)
+        backend = getattr(self, "backend", None)
+        if backend is not None and not isinstance(backend, taylor.AbstractBackend):
+            raise TypeError("`backend` must be a jaxsci.taylor backend (e.g. taylor.Exact() or "
+                            f"taylor.SparseSTDE(...)), got {type(backend).__name__}.")
+        if backend is not None and backend.stochastic and key is None:
+            raise TypeError(f"the stochastic backend {type(backend).__name__} draws random "
+                            "directions, so `key` is required: pass key=jax.random.key(seed).")
+
     def __call__(self, problem, model, points: Float[Array, "n 2"], t: float | Array,
                  dt: float | Array, *, key: Array | None = None,
                  throw: bool = True) -> StepSolution:
         points, dt = check_step_inputs(problem, model, points, dt)
+        self.check_setup(problem, model, key)
         if key is not None:
             key = check_key(key)
         sol = self.step(problem, model, points, t, dt, key=key)
@@ -97,16 +114,23 @@ def as_time(dt, dtype):
 
 
 def rk_fit_step(problem, model, points, dt, tableau: Tableau, fit: AbstractFit,
-                keys) -> StepSolution:
+                keys, *, rows=None, backend=None, operator_keys=None) -> StepSolution:
     """The explicit Runge-Kutta step of TENG and OBTI with a pluggable fit.
 
     Stage ``i`` fits a network to ``u_n + dt sum_j a_ij k_j`` with ``k_j = L[u_j]``, and the
     step fits ``u_{n+1}`` to ``u_n + dt sum_i b_i k_i``, each fit started from the previous
-    fitted network; ``keys[i]`` is the key of fit ``i`` (or ``None``).
+    fitted network (with the boundary ``rows``, if any); ``keys[i]`` is the key of fit ``i``
+    and ``operator_keys[i]`` the key of slope ``i`` under a stochastic ``backend`` (or
+    ``None``).
     """
+    operator_keys = [None] * tableau.stages if operator_keys is None else operator_keys
+
+    def slope(m, i):
+        return operator_values(m, problem, points, backend=backend, key=operator_keys[i])
+
     u_n = jax.vmap(model)(points)
     dt = as_time(dt, u_n.dtype)
-    slopes = [operator_values(model, problem, points)]
+    slopes = [slope(model, 0)]
     bad = nonfinite(u_n) | nonfinite(slopes[0])
     result = RESULTS.where(bad, RESULTS.nonfinite_values, RESULTS.successful)
     current = model
@@ -114,11 +138,11 @@ def rk_fit_step(problem, model, points, dt, tableau: Tableau, fit: AbstractFit,
     for i in range(1, tableau.stages + 1):
         coeffs = tableau.b if i == tableau.stages else tableau.a[i]
         incr = sum(c * k for c, k in zip(coeffs, slopes) if c != 0)
-        sol = fit(current, points, u_n + dt * incr, key=keys[i - 1], throw=False)
+        sol = fit(current, points, u_n + dt * incr, key=keys[i - 1], throw=False, rows=rows)
         current = sol.model
         result = RESULTS.where(result == RESULTS.successful, sol.result, result)
         if i < tableau.stages:
-            slopes.append(operator_values(current, problem, points))
+            slopes.append(slope(current, i))
     assert sol is not None
     return StepSolution(current, sol.residual, result)
 
@@ -136,10 +160,17 @@ class TENG(AbstractStepper):
     accurate than damping 1e-10 with 2 iterations on the periodic benchmarks
     (docs/teng.md). It needs float64 (``jax.config.update("jax_enable_x64", True)``).
 
+    On a bounded problem (:class:`jaxsci.pde.evolution.AbstractBoxProblem`) the network
+    either satisfies the boundary condition exactly (:class:`BoxMLP` with the problem's
+    ``condition``) or the condition enters every fit as weighted rows (``boundary``).
+
     Args:
         tableau: the explicit Runge-Kutta method (default :data:`HEUN`).
         fit: the fit strategy of every stage (default :class:`GaussNewton`); with
             ``GaussNewton(num_columns=...)`` the step needs a ``key``.
+        boundary: :class:`BoundaryRows` added to every fit (bounded problems only).
+        backend: the :mod:`jaxsci.taylor` backend of ``L[u]`` (default exact jets); a
+            stochastic one (``taylor.SparseSTDE(...)``) needs a ``key``.
 
     Example:
         >>> from jaxsci.pde.evolution import Heat2D, grid_points
@@ -154,6 +185,8 @@ class TENG(AbstractStepper):
 
     tableau: Tableau = HEUN
     fit: AbstractFit = GaussNewton()
+    boundary: BoundaryRows | None = None
+    backend: taylor.AbstractBackend | None = None
 
     def __check_init__(self):
         if not isinstance(self.tableau, Tableau):
@@ -171,6 +204,14 @@ class TENG(AbstractStepper):
 
     def step(self, problem, model, points, t, dt, *, key=None) -> StepSolution:
         del t  # the problems are autonomous
-        stages = self.tableau.stages
-        keys = [None] * stages if key is None else list(jax.random.split(key, stages))
-        return rk_fit_step(problem, model, points, dt, self.tableau, self.fit, keys)
+        keys, operator_keys = stage_keys(key, self.tableau.stages)
+        return rk_fit_step(problem, model, points, dt, self.tableau, self.fit, keys,
+                           rows=self.boundary, backend=self.backend, operator_keys=operator_keys)
+
+
+def stage_keys(key, stages: int):
+    """``(fit keys, slope keys)``, ``stages`` of each from ``key`` (all ``None`` without)."""
+    if key is None:
+        return [None] * stages, [None] * stages
+    keys = list(jax.random.split(key, 2 * stages))
+    return keys[:stages], keys[stages:]

@@ -4,13 +4,16 @@ an explicit Runge-Kutta method (Bruna, Peherstorfer & Vanden-Eijnden, J. Comput.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import lineax as lx
 
+from .. import taylor
 from ..core import RESULTS, LeastSquaresSolution, jacobian_wrt_params, ravel_model
 from ..internal import nonfinite
+from ._boundary import BoundaryRows
 from ._fit import _check_damping, _check_solver, relative_lstsq, solver_failure_message
-from ._step import AbstractStepper, StepSolution, as_time, operator_values
+from ._step import AbstractStepper, StepSolution, as_time, operator_values, stage_keys
 from ._tableau import RK4, Tableau
 
 
@@ -26,6 +29,9 @@ class TDVP(AbstractStepper):
         solver: a lineax solver (default ``lineax.SVD(rcond=1e-6)``; RSNG uses
             ``rcond=1e-4``; ``lineax.Normal(lineax.Cholesky())`` with ``damping`` in float64).
         damping: relative Tikhonov damping.
+        boundary: :class:`BoundaryRows`: the velocity also solves ``J_B theta' = 0``, the
+            time derivative of the homogeneous condition ``B[u] = 0`` (bounded problems).
+        backend: the :mod:`jaxsci.taylor` backend of ``L[u]`` (as :class:`TENG`'s).
 
     Example:
         >>> from jaxsci.pde.evolution import Heat2D, grid_points
@@ -38,6 +44,8 @@ class TDVP(AbstractStepper):
     tableau: Tableau = RK4
     solver: lx.AbstractLinearSolver = lx.SVD(rcond=1e-6)
     damping: float = 0.0
+    boundary: BoundaryRows | None = None
+    backend: taylor.AbstractBackend | None = None
 
     def __check_init__(self):
         if not isinstance(self.tableau, Tableau):
@@ -46,22 +54,29 @@ class TDVP(AbstractStepper):
         _check_solver(self.solver)
         _check_damping(self.damping)
 
-    def velocity(self, problem, model, points) -> LeastSquaresSolution:
+    def velocity(self, problem, model, points, *, key=None) -> LeastSquaresSolution:
         """``theta' = lstsq(J, L[u_theta])`` at the points (flat, as ``ravel_model``)."""
-        return self._velocity(problem, model, points)[0]
+        return self._velocity(problem, model, points, key)[0]
 
-    def _velocity(self, problem, model, points):
+    def _velocity(self, problem, model, points, key=None):
         theta, rebuild = ravel_model(model)
         jac = jacobian_wrt_params(lambda t, x: rebuild(t)(x), theta, points)
-        rhs = operator_values(model, problem, points)
-        return relative_lstsq(jac, rhs, self.solver, self.damping), rhs
+        rhs = operator_values(model, problem, points, backend=self.backend, key=key)
+        if self.boundary is None:
+            return relative_lstsq(jac, rhs, self.solver, self.damping), rhs
+        rows = self.boundary
+        jac_b = jax.jacrev(lambda t: rows.values(rebuild(t)))(theta)
+        full = jnp.concatenate([rhs, jnp.zeros(jac_b.shape[0], rhs.dtype)])
+        return relative_lstsq(jnp.concatenate([jac, jac_b]), full, self.solver,
+                              self.damping), full
 
     def failure_message(self, dtype) -> str:
         return f"TDVP ({self.tableau.name}): " + solver_failure_message(
             "the velocity solve", self.solver, self.damping, dtype)
 
     def step(self, problem, model, points, t, dt, *, key=None) -> StepSolution:
-        del t, key
+        del t
+        _, operator_keys = stage_keys(key, self.tableau.stages)
         theta, rebuild = ravel_model(model)
         dt = as_time(dt, theta.dtype)
         result = RESULTS.where(nonfinite(theta), RESULTS.nonfinite_values, RESULTS.successful)
@@ -70,7 +85,7 @@ class TDVP(AbstractStepper):
             coeffs = self.tableau.a[i] if i else ()
             stage = theta + dt * sum(c * k for c, k in zip(coeffs, slopes) if c != 0)
             m = rebuild(stage)
-            sol, rhs = self._velocity(problem, m, points)
+            sol, rhs = self._velocity(problem, m, points, operator_keys[i])
             result = RESULTS.where(result == RESULTS.successful, sol.result, result)
             if i == 0:
                 residual = sol.residual_norm / jnp.linalg.norm(rhs)

@@ -5,12 +5,23 @@ import lineax as lx
 import optax
 from _case import BadInput
 
-from jaxsci.pde.evolution import AllenCahn2D, Burgers2D, Heat2D, grid_points
+from jaxsci import taylor
+from jaxsci.pde.evolution import (
+    AllenCahn2D,
+    BoxAllenCahn,
+    BoxHeat,
+    Burgers2D,
+    Heat2D,
+    box_grid,
+    grid_points,
+)
 from jaxsci.teng import (
     EULER,
     OBTI,
     TDVP,
     TENG,
+    BoundaryRows,
+    BoxMLP,
     GaussNewton,
     LevenbergMarquardt,
     OptaxFit,
@@ -60,6 +71,19 @@ def _traced_step_dt(dt):
     run = eqx.filter_jit(lambda m, d: _euler()(Heat2D(), m, _pts(), 0.0, d).model)
     return lambda: jax.block_until_ready(run(_net(), jnp.asarray(dt)))
 
+
+def _box(condition=None):
+    return BoxMLP(2, 4, 1, key=_K, condition=condition)
+
+
+def _box_step(stepper, problem=None, model=None, points=None, **kw):
+    problem = problem or BoxHeat(2, "dirichlet")
+    model = model or _box(problem.condition)
+    return lambda: stepper(problem, model, box_grid(2, 4) if points is None else points, 0.0,
+                           0.01, **kw)
+
+
+_ROWS = BoundaryRows.of(BoxHeat(2, "dirichlet"), 4)
 
 CASES = [
     BadInput("teng-dt-zero", _step(_euler(), dt=0.0), ValueError, "`dt` must be a positive number"),
@@ -119,4 +143,23 @@ CASES = [
     BadInput("teng-network-nan", _step(_euler(), model=eqx.tree_at(lambda m: m.shift, _net(), jnp.full((2, 2), jnp.nan))), ValueError, "NaN/inf"),
     BadInput("teng-periodic-mlp-int-dtype", lambda: PeriodicMLP(2, 2, 4, 1, key=_K, dtype=jnp.int32), TypeError, "floating dtype"),
     BadInput("teng-points-empty", _step(_euler(), points=jnp.zeros((0, 2))), ValueError, "empty"),
+    # bounded problems and boundary rows
+    BadInput("teng-rows-on-periodic", _step(TENG(boundary=_ROWS)), ValueError, "is periodic"),
+    BadInput("teng-rows-condition-mismatch", _box_step(TENG(boundary=BoundaryRows.of(BoxHeat(2, "neumann"), 4)), model=_box()), ValueError, "the problem's condition is dirichlet"),
+    BadInput("teng-rows-weight", lambda: BoundaryRows.of(BoxHeat(2), 4, weight=0.0), ValueError, "`weight` must be a finite number > 0"),
+    BadInput("teng-rows-periodic-problem", lambda: BoundaryRows.of(Heat2D(), 4), TypeError, "bounded problem"),
+    BadInput("teng-rows-type", _box_step(TENG(boundary="dirichlet")), TypeError, "BoundaryRows"),
+    BadInput("teng-rows-lm", lambda: LevenbergMarquardt()(_box(), box_grid(2, 4), jnp.zeros(16), rows=_ROWS), TypeError, "no boundary rows"),
+    BadInput("teng-box-mlp-condition", lambda: BoxMLP(2, 4, 1, key=_K, condition="robin"), ValueError, "`condition` must be one of"),
+    BadInput("teng-box-unconstrained-no-rows", _box_step(TENG(), model=_box()), ValueError, "nothing imposes"),
+    BadInput("teng-box-wrong-condition", _box_step(TENG(), model=_box("neumann")), ValueError, "satisfies neumann"),
+    BadInput("teng-box-points-outside", _box_step(TENG(), points=grid_points(4)), ValueError, "[0, 1]^2"),
+    BadInput("teng-backend-no-key", _step(TENG(backend=taylor.SparseSTDE(1))), TypeError, "`key` is required"),
+    BadInput("teng-backend-type", _step(TDVP(backend="jet")), TypeError, "jaxsci.taylor backend"),
+    BadInput("teng-box-heat-condition", lambda: BoxHeat(2, "periodic"), ValueError, "`condition` must be one of"),
+    BadInput("teng-box-heat-dirichlet-mode-zero", lambda: BoxHeat(2, "dirichlet", modes=((1.0, (0, 1)),)), ValueError, ">= 1 for dirichlet"),
+    BadInput("teng-box-heat-mode-length", lambda: BoxHeat(3, modes=((1.0, (1, 1)),)), ValueError, "length dim=3"),
+    BadInput("teng-box-heat-spectral-3d", lambda: BoxHeat(3).reference((0.1,), n=16), ValueError, "two-dimensional"),
+    BadInput("teng-box-allen-cahn-eps", lambda: BoxAllenCahn(eps=-1.0), ValueError, "`eps`"),
+    BadInput("teng-box-grid-n", lambda: box_grid(2, 1), ValueError, "`n` must be >= 2"),
 ]

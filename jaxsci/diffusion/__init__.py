@@ -8,6 +8,7 @@ from ._flow_matching import FlowMatching as FlowMatching
 from ._flow_samplers import FlowEuler as FlowEuler, FlowHeun as FlowHeun
 from ._gaussian import GaussianEps as GaussianEps
 from ._grid import GRID_KINDS as GRID_KINDS, time_grid as time_grid, validate_grid as validate_grid
+from ._guidance import batched_classifier_free_guidance as batched_classifier_free_guidance
 from ._mixture import GaussianMixture as GaussianMixture
 from ._model import (
     PARAMETRIZATIONS as PARAMETRIZATIONS,
@@ -69,6 +70,7 @@ __all__ = [
     "VPCosine",
     "VPDiscrete",
     "VPLinear",
+    "batched_classifier_free_guidance",
     "classifier_free_guidance",
     "denoising_loss",
     "dynamic_thresholding",

@@ -198,3 +198,18 @@ CASES += [
              "key"),
     BadInput("step-past-the-end", _past_the_end, Exception, "after the last"),
 ]
+
+# batched classifier-free guidance
+_pair_model = jax.vmap(lambda x, t, c: x + c, in_axes=(0, None, 0))
+CASES += [
+    BadInput("batched-cfg-model", lambda: d.batched_classifier_free_guidance(3.0, _x, _x, 2.0), TypeError,
+             "callable"),
+    BadInput("batched-cfg-structure", lambda: d.batched_classifier_free_guidance(_pair_model, {"a": _x}, _x, 2.0),
+             ValueError, "one structure"),
+    BadInput("batched-cfg-shapes", lambda: d.batched_classifier_free_guidance(_pair_model, _x, jnp.zeros(3), 2.0),
+             ValueError, "one shape"),
+    BadInput("batched-cfg-scale", lambda: d.batched_classifier_free_guidance(_pair_model, _x, _x, _nan), ValueError,
+             "finite number"),
+    BadInput("batched-cfg-output", lambda: d.batched_classifier_free_guidance(lambda x, t, c: x[0], _x, _x, 2.0)(_x, 0.5),
+             ValueError, "two outputs"),
+]

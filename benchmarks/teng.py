@@ -1,14 +1,20 @@
-"""TENG-Euler, TENG-Heun, OBTI and TDVP side by side on the periodic 2D problems.
+"""TENG-Euler, TENG-Heun, OBTI and TDVP side by side on periodic and bounded problems.
 
-    python benchmarks/teng.py [--quick] [--json PATH] [--problems heat allen_cahn burgers]
+    python benchmarks/teng.py [--quick] [--json PATH] [--problems heat allen_cahn burgers
+           heat_1d heat_3d heat_dirichlet heat_neumann allen_cahn_dirichlet
+           allen_cahn_neumann] [--boundary exact|rows] [--rows-weight W]
            [--grid N] [--net EMBED WIDTH DEPTH] [--dt DT] [--T T] [--plot PATH]
            [--sweep [--sweep-T T] [--sweep-teng-damping D...] [--sweep-teng-iterations I...]
             [--sweep-tdvp-damping D...] [--sweep-obti-lr LR...]]
 
-For each problem (jaxsci.pde.evolution: heat, Allen-Cahn, Burgers on [0, 2pi)^2) one
-PeriodicMLP is fitted to the initial condition (Levenberg-Marquardt with variable
-projection) on an N x N grid; every method then starts from that same network and the
-same points and is evolved to T. TENG-Euler and TENG-Heun (and TENG-RK4 with --rk4) run at
+For each problem (jaxsci.pde.evolution: heat, Allen-Cahn, Burgers on [0, 2pi)^2; periodic
+heat in 1D (4N points) and 3D ((N/2)^3 points); heat and Allen-Cahn on [0, 1]^2 with
+Dirichlet or Neumann faces) one network is fitted to the initial condition
+(Levenberg-Marquardt with variable projection) on an N x N grid (faces included on the
+box): a PeriodicMLP, or on the box a BoxMLP with the condition built in (``--boundary
+exact``) or an unconstrained BoxMLP whose condition enters every method's fits as
+BoundaryRows of weight ``--rows-weight`` on N points per face (``--boundary rows``).
+Every method then starts from that same network and the same points and is evolved to T. TENG-Euler and TENG-Heun (and TENG-RK4 with --rk4) run at
 the given dt and Gauss-Newton iterations; the baselines then get TENG-Heun's compute: its
 seconds per step times its number of steps, every method's seconds per step taken as the
 minimum of interleaved timing probes (robust to other load on a shared machine): TDVP-RK4
@@ -31,6 +37,7 @@ JSON: ``{"rows": [{"problem", "method", "t", "rel_l2", "wall_s"}], "settings", "
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import sys
 import time
@@ -54,7 +61,17 @@ from _common import (
 jax.config.update("jax_enable_x64", True)
 
 from jaxsci.core import relative_l2  # noqa: E402
-from jaxsci.pde.evolution import AllenCahn2D, Burgers2D, Heat2D, grid_points  # noqa: E402
+from jaxsci.pde.evolution import (  # noqa: E402
+    AllenCahn2D,
+    BoxAllenCahn,
+    BoxHeat,
+    Burgers2D,
+    Heat2D,
+    PeriodicHeat,
+    box_grid,
+    grid_points,
+    periodic_grid,
+)
 from jaxsci.teng import (  # noqa: E402
     EULER,
     HEUN,
@@ -62,6 +79,7 @@ from jaxsci.teng import (  # noqa: E402
     RK4,
     TDVP,
     TENG,
+    BoundaryRows,
     GaussNewton,
     LevenbergMarquardt,
     evolve,
@@ -69,7 +87,36 @@ from jaxsci.teng import (  # noqa: E402
 )
 
 METHOD_NAMES = ["TENG-Euler", "TENG-Heun", "TENG-RK4", "TDVP-RK4", "OBTI-Adam"]
-PROBLEMS = {"heat": Heat2D(), "allen_cahn": AllenCahn2D(), "burgers": Burgers2D()}
+PROBLEMS = {"heat": Heat2D(), "allen_cahn": AllenCahn2D(), "burgers": Burgers2D(),
+            "heat_1d": PeriodicHeat(1), "heat_3d": PeriodicHeat(3),
+            "heat_dirichlet": BoxHeat(2, "dirichlet"), "heat_neumann": BoxHeat(2, "neumann"),
+            "allen_cahn_dirichlet": BoxAllenCahn("dirichlet"),
+            "allen_cahn_neumann": BoxAllenCahn("neumann")}
+EXACT = (Heat2D, PeriodicHeat, BoxHeat)  # problems with an exact solution
+
+
+def sample_points(problem, n: int):
+    """The fit points: an N x N grid in 2D (faces included on the box), 4N points in 1D,
+    (N/2)^3 in 3D."""
+    if not problem.periodic:
+        return box_grid(problem.dim, n)
+    return {1: periodic_grid(1, 4 * n), 2: grid_points(n)}.get(
+        problem.dim, periodic_grid(problem.dim, max(4, n // 2)))
+
+
+def evaluation_points(problem, n: int):
+    """Off-grid points: the shifted grid on periodic 2D problems, else 2000 uniform ones."""
+    if problem.periodic and problem.dim == 2:
+        return (grid_points(n + 5) + 0.37) % (2 * np.pi)
+    scale = 2 * np.pi if problem.periodic else 1.0
+    rng = np.random.default_rng(12345)
+    return jax.numpy.asarray(scale * rng.random((2000, problem.dim)))
+
+
+def with_rows(stepper, args):
+    """``stepper`` with the problem's boundary rows (``args.rows``) when there are any."""
+    rows = getattr(args, "rows", None)
+    return stepper if rows is None else dataclasses.replace(stepper, boundary=rows)
 
 
 def gauss_newton(iterations, damping) -> GaussNewton:
@@ -81,22 +128,23 @@ def methods(args) -> dict:
     """name -> (stepper, dt) of the methods run at their own settings."""
     gn = gauss_newton(args.iterations, args.damping)
     out = {
-        "TENG-Euler": (TENG(EULER, fit=gn), args.dt),
-        "TENG-Heun": (TENG(HEUN, fit=gn), args.dt),
+        "TENG-Euler": (with_rows(TENG(EULER, fit=gn), args), args.dt),
+        "TENG-Heun": (with_rows(TENG(HEUN, fit=gn), args), args.dt),
     }
     if args.rk4:
-        out["TENG-RK4"] = (TENG(RK4, fit=gn), args.rk4_dt)
+        out["TENG-RK4"] = (with_rows(TENG(RK4, fit=gn), args), args.rk4_dt)
     if args.only:
         out = {k: v for k, v in out.items() if k in args.only}
     return out
 
 
 def tdvp_at(dt, args):
-    return TDVP(RK4, solver=lx.Normal(lx.Cholesky()), damping=args.tdvp_damping), dt
+    return with_rows(TDVP(RK4, solver=lx.Normal(lx.Cholesky()), damping=args.tdvp_damping),
+                     args), dt
 
 
 def obti_at(steps, args):
-    return OBTI(optax.adam(args.obti_lr), steps=steps, tableau=HEUN), args.dt
+    return with_rows(OBTI(optax.adam(args.obti_lr), steps=steps, tableau=HEUN), args), args.dt
 
 
 def block_runner(problem, points, stepper, dt, num_steps):
@@ -165,8 +213,11 @@ def equal_cost_baselines(problem, points, net, args, wanted, times=None, heun=No
 
 def setup(name, problem, args, times):
     """Points, evaluation points, the reference at ``times`` and the fitted initial network."""
-    points = grid_points(args.grid)
-    eval_points = (grid_points(args.grid + 5) + 0.37) % (2 * np.pi)
+    points = sample_points(problem, args.grid)
+    eval_points = evaluation_points(problem, args.grid)
+    exact_boundary = args.boundary == "exact"
+    args.rows = (None if problem.periodic or exact_boundary
+                 else BoundaryRows.of(problem, args.grid, weight=args.rows_weight))
     start = time.perf_counter()
     ref = reference_at(problem, times)
     ref_u = {t: ref(eval_points, t) for t in times}
@@ -175,7 +226,7 @@ def setup(name, problem, args, times):
     embed, width, depth = args.net
     start = time.perf_counter()
     fitted = initial_network(problem, points, key=jax.random.key(args.seed), embed=embed,
-                             width=width, depth=depth,
+                             width=width, depth=depth, exact_boundary=exact_boundary,
                              fit=LevenbergMarquardt(iterations=args.fit_iterations))
     net, fit_err = fitted.model, fitted.residual
     fit_s = time.perf_counter() - start
@@ -250,6 +301,9 @@ def sweep_problem(name, args, sweep_rows) -> dict:
     """Choose each method's settings on the held-out initial condition (see the module doc).
 
     Returns the chosen ``damping``, ``iterations``, ``tdvp_damping`` and ``obti_lr``."""
+    if not hasattr(PROBLEMS[name], "held_out"):
+        raise SystemExit(f"--sweep needs a held-out initial condition, which {name} lacks; "
+                         "drop --sweep or the problem.")
     problem = PROBLEMS[name].held_out()
     T = args.sweep_T
     times = [T / 2, T]
@@ -309,7 +363,7 @@ def sweep_problem(name, args, sweep_rows) -> dict:
 
 def reference_at(problem, times):
     """The reference at ``times``; the ETDRK4 step is at most 4e-3 and divides ``T/8``."""
-    if isinstance(problem, Heat2D):
+    if isinstance(problem, EXACT):
         return problem.reference(times)
     return problem.reference(times, dt=times[0] / math.ceil(times[0] / 4e-3 - 1e-9))
 
@@ -342,6 +396,10 @@ def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
     p.add_argument("--grid", type=int, default=None)
+    p.add_argument("--boundary", choices=["exact", "rows"], default="exact",
+                   help="bounded problems: the condition built into the network, or as "
+                        "least-squares rows in every fit")
+    p.add_argument("--rows-weight", type=float, default=1.0, help="weight of the rows")
     p.add_argument("--net", type=int, nargs=3, default=None, metavar=("EMBED", "WIDTH", "DEPTH"))
     p.add_argument("--dt", type=float, default=None)
     p.add_argument("--T", type=float, default=None)

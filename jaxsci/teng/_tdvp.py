@@ -4,13 +4,20 @@ an explicit Runge-Kutta method (Bruna, Peherstorfer & Vanden-Eijnden, J. Comput.
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax as lx
 
 from .. import taylor
-from ..core import RESULTS, LeastSquaresSolution, jacobian_wrt_params, ravel_model
-from ..internal import nonfinite
+from ..core import (
+    RESULTS,
+    LeastSquaresSolution,
+    jacobian_wrt_params,
+    ravel_model,
+    sample_without_replacement,
+)
+from ..internal import check_positive_int, nonfinite
 from ._boundary import BoundaryRows
 from ._fit import _check_damping, _check_solver, relative_lstsq, solver_failure_message
 from ._step import AbstractStepper, StepSolution, as_time, operator_values, stage_keys
@@ -32,6 +39,10 @@ class TDVP(AbstractStepper):
         boundary: :class:`BoundaryRows`: the velocity also solves ``J_B theta' = 0``, the
             time derivative of the homogeneous condition ``B[u] = 0`` (bounded problems).
         backend: the :mod:`jaxsci.taylor` backend of ``L[u]`` (as :class:`TENG`'s).
+        num_columns: RSNG (Berman & Peherstorfer, NeurIPS 2023, Sec. 3, Alg. 1): each
+            step updates only this many parameters, drawn at random (fresh per step, the
+            same for the step's stages); the velocity is the least-squares solution on those
+            columns of ``J`` and zero elsewhere. Needs a ``key``.
 
     Example:
         >>> from jaxsci.pde.evolution import Heat2D, grid_points
@@ -46,6 +57,7 @@ class TDVP(AbstractStepper):
     damping: float = 0.0
     boundary: BoundaryRows | None = None
     backend: taylor.AbstractBackend | None = None
+    num_columns: int | None = eqx.field(static=True, default=None)
 
     def __check_init__(self):
         if not isinstance(self.tableau, Tableau):
@@ -53,22 +65,40 @@ class TDVP(AbstractStepper):
                             f"own), got {type(self.tableau).__name__}.")
         _check_solver(self.solver)
         _check_damping(self.damping)
+        if self.num_columns is not None:
+            check_positive_int(self.num_columns, "num_columns")
 
     def velocity(self, problem, model, points, *, key=None) -> LeastSquaresSolution:
-        """``theta' = lstsq(J, L[u_theta])`` at the points (flat, as ``ravel_model``)."""
+        """``theta' = lstsq(J, L[u_theta])`` at the points (flat, as ``ravel_model``; with
+        ``num_columns`` on the first step's random columns, zero elsewhere)."""
         return self._velocity(problem, model, points, key)[0]
 
-    def _velocity(self, problem, model, points, key=None):
+    def _velocity(self, problem, model, points, key=None, cols=None):
         theta, rebuild = ravel_model(model)
+        if self.num_columns is not None and cols is None:
+            if key is None:
+                raise TypeError(f"TDVP(num_columns={self.num_columns}) (RSNG) updates random "
+                                "columns, so `key` is required: pass key=jax.random.key(seed).")
+            cols = self._columns(theta.size, key)
         jac = jacobian_wrt_params(lambda t, x: rebuild(t)(x), theta, points)
         rhs = operator_values(model, problem, points, backend=self.backend, key=key)
-        if self.boundary is None:
+        if self.boundary is not None:
+            rows = self.boundary
+            jac_b = jax.jacrev(lambda t: rows.values(rebuild(t)))(theta)
+            jac = jnp.concatenate([jac, jac_b])
+            rhs = jnp.concatenate([rhs, jnp.zeros(jac_b.shape[0], rhs.dtype)])
+        if cols is None:
             return relative_lstsq(jac, rhs, self.solver, self.damping), rhs
-        rows = self.boundary
-        jac_b = jax.jacrev(lambda t: rows.values(rebuild(t)))(theta)
-        full = jnp.concatenate([rhs, jnp.zeros(jac_b.shape[0], rhs.dtype)])
-        return relative_lstsq(jnp.concatenate([jac, jac_b]), full, self.solver,
-                              self.damping), full
+        sol = relative_lstsq(jac[:, cols], rhs, self.solver, self.damping)
+        full = jnp.zeros_like(theta).at[cols].set(sol.value)
+        return eqx.tree_at(lambda s: s.value, sol, full), rhs
+
+    def _columns(self, size, key):
+        if self.num_columns > size:
+            raise ValueError(f"`num_columns`={self.num_columns} exceeds the model's {size} "
+                             "parameters; use fewer columns or num_columns=None.")
+        return sample_without_replacement(size, self.num_columns,
+                                          key=jax.random.fold_in(key, 7))
 
     def failure_message(self, dtype) -> str:
         return f"TDVP ({self.tableau.name}): " + solver_failure_message(
@@ -78,6 +108,12 @@ class TDVP(AbstractStepper):
         del t
         _, operator_keys = stage_keys(key, self.tableau.stages)
         theta, rebuild = ravel_model(model)
+        cols = None
+        if self.num_columns is not None:
+            if key is None:
+                raise TypeError(f"TDVP(num_columns={self.num_columns}) (RSNG) updates random "
+                                "columns, so `key` is required: pass key=jax.random.key(seed).")
+            cols = self._columns(theta.size, key)
         dt = as_time(dt, theta.dtype)
         result = RESULTS.where(nonfinite(theta), RESULTS.nonfinite_values, RESULTS.successful)
         slopes, residual = [], jnp.zeros((), theta.dtype)
@@ -85,7 +121,7 @@ class TDVP(AbstractStepper):
             coeffs = self.tableau.a[i] if i else ()
             stage = theta + dt * sum(c * k for c, k in zip(coeffs, slopes) if c != 0)
             m = rebuild(stage)
-            sol, rhs = self._velocity(problem, m, points, operator_keys[i])
+            sol, rhs = self._velocity(problem, m, points, operator_keys[i], cols)
             result = RESULTS.where(result == RESULTS.successful, sol.result, result)
             if i == 0:
                 residual = sol.residual_norm / jnp.linalg.norm(rhs)

@@ -162,4 +162,7 @@ CASES = [
     BadInput("teng-box-heat-spectral-3d", lambda: BoxHeat(3).reference((0.1,), n=16), ValueError, "two-dimensional"),
     BadInput("teng-box-allen-cahn-eps", lambda: BoxAllenCahn(eps=-1.0), ValueError, "`eps`"),
     BadInput("teng-box-grid-n", lambda: box_grid(2, 1), ValueError, "`n` must be >= 2"),
+    BadInput("teng-rsng-no-key", _step(TDVP(num_columns=3)), TypeError, "`key` is required"),
+    BadInput("teng-rsng-columns-zero", lambda: TDVP(num_columns=0), ValueError, "num_columns"),
+    BadInput("teng-rsng-too-many", _step(TDVP(num_columns=10_000), key=_K), ValueError, "exceeds"),
 ]

@@ -109,7 +109,8 @@ def test_teng_with_exact_networks_keeps_the_condition_after_every_step(x64, cond
     assert e_end < float(err(init.model, 0.2)) / 3  # it evolved (the modes decay ~10%)
 
 
-@pytest.mark.parametrize("stepper_kind", ["teng", "tdvp"])
+@pytest.mark.heavy  # 10-130 s on a shared core; test_boundary_rows_enter_the_gauss_newton_fit
+@pytest.mark.parametrize("stepper_kind", ["teng", "tdvp"])  # is the default suite's check
 def test_boundary_rows_hold_the_dirichlet_condition(x64, stepper_kind):
     problem = BoxHeat(2, "dirichlet")
     pts = box_grid(2, 10)
@@ -166,6 +167,7 @@ def test_exact_backend_equals_default_and_full_sample_is_exact(x64):
     assert jnp.max(jnp.abs(va - vb)) < 1e-10 and jnp.max(jnp.abs(va - vc)) < 1e-10
 
 
+@pytest.mark.heavy  # about 20 s: 400 velocity solves
 def test_stochastic_backend_gives_an_unbiased_tdvp_velocity(x64):
     """TDVP's velocity is linear in L[u], so with an unbiased STDE estimate of the
     Laplacian its mean over keys is the exact velocity."""

@@ -51,6 +51,7 @@ def test_rsng_velocity_is_the_least_squares_solution_on_its_columns(x64, fitted)
     assert jnp.max(jnp.abs(all_cols - dense)) < 1e-8 * jnp.max(jnp.abs(dense))
 
 
+@pytest.mark.heavy  # about 30 s: three evolutions
 def test_rsng_evolves_heat_and_needs_a_key(x64, fitted):
     pts = grid_points(10)
     test = (grid_points(13) + 0.31) % (2 * jnp.pi)

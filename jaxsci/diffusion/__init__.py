@@ -3,6 +3,7 @@ samplers (strategy objects: ``sampler(model, schedule, x_T, grid, *, key=None) -
 analytic test models (Gaussian mixtures with the exact probability-flow endpoint)."""
 
 from ._adaptive import DPMSolverAdaptive as DPMSolverAdaptive
+from ._custom_grid import custom_grid as custom_grid
 from ._deis import DEIS as DEIS
 from ._flow_matching import FlowMatching as FlowMatching
 from ._flow_samplers import FlowEuler as FlowEuler, FlowHeun as FlowHeun
@@ -72,6 +73,7 @@ __all__ = [
     "VPLinear",
     "batched_classifier_free_guidance",
     "classifier_free_guidance",
+    "custom_grid",
     "denoising_loss",
     "dynamic_thresholding",
     "frechet_distance",

@@ -213,3 +213,18 @@ CASES += [
     BadInput("batched-cfg-output", lambda: d.batched_classifier_free_guidance(lambda x, t, c: x[0], _x, _x, 2.0)(_x, 0.5),
              ValueError, "two outputs"),
 ]
+
+# custom grids
+CASES += [
+    BadInput("custom-grid-both", lambda: d.custom_grid(_s, timesteps=_g, sigmas=_g), TypeError, "exactly one"),
+    BadInput("custom-grid-neither", lambda: d.custom_grid(_s), TypeError, "exactly one"),
+    BadInput("custom-grid-increasing", lambda: d.custom_grid(_fm, sigmas=[0.1, 0.5]), ValueError,
+             "strictly decreasing"),
+    BadInput("custom-grid-negative", lambda: d.custom_grid(_fm, sigmas=[0.5, -0.1]), ValueError, ">= 0"),
+    BadInput("custom-grid-out-of-range", lambda: d.custom_grid(_s, sigmas=[2.0, 0.5]), ValueError,
+             "schedule's range"),
+    BadInput("custom-grid-2d", lambda: d.custom_grid(_fm, sigmas=jnp.ones((2, 2))), ValueError, "1-D"),
+    BadInput("custom-grid-timesteps-outside", lambda: d.custom_grid(_s, timesteps=[1.5, 0.5]), ValueError,
+             "inside the schedule's range"),
+    BadInput("custom-grid-schedule", lambda: d.custom_grid("vp", sigmas=[0.5, 0.1]), TypeError, "schedule"),
+]

@@ -154,3 +154,22 @@ def test_jit_vmap(x64):
         batched = jax.jit(jax.vmap(lambda x, g, sampler=sampler: sampler(v, s, x, g).x, in_axes=(0, None)))(x_T, grid)
         plain = np.stack([sampler(v, s, x, grid).x for x in x_T])
         np.testing.assert_allclose(batched, plain, rtol=1e-12)
+
+
+def test_custom_grid_from_timesteps_and_sigmas(x64):
+    fm = D.FlowMatching(shift=3.0, t_min=0.0, t_max=1.0)
+    sig = D.time_grid(fm, 6, "uniform")
+    np.testing.assert_array_equal(D.custom_grid(fm, sigmas=sig), sig)  # t = sigma
+    np.testing.assert_array_equal(D.custom_grid(fm, timesteps=sig), sig)
+    t = jnp.array([0.9, 0.5, 0.1, 0.01])
+    for s in (D.VPLinear(), D.VPCosine(), D.VE(), D.EDM(sigma_min=0.005, sigma_max=1.0)):
+        # sigma_t inverted by bisection (closed form for EDM), and sigma_t / alpha_t = e^{-lambda}
+        np.testing.assert_allclose(D.custom_grid(s, sigmas=s.sigma(t)), t, rtol=1e-9, err_msg=type(s).__name__)
+        np.testing.assert_allclose(D.custom_grid(s, sigmas=jnp.exp(-s.lambda_(t)), noise_to_signal=True), t,
+                                   rtol=1e-9, err_msg=type(s).__name__)
+    # diffusers' VP "sigmas" ((1 - alpha_bar) / alpha_bar)^(1/2) at training steps are those steps
+    vp = D.VPDiscrete.linear()
+    steps = jnp.array([999.0, 666.0, 333.0, 0.0])
+    alpha_bar = jnp.exp(2.0 * vp.log_alphas[steps.astype(jnp.int32)])
+    np.testing.assert_allclose(D.custom_grid(vp, sigmas=jnp.sqrt((1 - alpha_bar) / alpha_bar), noise_to_signal=True),
+                               steps, atol=1e-6)

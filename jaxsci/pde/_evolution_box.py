@@ -20,13 +20,14 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .. import taylor
 from ..internal import check_positive_int
-from .evolution import (
+from ._evolution_base import (
     AbstractEvolutionProblem,
     ReferenceSolution,
+    _AllenCahn,
     _check_coefficient,
     _check_times,
+    _Heat,
     spectral_reference,
 )
 
@@ -160,7 +161,7 @@ class AbstractBoxProblem(AbstractEvolutionProblem):
         return box_boundary_points(self.dim, n, dtype)
 
 
-class BoxHeat(AbstractBoxProblem):
+class BoxHeat(AbstractBoxProblem, _Heat):
     """Heat equation ``u_t = nu Lap u`` on ``[0, 1]^dim`` with Dirichlet or Neumann faces.
 
     Each mode ``prod_d s(pi m_d x_d)`` decays as ``exp(-nu pi^2 |m|^2 t)`` (:meth:`exact`).
@@ -194,19 +195,6 @@ class BoxHeat(AbstractBoxProblem):
         self.nu = nu
         self.modes = _check_modes(self.condition, _default_heat_modes(self.condition, dim)
                                   if modes is None else modes, dim)
-
-    @property
-    def dim(self) -> int:
-        return self.space_dim
-
-    @property
-    def operators(self) -> tuple[taylor.DifferentialOperator, ...]:
-        return (taylor.laplacian(self.space_dim),)
-
-    def rhs(self, x, u, derivatives):
-        """``nu Lap u``."""
-        (lap,) = derivatives
-        return self.nu * lap
 
     def held_out(self) -> BoxHeat:
         """The same equation with other modes, for choosing settings on unscored data."""
@@ -254,7 +242,7 @@ def _default_heat_modes(condition: str, dim: int) -> BoxModes:
     return ((0.2, (0,) * dim), (1.0, first), (0.5, last2), (0.3, ones))
 
 
-class BoxAllenCahn(AbstractBoxProblem):
+class BoxAllenCahn(AbstractBoxProblem, _AllenCahn):
     """Allen-Cahn equation ``u_t = eps Lap u + u - u^3`` on ``[0, 1]^2``, Dirichlet or
     Neumann faces.
 
@@ -297,15 +285,6 @@ class BoxAllenCahn(AbstractBoxProblem):
     @property
     def dim(self) -> int:
         return 2
-
-    @property
-    def operators(self) -> tuple[taylor.DifferentialOperator, ...]:
-        return (taylor.laplacian(2),)
-
-    def rhs(self, x, u, derivatives):
-        """``eps Lap u + u - u^3``."""
-        (lap,) = derivatives
-        return self.eps * lap + u - u**3
 
     def held_out(self) -> BoxAllenCahn:
         """The same equation with other modes, for choosing settings on unscored data."""

@@ -98,6 +98,7 @@ def test_chebyshev_second_derivative_of_polynomial_is_exact(x64):
     np.testing.assert_allclose(basis.evaluate(basis.derivative(c, 2), jnp.asarray(x)), d2, atol=1e-12)
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 def test_dealiased_product_is_exact_for_band_limited_inputs(x64):
     basis = TensorBasis((Chebyshev(6), Fourier(5)))
     rng = np.random.default_rng(6)

@@ -34,6 +34,7 @@ def test_spectral_loss_of_exact_periodic_poisson_solution_is_zero(x64):
     assert float(spectral_loss(poisson_residual(bumped, fc, basis), basis)) > 1e-6
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 def test_reaction_diffusion_residual_matches_autodiff_pointwise(x64):
     nu, rho = 0.05, 5.0
     basis = TensorBasis((Chebyshev(5, (0.0, 1.0)), Fourier(4)))

@@ -95,6 +95,7 @@ def test_nsm_reaction_diffusion_loss_is_differentiable(key):
     assert sum(float(jnp.sum(g**2)) for g in leaves) > 0
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 @pytest.mark.full_precision  # float32 tolerances below TF32 rounding (make test-tf32)
 def test_nsm_navier_stokes_holds_initial_vorticity_and_trains(key):
     from jaxsci.pde.parametric import NavierStokes
@@ -125,6 +126,7 @@ def _poisson_data(problem, n, count, seed):
 # Measured with these settings: supervised 0.08 test error; FNO + PINN 25x below its
 # initial error. With the imaginary parts of the spectral weights stepped uphill (the
 # conjugate-gradient slip of complex leaves) the same runs give 0.81 and 5.5x.
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 def test_fno_learns_periodic_poisson_from_solution_data():
     n, problem = 16, PeriodicPoisson(modes=4, length_scale=0.3)
     f_train, u_train = _poisson_data(problem, n, 64, seed=1)

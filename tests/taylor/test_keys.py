@@ -38,6 +38,7 @@ def test_rbg_keys_compile_and_run_in_seconds(impl):
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 def test_rbg_estimates_are_per_point_and_unbiased():
     """Each point's estimate depends on its own key only, and averages to the exact value."""
     u = lambda x: jnp.sum(jnp.sin(x) * x)

@@ -152,6 +152,7 @@ def test_boundary_rows_enter_the_gauss_newton_fit(x64):
     assert errors[1] < errors[0] / 10
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 def test_exact_backend_equals_default_and_full_sample_is_exact(x64):
     problem = PeriodicHeat(3)
     pts = periodic_grid(3, 4)

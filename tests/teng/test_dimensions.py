@@ -28,6 +28,7 @@ def test_periodic_heat_2d_matches_heat2d_rhs(x64):
     assert jnp.allclose(PeriodicHeat(2).initial(pts), Heat2D().initial(pts), atol=1e-14)
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 @pytest.mark.parametrize("dim,n", [(1, 16), (3, 7)])
 def test_teng_periodic_heat_any_dimension(x64, dim, n):
     problem = PeriodicHeat(dim)

@@ -33,6 +33,7 @@ def test_gauss_newton_updates_exactly_the_sampled_columns(x64, fitted):
     assert jnp.max(jnp.abs(jax.vmap(full.model)(pts) - jax.vmap(every.model)(pts))) < 1e-9
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 def test_rsng_velocity_is_the_least_squares_solution_on_its_columns(x64, fitted):
     pts = grid_points(10)
     p = ravel_model(fitted)[0].size

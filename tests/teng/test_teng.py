@@ -230,6 +230,7 @@ def test_higher_order_tableaus_are_more_accurate(x64):
     assert errs["rk4", 0.05] < errs["heun", 0.05], errs
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 def test_tdvp_tracks_heat_and_obti_runs(x64):
     net, p, pts, x = _net(), Heat2D(), grid_points(20), off_grid()
     exact = heat_exact_of(net, p.nu, 0.02, x)
@@ -242,6 +243,7 @@ def test_tdvp_tracks_heat_and_obti_runs(x64):
         assert np.isfinite(e) and e < 0.1
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 def test_swapping_the_stepper_is_one_object(x64):
     """TENG -> TDVP -> OBTI by changing the stepper only; the result has the documented
     fields (times, per-step residuals, errors from `evaluate`, wall time, result)."""
@@ -303,6 +305,7 @@ def test_tableaus_are_consistent():
         assert isinstance(tab, eqx.Module)
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 def test_default_gauss_newton_in_float32_fails_with_a_clear_message(key):
     """The recommended setting (normal equations, damping 1e-12) is for float64: in float32
     the damped Gram matrix is not positive definite in floating point. The failure names the

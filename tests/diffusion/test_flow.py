@@ -119,6 +119,7 @@ def test_heun_nfe_and_last_euler_step(x64):
     assert int(D.FlowHeun()(v, inside, x_T, D.time_grid(inside, 5, "uniform")).nfe) == 10
 
 
+@pytest.mark.heavy  # 10-25 s: keeps the default suite under 15 minutes on 2 cores
 def test_every_sampler_accepts_a_flow_model(x64):
     """Each sampler with parametrization="flow" and the flow model equals it with "eps" and
     the noise model (the conversion is exact)."""

@@ -73,9 +73,8 @@ class BoundaryRows(eqx.Module):
 
     def values(self, model) -> Float[Array, " m"]:
         """``weight B[model]`` at the boundary points (zero where the condition holds)."""
-        pts = self.points
         vals = jax.vmap(lambda x, n: boundary_value(self.condition, model, x, n))(
-            pts, self.normals)
+            self.points, self.normals)
         return jnp.asarray(self.weight, vals.dtype) * vals
 
     def error(self, model) -> Float[Array, ""]:

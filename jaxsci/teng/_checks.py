@@ -45,41 +45,33 @@ def _outside_box(dim: int) -> str:
 
 def check_points(points, dim: int = 2, periodic: bool = True):
     """``points`` must be a floating ``(n, dim)`` array inside ``[0, 2pi)^dim`` (periodic)
-    or ``[0, 1]^dim`` (a bounded problem).
+    or ``[0, 1]^dim`` (a bounded problem, faces included).
 
     Concrete points are checked now; traced points (under ``jit``) get a runtime check
     (``equinox.error_if``) attached, so use the returned array.
     """
-    if not periodic:
-        return _check_box_points(points, dim)
+    if periodic:
+        example = "grid_points(32)" if dim == 2 else f"periodic_grid({dim}, 16)"
+        build, upper, message = "grid_points(n)", _TWO_PI, _outside(dim)
+    else:
+        example, build, upper, message = (f"box_grid({dim}, 16)", f"box_grid({dim}, n)", 1.0,
+                                          _outside_box(dim))
+
+    def outside(p, xp):
+        above = p >= upper if periodic else p > upper
+        return xp.any(~xp.isfinite(p) | (p < 0) | above)
+
     shape = np.shape(points)
     if len(shape) != 2 or shape[1] != dim:
-        raise ValueError(f"`points` must have shape (n, {dim}), got {shape}; e.g. "
-                         + ("grid_points(32)." if dim == 2 else f"periodic_grid({dim}, 16)."))
+        raise ValueError(f"`points` must have shape (n, {dim}), got {shape}; e.g. {example}.")
     if shape[0] < 1:
-        raise ValueError("`points` is empty; pass at least one point, e.g. grid_points(32).")
-    points = check_float_array(points, "points", "(or build them with grid_points(n))")
+        raise ValueError(f"`points` is empty; pass at least one point, e.g. {example}.")
+    points = check_float_array(points, "points", f"(or build them with {build})")
     if isinstance(points, jax.core.Tracer):
-        outside = jnp.any(~jnp.isfinite(points) | (points < 0) | (points >= _TWO_PI))
-        return eqx.error_if(points, outside, _outside(dim))
+        return eqx.error_if(points, outside(points, jnp), message)
     pts = np.asarray(points)  # numpy: no device work, even while an outer jit traces
-    if not np.all(np.isfinite(pts)) or pts.min() < 0 or pts.max() >= _TWO_PI:
-        raise ValueError(f"{_outside(dim)} Got values in [{pts.min()}, {pts.max()}].")
-    return points
-
-
-def _check_box_points(points, dim: int):
-    shape = np.shape(points)
-    if len(shape) != 2 or shape[1] != dim or shape[0] < 1:
-        raise ValueError(f"`points` must have shape (n, {dim}) with n >= 1, got {shape}; e.g. "
-                         f"box_grid({dim}, 16).")
-    points = check_float_array(points, "points", f"(or build them with box_grid({dim}, n))")
-    if isinstance(points, jax.core.Tracer):
-        outside = jnp.any(~jnp.isfinite(points) | (points < 0) | (points > 1))
-        return eqx.error_if(points, outside, _outside_box(dim))
-    pts = np.asarray(points)
-    if not np.all(np.isfinite(pts)) or pts.min() < 0 or pts.max() > 1:
-        raise ValueError(f"{_outside_box(dim)} Got values in [{pts.min()}, {pts.max()}].")
+    if outside(pts, np):
+        raise ValueError(f"{message} Got values in [{pts.min()}, {pts.max()}].")
     return points
 
 
@@ -104,7 +96,8 @@ def check_box_model(problem, model, rows) -> None:
 def check_model_values(model, points):
     """``model`` must map a few of the (concrete) points to finite floating scalars.
 
-    Returns the probe points, or ``None`` when the model or the points are traced."""
+    Returns ``(probe points, values there)``, or ``None`` when the model or the points are
+    traced."""
     if not callable(model):
         raise TypeError(f"`model` must be a callable x -> scalar, got {type(model).__name__}.")
     if is_traced(model) or isinstance(points, jax.core.Tracer):
@@ -124,15 +117,15 @@ def check_model_values(model, points):
             "the network returns NaN/inf at the points; check its parameters (and the initial "
             "fit) for NaN/inf."
         )
-    return probe
+    return probe, u0
 
 
 def check_periodic_model(model, points, tol: float = 1e-6) -> None:
     """Raise if ``model(x) != model(x + 2pi e_d)`` at a few of the points (when concrete)."""
-    probe = check_model_values(model, points)
-    if probe is None:
+    checked = check_model_values(model, points)
+    if checked is None:
         return
-    u0 = jax.vmap(model)(probe)
+    probe, u0 = checked
     scale = 1.0 + float(jnp.max(jnp.abs(u0)))
     for d in range(probe.shape[1]):
         shifted = jax.vmap(model)(probe.at[:, d].add(_TWO_PI))

@@ -110,6 +110,18 @@ def _check_damping(damping) -> None:
         raise ValueError(f"`damping` must be a finite number >= 0, got {damping!r}.")
 
 
+def check_random_columns(owner: str, num_columns: int, size: int, key):
+    """The checks of a random-column update (RSNG): a ``key`` is given and ``num_columns``
+    does not exceed the ``size`` parameters. Returns the checked key."""
+    if key is None:
+        raise TypeError(f"{owner} updates random columns, so `key` is required: pass "
+                        "key=jax.random.key(seed) (to evolve or the step).")
+    if num_columns > size:
+        raise ValueError(f"`num_columns`={num_columns} exceeds the model's {size} "
+                         "parameters; use fewer columns or num_columns=None.")
+    return check_key(key)
+
+
 def relative_lstsq(jac, rhs, solver, damping):
     """``jaxsci.core.least_squares`` with the damping relative to ``|J|_F^2`` (no throw)."""
     lam = damping * jnp.sum(jac**2) if damping else 0.0
@@ -196,16 +208,8 @@ class GaussNewton(AbstractFit):
         _check_fit_inputs(model, points, target)
         check_rows(rows, None)
         if self.num_columns is not None:
-            if key is None:
-                raise TypeError(
-                    f"GaussNewton(num_columns={self.num_columns}) updates random columns, so "
-                    "`key` is required: pass key=jax.random.key(seed) (to evolve or the step)."
-                )
-            key = check_key(key)
-            n = num_params(model)
-            if self.num_columns > n:
-                raise ValueError(f"`num_columns`={self.num_columns} exceeds the model's {n} "
-                                 "parameters; use fewer columns or num_columns=None.")
+            key = check_random_columns(f"GaussNewton(num_columns={self.num_columns})",
+                                       self.num_columns, num_params(model), key)
         theta, rebuild, values = _flat(model, points)
 
         def body(i, carry):

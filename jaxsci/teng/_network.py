@@ -87,12 +87,7 @@ class PeriodicMLP(AbstractLinearReadout):
 
     def with_readout(self, weight: Float[Array, " width"], bias: Float[Array, ""]) -> PeriodicMLP:
         """A copy with the linear read-out layer replaced (used by variable projection)."""
-        last = self.mlp.layers[-1]
-        return eqx.tree_at(
-            lambda m: (m.mlp.layers[-1].weight, m.mlp.layers[-1].bias),
-            self,
-            (weight.reshape(last.weight.shape), jnp.reshape(bias, last.bias.shape)),
-        )
+        return _replace_readout(self, weight, bias)
 
 
 BOX_CONDITIONS = (None, "dirichlet", "neumann")
@@ -172,15 +167,7 @@ class BoxMLP(AbstractLinearReadout):
 
     def with_readout(self, weight: Float[Array, " width"], bias: Float[Array, ""]) -> BoxMLP:
         """A copy with the read-out replaced (``bias`` ignored for ``"dirichlet"``)."""
-        last = self.mlp.layers[-1]
-        if last.bias is None:
-            return eqx.tree_at(lambda m: m.mlp.layers[-1].weight, self,
-                               weight.reshape(last.weight.shape))
-        return eqx.tree_at(
-            lambda m: (m.mlp.layers[-1].weight, m.mlp.layers[-1].bias),
-            self,
-            (weight.reshape(last.weight.shape), jnp.reshape(bias, last.bias.shape)),
-        )
+        return _replace_readout(self, weight, bias)
 
 
 def _vanishing_on_faces(x: Float[Array, " dim"]) -> Float[Array, ""]:
@@ -191,3 +178,17 @@ def _vanishing_on_faces(x: Float[Array, " dim"]) -> Float[Array, ""]:
     for d in range(1, x.shape[0]):
         out = out * phi[d]
     return out
+
+
+def _replace_readout(model, weight, bias):
+    """``model`` with the last layer of ``model.mlp`` set to ``(weight, bias)`` (``bias``
+    ignored when that layer has none)."""
+    last = model.mlp.layers[-1]
+    if last.bias is None:
+        return eqx.tree_at(lambda m: m.mlp.layers[-1].weight, model,
+                           weight.reshape(last.weight.shape))
+    return eqx.tree_at(
+        lambda m: (m.mlp.layers[-1].weight, m.mlp.layers[-1].bias),
+        model,
+        (weight.reshape(last.weight.shape), jnp.reshape(bias, last.bias.shape)),
+    )

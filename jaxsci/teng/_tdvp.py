@@ -19,7 +19,13 @@ from ..core import (
 )
 from ..internal import check_positive_int, nonfinite
 from ._boundary import BoundaryRows
-from ._fit import _check_damping, _check_solver, relative_lstsq, solver_failure_message
+from ._fit import (
+    _check_damping,
+    _check_solver,
+    check_random_columns,
+    relative_lstsq,
+    solver_failure_message,
+)
 from ._step import AbstractStepper, StepSolution, as_time, operator_values, stage_keys
 from ._tableau import RK4, Tableau
 
@@ -76,9 +82,6 @@ class TDVP(AbstractStepper):
     def _velocity(self, problem, model, points, key=None, cols=None):
         theta, rebuild = ravel_model(model)
         if self.num_columns is not None and cols is None:
-            if key is None:
-                raise TypeError(f"TDVP(num_columns={self.num_columns}) (RSNG) updates random "
-                                "columns, so `key` is required: pass key=jax.random.key(seed).")
             cols = self._columns(theta.size, key)
         jac = jacobian_wrt_params(lambda t, x: rebuild(t)(x), theta, points)
         rhs = operator_values(model, problem, points, backend=self.backend, key=key)
@@ -94,9 +97,9 @@ class TDVP(AbstractStepper):
         return eqx.tree_at(lambda s: s.value, sol, full), rhs
 
     def _columns(self, size, key):
-        if self.num_columns > size:
-            raise ValueError(f"`num_columns`={self.num_columns} exceeds the model's {size} "
-                             "parameters; use fewer columns or num_columns=None.")
+        """The step's random columns (RSNG), after :func:`check_random_columns`."""
+        key = check_random_columns(f"TDVP(num_columns={self.num_columns}) (RSNG)",
+                                   self.num_columns, size, key)
         return sample_without_replacement(size, self.num_columns,
                                           key=jax.random.fold_in(key, 7))
 
@@ -108,12 +111,7 @@ class TDVP(AbstractStepper):
         del t
         _, operator_keys = stage_keys(key, self.tableau.stages)
         theta, rebuild = ravel_model(model)
-        cols = None
-        if self.num_columns is not None:
-            if key is None:
-                raise TypeError(f"TDVP(num_columns={self.num_columns}) (RSNG) updates random "
-                                "columns, so `key` is required: pass key=jax.random.key(seed).")
-            cols = self._columns(theta.size, key)
+        cols = None if self.num_columns is None else self._columns(theta.size, key)
         dt = as_time(dt, theta.dtype)
         result = RESULTS.where(nonfinite(theta), RESULTS.nonfinite_values, RESULTS.successful)
         slopes, residual = [], jnp.zeros((), theta.dtype)

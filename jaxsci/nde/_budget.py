@@ -114,6 +114,20 @@ class BudgetWeight(eqx.Module):
         """
         penalty = jnp.asarray(penalty)
         measured = jax.lax.stop_gradient(jnp.mean(jnp.asarray(measured)))
+        if self.kind == "nfe":
+            # An implicit NeuralODE solve reports nfe = -1 (unknown) inside jit; fed here it
+            # would drive the weight down for ever.
+            message = (
+                "BudgetWeight(kind='nfe') got a negative measured NFE: an implicit solver's "
+                "uncounted solve reports nfe=-1 (its Newton iterations are not known inside "
+                "jit). Budget on its steps instead: BudgetWeight(target_steps)(penalty, "
+                "sol.num_steps), or use kind='loss'."
+            )
+            if not isinstance(measured, jax.core.Tracer):
+                if float(measured) < 0:
+                    raise ValueError(message)
+            else:
+                measured = eqx.error_if(measured, measured < 0, message)
         ratio = measured.astype(self.log_weight.dtype) / self.target
         slack = ratio - 1.0 if self.kind == "nfe" else 1.0 - ratio
         s = self.log_weight

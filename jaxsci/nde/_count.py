@@ -52,7 +52,7 @@ class EvaluationCounter:
     Jacobian of an implicit solver's Newton iteration; the JVP's own primal evaluation is
     not counted twice). The ticks are host callbacks, run when the compiled solve runs;
     call ``jax.effects_barrier()`` (``read`` does) before reading. For measuring cost only:
-    the JVP rule treats ``args`` as constants, so do not train through a wrapped field.
+    do not train through a wrapped field.
 
     Example:
         >>> counter = EvaluationCounter()
@@ -98,19 +98,26 @@ class _CountedField(eqx.Module):
     counter: EvaluationCounter = eqx.field(static=True)
 
     def __call__(self, t, y, args):
-        vector_field, counter = self.vector_field, self.counter
+        counter = self.counter
+        # The field's and args' arrays enter as primal inputs, not as closed-over values:
+        # inside diffrax's loop they are tracers, which a custom_jvp may not close over.
+        dynamic, static = eqx.partition((self.vector_field, args), eqx.is_inexact_array)
+
+        def call(t, y, dynamic):
+            vector_field, args_ = eqx.combine(dynamic, static)
+            return vector_field(t, y, args_)
 
         @jax.custom_jvp
-        def f(t, y):
+        def f(t, y, dynamic):
             jax.debug.callback(counter._tick_field)
-            return vector_field(t, y, args)
+            return call(t, y, dynamic)
 
         @f.defjvp
         def f_jvp(primals, tangents):
             jax.debug.callback(counter._tick_jacobian)
-            return jax.jvp(lambda t_, y_: vector_field(t_, y_, args), primals, tangents)
+            return jax.jvp(call, primals, tangents)
 
-        return f(t, y)
+        return f(t, y, dynamic)
 
 
 def _solver_of(solver: diffrax.AbstractSolver) -> diffrax.AbstractSolver:

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
 from ..internal import check_key, check_one_of
-from ._node import NeuralODE, ODESolution, check_ts, one_step_error
+from ._node import NeuralODE, ODESolution, check_local_solver, check_ts, one_step_error
 from ._solver import controller_tolerances
 
 
@@ -84,6 +84,7 @@ def local_regularization(
     key = check_key(key)
     check_one_of(sampling, ("unbiased", "biased"), "sampling")
     controller_tolerances(node.stepsize_controller)
+    check_local_solver(node)
     ts = check_ts(ts)
     if sampling == "biased":
         sol = node(y0, ts, dt0, key=key, throw=throw)

@@ -19,12 +19,12 @@ def evals_per_step(solver: diffrax.AbstractSolver) -> int:
         raise ValueError(
             f"jaxsci.nde supports diffrax's explicit Runge-Kutta solvers only ({EXPLICIT_RK}; "
             f"Euler with a constant step), whose tableau gives the true NFE; got "
-            f"{type(solver).__name__}. Implicit and IMEX solvers (ImplicitEuler, Kvaerno*, "
-            f"KenCarp*), reversible solvers (ReversibleHeun, LeapfrogMidpoint) and the SDE "
-            f"solvers (SRK, Milstein, EulerHeun, ...) are not supported: use an explicit "
-            f"solver (e.g. diffrax.Tsit5(); BacksolveAdjoint for O(1) memory), or, for an "
-            f"implicit or IMEX solver, nde.solve(terms, solver, ..., count=True), which "
-            f"counts its Newton iterations' evaluations and accumulates its heuristics."
+            f"{type(solver).__name__}. Reversible solvers (ReversibleHeun, LeapfrogMidpoint) "
+            f"and the SDE solvers (SRK, Milstein, EulerHeun, ...) are not supported: use an "
+            f"explicit solver (e.g. diffrax.Tsit5(); BacksolveAdjoint for O(1) memory). "
+            f"Implicit solvers (ImplicitEuler, Kvaerno*) have no tableau count: NeuralODE "
+            f"takes them and counts their NFE with count=True; for IMEX solvers (KenCarp*) "
+            f"use nde.solve(terms, solver, ..., count=True)."
         )
     stages = len(solver.tableau.c) + 1
     return stages - 1 if solver.tableau.fsal else stages

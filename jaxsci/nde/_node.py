@@ -1,4 +1,4 @@
-"""Neural ODE on diffrax with explicit Runge-Kutta solvers: true NFE; solver heuristics."""
+"""Neural ODE on diffrax with explicit Runge-Kutta or implicit solvers: true NFE; solver heuristics."""
 
 from collections.abc import Callable
 
@@ -11,11 +11,18 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
 from ..core._results import RESULTS, nonfinite, raise_if_failed
 from ..internal import check_key
+from ._count import EvaluationCounter
 from ._field import as_field
 from ._guard import NonfiniteWatch, stopped_by_nonfinite
 from ._heuristics import initial_step_size, scaled_error
 from ._nfe import EXPLICIT_RK, FirstAcceptCounter, evals_per_step, is_fsal, nfe_count
-from ._solver import Heuristics, HeuristicsSolver, controller_tolerances
+from ._solver import (
+    Heuristics,
+    HeuristicsSolver,
+    _uses_controller_tols,
+    controller_tolerances,
+    resolve_root_finder,
+)
 
 
 class ODESolution(eqx.Module):
@@ -32,6 +39,13 @@ class ODESolution(eqx.Module):
             NaN/inf. With ``throw=True`` (the default) a failure raises instead.
         heuristics: running totals over accepted steps (``Heuristics``) when
             requested, else None.
+        jacobian_evals: with ``NeuralODE(...)(..., count=True)``, the counted
+            linearizations of the field (an implicit solver's Newton Jacobians; 0 for an
+            explicit one), else None.
+
+    For an implicit solver (ImplicitEuler, Kvaerno3/4/5) ``nfe`` is -1 unless the solve
+    was counted (``count=True``): its Newton iterations vary from step to step and only a
+    count gives them.
     """
 
     ys: PyTree[Array]
@@ -41,6 +55,7 @@ class ODESolution(eqx.Module):
     num_rejected: Int[Array, ""]
     result: RESULTS
     heuristics: Heuristics | None = None
+    jacobian_evals: Int[Array, ""] | None = None
 
 
 def check_max_steps(max_steps) -> None:
@@ -140,6 +155,7 @@ def solution_from(
     watched: bool,
     bad_inputs: Array,
     throw: bool,
+    jacobian_evals: Int[Array, ""] | None = None,
 ) -> ODESolution:
     """``ODESolution`` from a ``throw=False`` diffrax solve with every diffrax result code
     passed through and NaN/inf reported as ``nonfinite_values``; with ``throw`` a failure
@@ -168,6 +184,7 @@ def solution_from(
         num_rejected=sol.stats["num_rejected_steps"],
         result=result,
         heuristics=totals,
+        jacobian_evals=jacobian_evals,
     )
 
 
@@ -190,6 +207,43 @@ def check_solver_and_controller(solver, controller) -> None:
         )
 
 
+IMEX = (diffrax.KenCarp3, diffrax.KenCarp4, diffrax.KenCarp5, diffrax.Sil3)
+
+
+def is_implicit(solver: diffrax.AbstractSolver) -> bool:
+    """Whether ``solver`` is an implicit (not IMEX) solver NeuralODE can take."""
+    return isinstance(solver, diffrax.AbstractImplicitSolver) and not isinstance(solver, IMEX)
+
+
+def check_node_solver(solver, controller) -> diffrax.AbstractSolver:
+    """The solver NeuralODE will use: an explicit Runge-Kutta solver as it is, an
+    implicit one with its Newton tolerances taken from the controller (as diffrax does for
+    a plain solve); a clear error for IMEX solvers and for an implicit solver whose Newton
+    tolerances cannot come from a constant-step controller."""
+    if isinstance(solver, IMEX):
+        raise ValueError(
+            f"{type(solver).__name__} is an IMEX solver: it needs the field split into an "
+            f"explicit and an implicit part, diffrax.MultiTerm(ODETerm(explicit), "
+            f"ODETerm(implicit)), which NeuralODE's single field f(t, y) is not. Use "
+            f"nde.solve(MultiTerm(...), {type(solver).__name__}(), ..., count=True), or an "
+            f"implicit solver here (diffrax.Kvaerno5(), diffrax.ImplicitEuler())."
+        )
+    if not is_implicit(solver):
+        evals_per_step(solver)  # a clear error now for solvers without an NFE count
+        return solver
+    root_finder = getattr(solver, "root_finder", None)
+    unset = [a for a in ("rtol", "atol") if _uses_controller_tols(root_finder, a)]
+    if unset and not isinstance(controller, diffrax.AbstractAdaptiveStepSizeController):
+        raise ValueError(
+            f"{type(solver).__name__} takes its Newton tolerances ({', '.join(unset)}) from "
+            f"an adaptive step-size controller, and {type(controller).__name__} has none. "
+            f"Use stepsize_controller=diffrax.PIDController(rtol=..., atol=...), or set them "
+            f"on the solver: {type(solver).__name__}(root_finder=optimistix.Chord(rtol=1e-6, "
+            f"atol=1e-6, norm=optimistix.rms_norm))."
+        )
+    return resolve_root_finder(solver, controller)
+
+
 def check_heuristics_adjoint(adjoint: diffrax.AbstractAdjoint) -> None:
     """The heuristics' totals are differentiated only through RecursiveCheckpointAdjoint."""
     if not isinstance(adjoint, diffrax.RecursiveCheckpointAdjoint):
@@ -209,7 +263,7 @@ def _field_from_args(t, y, field):
 
 
 class NeuralODE(eqx.Module):
-    """dy/dt = f(t, y) solved by diffrax with an explicit Runge-Kutta solver.
+    """dy/dt = f(t, y) solved by diffrax with an explicit Runge-Kutta or an implicit solver.
 
     Chen et al., "Neural Ordinary Differential Equations", NeurIPS 2018. With an
     adaptive controller and no ``dt0`` the first step is chosen by Hairer's algorithm
@@ -220,25 +274,36 @@ class NeuralODE(eqx.Module):
 
     Supported (checked here, with an error that says what to use otherwise):
 
-    - solvers: diffrax's explicit Runge-Kutta solvers, whose tableau gives the true NFE:
-      Tsit5, Dopri5, Dopri8, Bosh3, Heun, Midpoint, Ralston (embedded error estimate,
-      adaptive or constant steps) and Euler (constant steps only). Implicit, IMEX,
-      reversible and SDE-specific solvers are rejected.
+    - explicit solvers: diffrax's explicit Runge-Kutta solvers, whose tableau gives the
+      true NFE: Tsit5, Dopri5, Dopri8, Bosh3, Heun, Midpoint, Ralston (embedded error
+      estimate, adaptive or constant steps) and Euler (constant steps only).
+    - implicit solvers for stiff fields: ImplicitEuler and Kvaerno3/4/5 (diagonally
+      implicit Runge-Kutta with an embedded error estimate, Kvaerno, BIT 2004; Hairer &
+      Wanner, Solving ODEs II, Sec. IV.6). Their Newton (chord) tolerances, when not set
+      on the solver's ``root_finder``, are the controller's rtol/atol/norm, as diffrax
+      sets them for a plain solve; with ``ConstantStepSize`` they must be set on the
+      solver. Their Newton iterations vary from step to step, so ``nfe`` is -1 unless
+      the solve is counted (``count=True``, outside ``jax.jit``/``grad``). Heuristics
+      work with them (R_E from their error estimate; ``stiffness`` by the power-method
+      estimate of the Jacobian's spectral radius, see ``HeuristicsSolver``).
+      ``local_regularization`` does not (its extra step's cost comes from a tableau).
+    - IMEX (KenCarp3/4/5, Sil3), reversible and SDE-specific solvers are rejected: IMEX
+      needs a split field, ``nde.solve(MultiTerm(...), ...)`` takes it.
     - controllers: ``diffrax.PIDController`` (alone or inside
       ``ClipStepSizeController``), or ``diffrax.ConstantStepSize()`` with ``dt0``;
       other adaptive controllers need ``dt0``.
     - heuristics (``heuristics``/``stiffness``/``key``): an adaptive solver with a
-      PID controller; ``stiffness`` needs a tableau whose last two stages lie at the end
-      of the step (Tsit5, Dopri5, Dopri8); R_E and R_S are differentiated under
-      RecursiveCheckpointAdjoint only.
+      PID controller; ``stiffness`` with an explicit solver needs a tableau whose last
+      two stages lie at the end of the step (Tsit5, Dopri5, Dopri8); R_E and R_S are
+      differentiated under RecursiveCheckpointAdjoint only.
     - adjoints without heuristics: RecursiveCheckpointAdjoint, BacksolveAdjoint,
-      DirectAdjoint (not ImplicitAdjoint: the solve saves at ``ts``); ``key``
-      not with DirectAdjoint.
+      DirectAdjoint, for explicit and implicit solvers alike (not ImplicitAdjoint: the
+      solve saves at ``ts``); ``key`` not with DirectAdjoint.
 
     Args:
         vector_field: ``f(t, y)`` (usually an ``equinox`` module), a ``DiffraxField`` or a
             ``diffrax.ODETerm``.
-        solver: an explicit Runge-Kutta diffrax solver (default Tsit5).
+        solver: an explicit Runge-Kutta or implicit diffrax solver (default Tsit5).
         stepsize_controller: a diffrax controller (default PID, rtol=atol=1e-3).
         adjoint: a diffrax adjoint (default RecursiveCheckpointAdjoint).
         max_steps: positive int, the cap on solver steps. Required: it sets the memory
@@ -268,20 +333,25 @@ class NeuralODE(eqx.Module):
     ):
         self.vector_field = as_field(vector_field)
         check_max_steps(max_steps)
-        self.solver = diffrax.Tsit5() if solver is None else solver
-        evals_per_step(self.solver)  # a clear error now for solvers without an NFE count
+        solver = diffrax.Tsit5() if solver is None else solver
         self.stepsize_controller = (
             diffrax.PIDController(rtol=1e-3, atol=1e-3)
             if stepsize_controller is None
             else stepsize_controller
         )
-        check_solver_and_controller(self.solver, self.stepsize_controller)
+        check_solver_and_controller(solver, self.stepsize_controller)
+        self.solver = check_node_solver(solver, self.stepsize_controller)
         self.adjoint = diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint
         self.max_steps = max_steps
 
     @property
     def adaptive(self) -> bool:
         return not isinstance(self.stepsize_controller, diffrax.ConstantStepSize)
+
+    @property
+    def implicit(self) -> bool:
+        """Whether the solver is implicit (its NFE is known only from a counted solve)."""
+        return is_implicit(self.solver)
 
     def initial_step(self, t0, y0) -> tuple[Float[Array, ""], int]:
         """Hairer's initial step for (t0, y0) and its cost in evaluations (2)."""
@@ -306,6 +376,7 @@ class NeuralODE(eqx.Module):
         stiffness: bool = False,
         key: PRNGKeyArray | None = None,
         throw: bool = True,
+        count: bool = False,
     ) -> ODESolution:
         """Solve from ts[0] to ts[-1], saving at ts.
 
@@ -321,7 +392,22 @@ class NeuralODE(eqx.Module):
             throw: raise (inside jit, via ``equinox.error_if``) unless the solve
                 succeeded; with False, return the code in ``result`` instead, so that
                 one failing member of a ``jax.vmap`` leaves the others intact.
+            count: count the field's evaluations and linearizations as they happen
+                (``EvaluationCounter``): the true NFE of an implicit solver, Newton
+                iterations included, with the Jacobians in ``jacobian_evals``. For
+                measuring: call it outside ``jax.jit``/``vmap``/``grad``.
         """
+        if not isinstance(count, bool):
+            raise TypeError(f"`count` must be True or False, got {count!r}.")
+        if count and any(
+            isinstance(x, jax.core.Tracer)
+            for x in jax.tree_util.tree_leaves((self.vector_field, y0, ts, dt0, key))
+        ):
+            raise ValueError(
+                "count=True reads the evaluation counts on the host after the solve has run, "
+                "so the NeuralODE must be called outside jax.jit/vmap/grad; inside a "
+                "transformation use count=False (an implicit solve then reports nfe=-1)."
+            )
         if not self.adaptive and dt0 is None:
             raise ValueError("a constant step size needs dt0: pass dt0=<float>.")
         if key is not None:
@@ -349,14 +435,16 @@ class NeuralODE(eqx.Module):
             first_step, initial_evals = self.initial_step(ts[0], y0)
         track = heuristics or stiffness or key is not None
         solver = self.heuristics_solver(stiffness=stiffness, key=key) if track else self.solver
-        count_first = self.adaptive and is_fsal(self.solver)
+        count_first = self.adaptive and is_fsal(self.solver) and not count
+        counter = EvaluationCounter() if count else None
+        field = _field_from_args if counter is None else counter.wrap(_field_from_args)
         controller = self.stepsize_controller
         if count_first:
             controller = FirstAcceptCounter(controller)
         if self.adaptive:
             controller = NonfiniteWatch(controller)  # type: ignore[arg-type]
         sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(_field_from_args),
+            diffrax.ODETerm(field),
             solver,
             ts[0],
             ts[-1],
@@ -369,14 +457,39 @@ class NeuralODE(eqx.Module):
             max_steps=self.max_steps,
             throw=False,
         )
-        nfe = nfe_count(
-            self.solver,
-            sol.stats["num_steps"],
-            first_stage_evals=_controller_state(sol)[0][1] if count_first else None,
-            initial_step_evals=initial_evals,
-        )
+        jacobian_evals = None
+        if counter is not None:
+            field_evals, jacobians = counter.read()
+            nfe = jnp.asarray(field_evals + initial_evals)
+            jacobian_evals = jnp.asarray(jacobians)
+        elif self.implicit:
+            nfe = jnp.full_like(sol.stats["num_steps"], -1)
+        else:
+            nfe = nfe_count(
+                self.solver,
+                sol.stats["num_steps"],
+                first_stage_evals=_controller_state(sol)[0][1] if count_first else None,
+                initial_step_evals=initial_evals,
+            )
         return solution_from(
-            sol, nfe, heuristics=track, watched=self.adaptive, bad_inputs=bad_inputs, throw=throw
+            sol,
+            nfe,
+            heuristics=track,
+            watched=self.adaptive,
+            bad_inputs=bad_inputs,
+            throw=throw,
+            jacobian_evals=jacobian_evals,
+        )
+
+
+def check_local_solver(node: NeuralODE) -> None:
+    """The local regularizer's extra step is costed from an explicit tableau."""
+    if node.implicit:
+        raise ValueError(
+            f"local_regularization takes one extra step whose cost comes from an explicit "
+            f"tableau; {type(node.solver).__name__} is implicit (its Newton iterations vary). "
+            f"With an implicit solver regularize the whole solve instead: "
+            f"node(y0, ts, heuristics=True) (R_E) or stiffness=True (R_S)."
         )
 
 
@@ -387,6 +500,7 @@ def one_step_error(
 
     The local regularizer's penalty (Pal et al., ICML 2023, Sec. 3, eq. (5)).
     """
+    check_local_solver(node)
     rtol, atol = controller_tolerances(node.stepsize_controller)
     term = diffrax.ODETerm(lambda t, y, args: node.vector_field(t, y))
     state = node.solver.init(term, t0, t0 + dt, y0, None)

@@ -74,7 +74,29 @@ CASES = [
         "explicit Runge-Kutta",
     ),
     BadInput("nde-node-max-steps-str", lambda: nde.NeuralODE(lambda t, y: y, max_steps="8"), ValueError, "positive integer"),
-    BadInput("nde-node-implicit-solver", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Kvaerno5(), max_steps=8), ValueError, "explicit Runge-Kutta"),
+    BadInput("nde-node-imex-solver", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.KenCarp4(), max_steps=8), ValueError, "IMEX"),
+    BadInput("nde-node-imex-solver-says-what-instead", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.KenCarp4(), max_steps=8), ValueError, "nde.solve(MultiTerm"),
+    BadInput(
+        "nde-node-implicit-constant-step-no-newton-tolerances",
+        lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Kvaerno5(), diffrax.ConstantStepSize(), max_steps=8),
+        ValueError, "Newton tolerances",
+    ),
+    BadInput(
+        "nde-local-implicit-solver",
+        lambda: nde.local_regularization(nde.NeuralODE(lambda t, y: -y, diffrax.Kvaerno5(), max_steps=64), jnp.ones(2), TS, key=jax.random.key(0)),
+        ValueError, "heuristics=True",
+    ),
+    BadInput(
+        "nde-budget-negative-nfe-from-implicit-solve",
+        lambda: nde.BudgetWeight(10.0)(jnp.array(1.0), _node(solver=diffrax.Kvaerno5())(jnp.ones(2), TS).nfe),
+        ValueError, "nfe=-1",
+    ),
+    BadInput("nde-node-count-not-bool", lambda: _node()(jnp.ones(2), TS, count=1), TypeError, "True or False"),
+    BadInput(
+        "nde-node-count-under-jit",
+        lambda: _jit(lambda y: _node(solver=diffrax.Kvaerno5())(y, TS, count=True).nfe, jnp.ones(2)),
+        ValueError, "outside jax.jit",
+    ),
     BadInput(
         "nde-heuristics-constant-step",
         lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Euler(), diffrax.ConstantStepSize(), max_steps=8)(
@@ -132,7 +154,6 @@ CASES = [
     ),
     BadInput("nde-node-euler-adaptive", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Euler(), max_steps=8), ValueError, "ConstantStepSize"),
     BadInput("nde-node-reversible-solver", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.ReversibleHeun(), max_steps=8), ValueError, "reversible"),
-    BadInput("nde-node-implicit-solver-says-what-instead", lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Kvaerno5(), max_steps=8), ValueError, "use an explicit solver"),
     BadInput(
         "nde-node-stepto-controller",
         lambda: nde.NeuralODE(lambda t, y: -y, diffrax.Tsit5(), diffrax.StepTo(ts=jnp.linspace(0, 1, 5)), max_steps=8),

@@ -18,7 +18,8 @@ Every method then starts from that same network and the same points and is evolv
 the given dt and Gauss-Newton iterations; the baselines then get TENG-Heun's compute: its
 seconds per step times its number of steps, every method's seconds per step taken as the
 minimum of interleaved timing probes (robust to other load on a shared machine): TDVP-RK4
-the step size that spends it, OBTI-Adam (Heun targets at the TENG dt) as many Adam
+and RSNG-RK4 (TDVP on ``--rsng-fraction`` of the parameters, drawn anew each step; its
+damping is TDVP's) the step size that spends it, OBTI-Adam (Heun targets at the TENG dt) as many Adam
 iterations per fit as it allows.
 Reported: relative L2 error against the reference (exact for heat, float64 ETDRK4 on 128^2
 modes otherwise) on an off-grid evaluation grid at t = T/8, 2T/8, ..., T and the cumulative
@@ -86,7 +87,8 @@ from jaxsci.teng import (  # noqa: E402
     initial_network,
 )
 
-METHOD_NAMES = ["TENG-Euler", "TENG-Heun", "TENG-RK4", "TDVP-RK4", "OBTI-Adam"]
+METHOD_NAMES = ["TENG-Euler", "TENG-Heun", "TENG-RK4", "TDVP-RK4", "RSNG-RK4", "OBTI-Adam"]
+BASELINES = ("TDVP-RK4", "RSNG-RK4", "OBTI-Adam")
 PROBLEMS = {"heat": Heat2D(), "allen_cahn": AllenCahn2D(), "burgers": Burgers2D(),
             "heat_1d": PeriodicHeat(1), "heat_3d": PeriodicHeat(3),
             "heat_dirichlet": BoxHeat(2, "dirichlet"), "heat_neumann": BoxHeat(2, "neumann"),
@@ -143,14 +145,23 @@ def tdvp_at(dt, args):
                      args), dt
 
 
+def rsng_at(dt, args):
+    """TDVP-RK4 on a random subset of the parameters per step (RSNG, Berman & Peherstorfer
+    2023, Alg. 1): ``--rsng-columns`` columns of the Jacobian."""
+    return with_rows(TDVP(RK4, solver=lx.Normal(lx.Cholesky()), damping=args.tdvp_damping,
+                          num_columns=args.rsng_columns), args), dt
+
+
 def obti_at(steps, args):
     return with_rows(OBTI(optax.adam(args.obti_lr), steps=steps, tableau=HEUN), args), args.dt
 
 
 def block_runner(problem, points, stepper, dt, num_steps):
-    """A compiled function advancing a network by ``num_steps`` steps."""
+    """A compiled ``(network, key) -> network`` advancing by ``num_steps`` steps (the key
+    feeds random strategies such as RSNG)."""
     return eqx.filter_jit(
-        lambda m: evolve(stepper, problem, m, dt, num_steps, points=points).model)
+        lambda m, key: evolve(stepper, problem, m, dt, num_steps, points=points,
+                              key=key).model)
 
 
 def probe_seconds_per_step(problem, points, net, specs: dict, probe_steps: int = 4,
@@ -163,12 +174,12 @@ def probe_seconds_per_step(problem, points, net, specs: dict, probe_steps: int =
     """
     runs = {k: block_runner(problem, points, *v, probe_steps) for k, v in specs.items()}
     for run in runs.values():
-        jax.block_until_ready(run(net))
+        jax.block_until_ready(run(net, jax.random.key(0)))
     best = {k: math.inf for k in runs}
     for _ in range(rounds):
         for k, run in runs.items():
             start = time.perf_counter()
-            jax.block_until_ready(run(net))
+            jax.block_until_ready(run(net, jax.random.key(0)))
             best[k] = min(best[k], (time.perf_counter() - start) / probe_steps)
     return best
 
@@ -193,6 +204,8 @@ def equal_cost_baselines(problem, points, net, args, wanted, times=None, heun=No
         specs["TENG-Heun"] = heun
     if "TDVP-RK4" in wanted:
         specs["TDVP-RK4"] = tdvp_at(args.dt, args)
+    if "RSNG-RK4" in wanted:
+        specs["RSNG-RK4"] = rsng_at(args.dt, args)
     if "OBTI-Adam" in wanted:
         specs["OBTI-Adam"] = obti_at(probe, args)
     per = probe_seconds_per_step(problem, points, net, specs)
@@ -205,6 +218,9 @@ def equal_cost_baselines(problem, points, net, args, wanted, times=None, heun=No
     if "TDVP-RK4" in wanted:
         blocks = max(1, round(budget / per["TDVP-RK4"] / len(times)))
         out["TDVP-RK4"] = tdvp_at(times[0] / blocks, args)
+    if "RSNG-RK4" in wanted:
+        blocks = max(1, round(budget / per["RSNG-RK4"] / len(times)))
+        out["RSNG-RK4"] = rsng_at(times[0] / blocks, args)
     if "OBTI-Adam" in wanted:
         steps = max(1, round(probe * budget / (per["OBTI-Adam"] * round(times[-1] / args.dt))))
         out["OBTI-Adam"] = obti_at(steps, args)
@@ -229,6 +245,8 @@ def setup(name, problem, args, times):
                              width=width, depth=depth, exact_boundary=exact_boundary,
                              fit=LevenbergMarquardt(iterations=args.fit_iterations))
     net, fit_err = fitted.model, fitted.residual
+    size = sum(leaf.size for leaf in jax.tree.leaves(eqx.filter(net, eqx.is_inexact_array)))
+    args.rsng_columns = max(1, round(args.rsng_fraction * size))
     fit_s = time.perf_counter() - start
     e0 = float(relative_l2(jax.vmap(net)(eval_points), problem.initial(eval_points)))
     print(f"## {name}: reference {ref_s:.1f} s; initial fit rel L2 {e0:.2e} (at the grid "
@@ -247,7 +265,7 @@ def run_problem(name, args, table_rows, curves):
     for method, (stepper, dt) in own.items():
         run_method(name, method, problem, points, net, stepper, dt, times, eval_points,
                    ref_u, table_rows, curves)
-    wanted = [m for m in (args.only or METHOD_NAMES) if m in ("TDVP-RK4", "OBTI-Adam")]
+    wanted = [m for m in (args.only or METHOD_NAMES) if m in BASELINES]
     if not wanted or (args.wall is None and "TENG-Heun" not in own):
         return
     baselines, budget = equal_cost_baselines(problem, points, net, args, wanted, times,
@@ -255,6 +273,8 @@ def run_problem(name, args, table_rows, curves):
     for method, (stepper, dt) in baselines.items():
         setting = (f"dt = {dt:g}" if isinstance(stepper, TDVP)
                    else f"{stepper.steps} Adam steps per fit")
+        if getattr(stepper, "num_columns", None):
+            setting += f", {stepper.num_columns} random columns per step"
         print(f"  {method} at {budget:.0f} s (TENG-Heun's compute): {setting}", flush=True)
         run_method(name, method, problem, points, net, stepper, dt, times, eval_points,
                    ref_u, table_rows, curves, note=setting)
@@ -270,14 +290,16 @@ def run_method(name, method, problem, points, net, stepper, dt, times, eval_poin
                          f"dt = {dt} ({method}).")
     run_block = block_runner(problem, points, stepper, dt, per_block)
     start = time.perf_counter()
-    run_block.lower(net).compile()
+    key = jax.random.key(0)  # random strategies (RSNG): block i gets fold_in(key, i)
+    run_block.lower(net, key).compile()
     compile_s = time.perf_counter() - start
     model, wall, cpu, t_now, errs, failed = net, 0.0, 0.0, 0.0, [], False
     for t in times:
         while t_now < t - 1e-9 and not failed:
             start, start_cpu = time.perf_counter(), time.process_time()
             try:
-                model = jax.block_until_ready(run_block(model))
+                model = jax.block_until_ready(
+                    run_block(model, jax.random.fold_in(key, round(t_now / dt))))
             except Exception as err:
                 print(f"  {method} failed at t = {t_now:g}: {str(err).splitlines()[0][:200]}",
                       flush=True)
@@ -409,6 +431,8 @@ def main():
     p.add_argument("--tdvp-damping", type=float, default=1e-12,
                    help="relative damping of the TDVP solves (--sweep chooses it on the "
                         "held-out initial condition instead; 1e-14 won there on all three)")
+    p.add_argument("--rsng-fraction", type=float, default=0.25,
+                   help="RSNG-RK4 updates this fraction of the parameters per step")
     p.add_argument("--obti-lr", type=float, default=1e-4, help="OBTI Adam learning rate")
     p.add_argument("--fit-iterations", type=int, default=None)
     p.add_argument("--rk4", action="store_true", help="also run TENG-RK4")

@@ -1,5 +1,7 @@
 """NeuralODE with implicit solvers (ImplicitEuler, Kvaerno3/4/5)."""
 
+import functools
+
 import diffrax
 import equinox as eqx
 import jax
@@ -66,9 +68,19 @@ def _loss(field, node_of):
     return jnp.sum(sol.ys[-1] ** 2) + jnp.sum(sol.ys[2] ** 2)
 
 
+@functools.cache
+def _explicit_gradient():
+    """Dopri8's gradient through its steps at rtol = atol = 1e-9 (computed once; every
+    caller runs under the x64 fixture)."""
+    pid = diffrax.PIDController(rtol=1e-9, atol=1e-9)
+    g = eqx.filter_grad(_loss)(_field(), lambda f: nde.NeuralODE(f, diffrax.Dopri8(), pid, max_steps=20_000))
+    return [np.asarray(x) for x in jax.tree_util.tree_leaves(g)]
+
+
 @pytest.mark.parametrize(
     ("adjoint", "bound"),
-    [(diffrax.RecursiveCheckpointAdjoint(), 1e-5), (diffrax.DirectAdjoint(), 1e-5),
+    [(diffrax.RecursiveCheckpointAdjoint(), 1e-5),
+     pytest.param(diffrax.DirectAdjoint(), 1e-5, marks=pytest.mark.heavy),
      pytest.param(diffrax.BacksolveAdjoint(), 3e-2, marks=pytest.mark.heavy)],
 )
 def test_implicit_gradients_match_explicit(adjoint, bound, x64):
@@ -82,14 +94,12 @@ def test_implicit_gradients_match_explicit(adjoint, bound, x64):
     1.3e-3 off (4e-3 relative) and Kvaerno5 3.4e-3 (1.1e-2 relative), hence 3e-2."""
     pid = diffrax.PIDController(rtol=1e-9, atol=1e-9)
     implicit = lambda f: nde.NeuralODE(f, diffrax.Kvaerno5(), pid, adjoint, max_steps=20_000)
-    explicit = lambda f: nde.NeuralODE(f, diffrax.Dopri8(), pid, max_steps=20_000)
     g_imp = eqx.filter_grad(_loss)(_field(), implicit)
-    g_exp = eqx.filter_grad(_loss)(_field(), explicit)
-    a, b = jax.tree_util.tree_leaves(g_imp), jax.tree_util.tree_leaves(g_exp)
-    scale = max(float(jnp.max(jnp.abs(x))) for x in b)
+    a, b = [np.asarray(x) for x in jax.tree_util.tree_leaves(g_imp)], _explicit_gradient()
+    scale = max(float(np.max(np.abs(x))) for x in b)
     assert scale > 1e-3
     for x, y in zip(a, b, strict=True):
-        np.testing.assert_allclose(np.asarray(x), np.asarray(y), atol=bound * scale, rtol=0)
+        np.testing.assert_allclose(x, y, atol=bound * scale, rtol=0)
 
 
 def test_counted_nfe(x64):
@@ -132,7 +142,7 @@ def test_regularized_loss_trains_with_implicit_solver(x64):
         return jax.tree_util.tree_map(lambda p, g: p - 3e-2 * g, params, grads), value, sol.heuristics
 
     values, errors = [], []
-    for _ in range(15):
+    for _ in range(8):
         params, value, h = step(params)
         values.append(float(value)), errors.append(float(h.error))
     assert all(np.isfinite(values)) and float(h.stiffness) > 0

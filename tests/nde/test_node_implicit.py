@@ -79,7 +79,7 @@ def _explicit_gradient():
 
 @pytest.mark.parametrize(
     ("adjoint", "bound"),
-    [(diffrax.RecursiveCheckpointAdjoint(), 1e-5),
+    [pytest.param(diffrax.RecursiveCheckpointAdjoint(), 1e-5, marks=pytest.mark.heavy),
      pytest.param(diffrax.DirectAdjoint(), 1e-5, marks=pytest.mark.heavy),
      pytest.param(diffrax.BacksolveAdjoint(), 3e-2, marks=pytest.mark.heavy)],
 )
@@ -123,6 +123,7 @@ def test_counted_nfe(x64):
     assert int(sol.nfe) > 4 * int(sol.num_steps)
 
 
+@pytest.mark.heavy
 def test_regularized_loss_trains_with_implicit_solver(x64):
     """R_E and R_S of a Kvaerno5 solve are differentiable, and a few Adam steps on
     fit + R_E + R_S (gradient descent) lower the loss and R_E."""

@@ -246,7 +246,13 @@ class HeuristicsSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractWrappedSo
             terms, t0, t1, y0, args, inner_state, made_jump
         )
         dt = jnp.abs(t1 - t0)
-        error_j = scaled_error(y0, y1, y_error, self.rtol, self.atol)
+        # A failed step (e.g. diverged Newton iterations) has y_error = inf and possibly a
+        # non-finite y1. Its heuristics are discarded with the rejected step, but their
+        # linearization at inf/NaN (inf / inf in the RMS norm) would put NaN into the
+        # backward pass, times the zero cotangent of a rejected step: evaluate them at 0.
+        finite = lambda x: jnp.where(jnp.isfinite(x), x, jnp.zeros_like(x))
+        error_j = scaled_error(y0, jax.tree_util.tree_map(finite, y1),
+                               jax.tree_util.tree_map(finite, y_error), self.rtol, self.atol)
         if not self.stiffness:
             stiff_j = jnp.zeros_like(error_j)
         elif isinstance(self.solver, diffrax.AbstractImplicitSolver):

@@ -132,6 +132,26 @@ def test_implicit_error_total_is_the_sum_over_accepted_steps(x64):
     np.testing.assert_allclose(float(out.heuristics.error), total, rtol=1e-8)
 
 
+def test_gradient_survives_rejected_steps_with_diverged_newton(x64):
+    """y' = -theta y^3 from y0 = 2 with dt0 = 1: the first Kvaerno5 steps are rejected
+    (diverged Newton iterations, y_error = inf). Differentiating R_E through such a solve
+    once made lineax refuse the backward solve: the rejected step's inf / inf in the error
+    norm, times its zero cotangent, gave NaN. The gradients of R_E and of y(1) must be
+    finite, the latter equal to the closed form d/dtheta [y0 / sqrt(1 + 2 theta y0^2)]."""
+    y0, theta = 2.0, 50.0
+
+    def outputs(th):
+        out = nde.solve(diffrax.ODETerm(lambda t, y, a: -a * y**3), diffrax.Kvaerno5(), 0.0, 1.0,
+                        1.0, jnp.array([y0]), th, stepsize_controller=PID, heuristics=True,
+                        throw=False)
+        return jnp.stack([out.solution.ys[-1, 0], out.heuristics.error]), out.nfe.rejected
+
+    (d_end, d_error), rejected = jax.jacrev(outputs, has_aux=True)(jnp.asarray(theta))
+    assert int(rejected) > 0
+    assert np.isfinite(float(d_error))
+    np.testing.assert_allclose(float(d_end), -y0**3 / (1 + 2 * theta * y0**2) ** 1.5, rtol=1e-5)
+
+
 @pytest.mark.heavy
 def test_implicit_stiffness_is_spectral_radius_times_time(x64):
     # A symmetric A with eigenvalues -1, -10, -40: R_S = sum h_j rho = 40 T, and its

@@ -1,7 +1,8 @@
 """A stiff neural ODE with an implicit solver: Van der Pol (mu = 10) learned by Kvaerno5.
 
     python benchmarks/nde_stiff.py [--quick] [--seeds N] [--first-seed S] [--steps N]
-        [--methods unregularized,stiffness,error] [--weight-stiffness W] [--json PATH]
+        [--methods unregularized,stiffness,error,budget] [--weight-stiffness W]
+        [--weight-error W] [--budget-steps S] [--budget-min-weight W] [--json PATH]
 
 Data: one trajectory of the Van der Pol oscillator y1' = y2, y2' = mu (1 - y1^2) y2 - y1,
 mu = 10, y0 = (2, 0), t in [0, 12] (a relaxation oscillation: a slow branch, a fast jump near t = 8),
@@ -15,7 +16,12 @@ each seed its own noise draw, initialization and batches).
 
 Methods: ``unregularized``; ``stiffness``: + w R_S, the implicit-solver stiffness
 estimate of ``HeuristicsSolver`` (power-method spectral radius of the field's Jacobian
-times the step, summed over accepted steps); ``error``: + w R_E.
+times the step, summed over accepted steps); ``error``: + w R_E; ``budget``: + lambda R_E
+with lambda adapted by dual ascent (``nde.BudgetWeight``, ``nde.budget_optimizer``, their
+defaults) so that the training solves take ``--budget-steps`` steps. An implicit solve's
+NFE is not known inside jit (its Newton iterations vary), so the budget is stated in solver
+steps (accepted and rejected), the quantity an implicit solver's cost is proportional to;
+the test NFE is counted as for every method.
 
 Test: windows started from the clean trajectory at the times between observations; test
 MSE against the clean trajectory, and the test solve's true NFE counted by
@@ -82,10 +88,20 @@ def main():
     p.add_argument("--methods", default="unregularized,stiffness")
     p.add_argument("--weight-stiffness", type=float, default=1e-4)
     p.add_argument("--weight-error", type=float, default=1e-2)
+    p.add_argument("--budget-steps", type=float, default=None,
+                   help="the budget method's target: solver steps per training solve")
+    p.add_argument("--dual-lr", type=float, default=0.05)
+    p.add_argument("--budget-min-weight", type=float, default=None,
+                   help="BudgetWeight(min_weight=...): a floor on the multiplier")
     p.add_argument("--json", default=None)
     args = p.parse_args()
     steps = 30 if args.quick else args.steps
     methods = args.methods.split(",")
+    unknown = set(methods) - {"unregularized", "stiffness", "error", "budget"}
+    if unknown:
+        p.error(f"unknown methods {sorted(unknown)}: use unregularized, stiffness, error, budget")
+    if "budget" in methods and args.budget_steps is None:
+        p.error("--methods budget needs --budget-steps (solver steps per training solve)")
     t_fine, y_fine = clean_trajectory()
     obs_idx = np.arange(0, len(t_fine), 3)
     ts_window = jnp.asarray(t_fine[: 3 * WINDOW : 3])
@@ -93,22 +109,29 @@ def main():
     test_y0 = jnp.asarray(y_fine[test_start])
     test_targets = jnp.asarray(y_fine[test_start[:, None] + 3 * np.arange(WINDOW)[None]])
 
+    def training_solve(field, y_tr, key, stiffness=False):
+        """The solve of one training step: WINDOWS random windows of ``y_tr``, jointly."""
+        start = jax.random.choice(key, y_tr.shape[0] - WINDOW, (WINDOWS,), replace=False)
+        targets = jax.vmap(lambda i: jax.lax.dynamic_slice_in_dim(y_tr, i, WINDOW))(start)
+        out = nde.solve(diffrax.ODETerm(field),
+                        nde.HeuristicsSolver(diffrax.Kvaerno5(), stiffness=stiffness),
+                        ts_window[0], ts_window[-1], 0.01, y_tr[start], stepsize_controller=PID,
+                        saveat=diffrax.SaveAt(ts=ts_window), max_steps=2048, throw=False)
+        return out, targets
+
     def loss_for(method):
         def loss(model, batch, key):
-            field, y_tr = model
+            field, y_tr, budget = model
             y_tr = jax.lax.stop_gradient(y_tr)  # this member's data (never updated)
-            start = jax.random.choice(key, y_tr.shape[0] - WINDOW, (WINDOWS,), replace=False)
-            targets = jax.vmap(lambda i: jax.lax.dynamic_slice_in_dim(y_tr, i, WINDOW))(start)
-            out = nde.solve(diffrax.ODETerm(field),
-                            nde.HeuristicsSolver(diffrax.Kvaerno5(), stiffness=method == "stiffness"),
-                            ts_window[0], ts_window[-1], 0.01, y_tr[start], stepsize_controller=PID,
-                            saveat=diffrax.SaveAt(ts=ts_window), max_steps=2048, throw=False)
+            out, targets = training_solve(field, y_tr, key, stiffness=method == "stiffness")
             mse = jnp.mean((jnp.swapaxes(out.solution.ys, 0, 1) - targets) ** 2)
             h = out.heuristics
             if method == "stiffness":
                 return mse + args.weight_stiffness * h.stiffness
             if method == "error":
                 return mse + args.weight_error * h.error
+            if method == "budget":
+                return mse + budget(h.error, out.nfe.steps)
             return mse
         return loss
 
@@ -119,18 +142,23 @@ def main():
                   "compilation per method; train_s is the ensemble's, the same for every seed")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
 
-    def member(seed):
+    def member(seed, method):
         rng = np.random.default_rng(seed)
         y_tr = jnp.asarray(y_fine[obs_idx] + 0.01 * rng.standard_normal((len(obs_idx), 2)),
                            jnp.float32)
-        return Field(jax.random.key(seed)), y_tr
+        budget = (nde.BudgetWeight(args.budget_steps, min_weight=args.budget_min_weight)
+                  if method == "budget" else None)
+        return Field(jax.random.key(seed)), y_tr, budget
 
     counter = nde.EvaluationCounter()
     for method in methods:
-        members = [member(seed) for seed in seeds]
+        members = [member(seed, method) for seed in seeds]
         model = jax.tree_util.tree_map(
             lambda *xs: jnp.stack(xs) if eqx.is_array(xs[0]) else xs[0], *members)
-        out = fit(loss_for(method), model, optax.adam(3e-3), steps=steps,
+        optimizer = optax.adam(3e-3)
+        if method == "budget":
+            optimizer = nde.budget_optimizer(optimizer, args.dual_lr)
+        out = fit(loss_for(method), model, optimizer, steps=steps,
                   key=jax.random.key(1000), chunk=min(100, steps), compile_first=True,
                   progress=False, ensemble=True, throw=False)
         train_s = float(out.history_wall_time[-1])
@@ -157,13 +185,21 @@ def main():
                                    f"{str(error).splitlines()[0] if str(error) else ''}"[:300]))
                 print(f"{method:13s} seed {seed}: FAILED {failed[-1]['error']}", flush=True)
                 continue
+            weight = (float(out.model[2].value[i]) if method == "budget" else float("nan"))
+            # steps of training-style solves (16 windows of this member's data, 8 fixed draws)
+            y_tr_i = out.model[1][i]
+            train_steps = statistics.mean(
+                int(training_solve(field, y_tr_i, jax.random.key(10_000 + j))[0].nfe.steps)
+                for j in range(8))
             row = dict(method=method, seed=seed, metric=mse, test_nfe=int(report.field_evals),
                        test_jac=int(report.jacobian_evals), test_steps=int(report.steps),
                        train_s=train_s, compile_s=out.compile_time,
-                       final_loss=float(np.asarray(out.losses)[-1, i]))
+                       final_loss=float(np.asarray(out.losses)[-1, i]), final_weight=weight,
+                       train_solve_steps=train_steps)
             rows.append(row)
             print(f"{method:13s} seed {seed}: test MSE {mse:.4g}, NFE {row['test_nfe']} "
-                  f"(Jacobians {row['test_jac']}, steps {row['test_steps']})", flush=True)
+                  f"(Jacobians {row['test_jac']}, steps {row['test_steps']}; training-solve steps "
+                  f"{train_steps:.1f}, weight {weight:.3g})", flush=True)
         if args.json:
             write_json(Path(args.json), {**header, "rows": rows, "failed": failed, "partial": True})
     base = {r["seed"]: r for r in rows if r["method"] == "unregularized"}

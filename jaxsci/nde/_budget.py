@@ -50,6 +50,14 @@ class BudgetWeight(eqx.Module):
             task; with a cap the ascent stops at ``max_weight`` (projected dual ascent:
             the step that would raise ``s`` past ``log(max_weight)`` is dropped) and
             ``saturated`` tells that the target was not met at the capped weight.
+        min_weight: a floor on lambda (<= ``initial_weight``), or ``None`` for none. While
+            the constraint is slack (e.g. an untrained model that is cheaper than the
+            target, its cost growing as it learns), dual ascent lowers lambda by a factor
+            ``exp(eta (c / target - 1))`` per step, down to ``exp(-30)``; when the cost
+            later passes the target, climbing back takes as many steps again, and the
+            penalty acts too late (the stiff neural ODE of ``benchmarks/nde_stiff.py``
+            ended at 1e-7 with its NFE over the target). A floor bounds that wind-down
+            (projected dual ascent onto ``[min_weight, max_weight]``).
 
     Use ``weight(penalty, measured)`` in the loss and train with
     ``fit(loss, model, budget_optimizer(optax.adam(lr)), ...)``, the model holding the
@@ -68,13 +76,16 @@ class BudgetWeight(eqx.Module):
     target: float = eqx.field(static=True)
     kind: str = eqx.field(static=True)
     log_max: float = eqx.field(static=True)
+    log_min: float = eqx.field(static=True)
 
     def __init__(self, target: float, *, kind: str = "nfe", initial_weight: float = 1.0,
-                 max_weight: float | None = None):
+                 max_weight: float | None = None, min_weight: float | None = None):
         check_one_of(kind, ("nfe", "loss"), "kind")
         numbers = [("target", target), ("initial_weight", initial_weight)]
         if max_weight is not None:
             numbers.append(("max_weight", max_weight))
+        if min_weight is not None:
+            numbers.append(("min_weight", min_weight))
         for name, value in numbers:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(
@@ -88,16 +99,22 @@ class BudgetWeight(eqx.Module):
                 f"`max_weight` ({max_weight!r}) must be larger than `initial_weight` "
                 f"({initial_weight!r}); pass max_weight=None for no cap."
             )
+        if min_weight is not None and min_weight > initial_weight:
+            raise ValueError(
+                f"`min_weight` ({min_weight!r}) must not exceed `initial_weight` "
+                f"({initial_weight!r}); pass min_weight=None for no floor."
+            )
         self.target = float(target)
         self.kind = kind
         self.log_max = _LOG_BOUND if max_weight is None else min(math.log(max_weight), _LOG_BOUND)
+        self.log_min = -_LOG_BOUND if min_weight is None else max(math.log(min_weight), -_LOG_BOUND)
         self.log_weight = jnp.log(jnp.asarray(initial_weight, jnp.result_type(float)))
 
     @property
     def value(self) -> Float[Array, ""]:
         """The current weight lambda = exp(s) (a constant under autodiff)."""
         s = jax.lax.stop_gradient(self.log_weight)
-        return jnp.exp(jnp.clip(s, -_LOG_BOUND, self.log_max))
+        return jnp.exp(jnp.clip(s, self.log_min, self.log_max))
 
     @property
     def saturated(self) -> Array:
@@ -131,9 +148,9 @@ class BudgetWeight(eqx.Module):
         ratio = measured.astype(self.log_weight.dtype) / self.target
         slack = ratio - 1.0 if self.kind == "nfe" else 1.0 - ratio
         s = self.log_weight
-        # projected ascent: no step up past the cap, none down past the lower bound
+        # projected ascent: no step up past the cap, none down past the floor
         s0 = jax.lax.stop_gradient(s)
-        blocked = ((s0 >= self.log_max) & (slack > 0)) | ((s0 <= -_LOG_BOUND) & (slack < 0))
+        blocked = ((s0 >= self.log_max) & (slack > 0)) | ((s0 <= self.log_min) & (slack < 0))
         slack = jnp.where(blocked, 0.0, slack)
         dual = (s - s0) * (-slack)
         return self.value.astype(penalty.dtype) * penalty + dual.astype(penalty.dtype)

@@ -269,6 +269,9 @@ CASES = [
     BadInput("nde-budget-max-weight-below-initial", lambda: nde.BudgetWeight(40.0, max_weight=0.5), ValueError,
              "max_weight"),
     BadInput("nde-budget-max-weight-nan", lambda: nde.BudgetWeight(40.0, max_weight=NAN), ValueError, "positive finite"),
+    BadInput("nde-budget-min-weight-above-initial", lambda: nde.BudgetWeight(40.0, min_weight=2.0), ValueError,
+             "min_weight"),
+    BadInput("nde-budget-min-weight-zero", lambda: nde.BudgetWeight(40.0, min_weight=0.0), ValueError, "positive finite"),
     BadInput("nde-budget-optimizer-not-optax", lambda: nde.budget_optimizer("adam"), TypeError, "GradientTransformation"),
     BadInput("nde-budget-dual-rate-zero", lambda: nde.budget_optimizer(optax.sgd(0.1), 0.0), ValueError, "dual_learning_rate"),
 ]

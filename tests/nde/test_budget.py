@@ -81,3 +81,27 @@ def test_cap_is_inactive_when_the_target_is_reached():
 def test_max_weight_must_exceed_initial_weight():
     with pytest.raises(ValueError, match="max_weight"):
         BudgetWeight(10.0, initial_weight=1.0, max_weight=0.5)
+
+
+def test_floor_stops_the_wind_down_while_the_constraint_is_slack():
+    # theta <= b = 10 is never active (theta* = A = 2 < 10): without a floor lambda winds
+    # down toward exp(-30); with min_weight it stops there, and the fit is the penalized
+    # optimum 2 (theta - A) + floor theta = 0, theta = 2 A / (2 + floor).
+    b, floor = 10.0, 0.1
+    theta, lam = _train(BudgetWeight(b, initial_weight=1.0, min_weight=floor),
+                        lambda theta, task: theta)
+    np.testing.assert_allclose(lam, floor, rtol=1e-6)  # exp(log(floor)) in float32
+    np.testing.assert_allclose(theta, 2 * A / (2 + floor), rtol=1e-4)
+    _, free = _train(BudgetWeight(b, initial_weight=1.0), lambda theta, task: theta)
+    assert free < 1e-12
+
+
+def test_floor_is_inactive_when_the_constraint_binds():
+    theta, lam = _train(BudgetWeight(0.5, initial_weight=0.01, min_weight=0.001),
+                        lambda theta, task: theta)
+    np.testing.assert_allclose(lam, 2 * (A - 0.5) / 0.5, rtol=1e-4)
+
+
+def test_min_weight_must_not_exceed_initial_weight():
+    with pytest.raises(ValueError, match="min_weight"):
+        BudgetWeight(10.0, initial_weight=1.0, min_weight=2.0)

@@ -135,8 +135,17 @@ def main():
             return mse
         return loss
 
+    # The true field's cost on the test windows, the scale the learned fields compare with.
+    true_nfe = nde.solve(diffrax.ODETerm(vdp), diffrax.Kvaerno5(), ts_window[0], ts_window[-1],
+                         0.01, test_y0, stepsize_controller=PID, saveat=diffrax.SaveAt(ts=ts_window),
+                         count=True, max_steps=4096).nfe
+    true_field = dict(test_nfe=int(true_nfe.field_evals), test_jac=int(true_nfe.jacobian_evals),
+                      test_steps=int(true_nfe.steps))
+    print(f"true Van der Pol field on the test windows: NFE {true_field['test_nfe']} (Jacobians "
+          f"{true_field['test_jac']}, steps {true_field['test_steps']})", flush=True)
+
     rows, failed = [], []
-    header = dict(command=" ".join([Path(sys.executable).name, *sys.argv]),
+    header = dict(true_field=true_field, command=" ".join([Path(sys.executable).name, *sys.argv]),
                   git=git_state("benchmarks/nde_stiff.py"), machine=machine(), versions=versions(),
                   steps=steps, note="seeds train as one ensemble (core.fit(ensemble=True)): one "
                   "compilation per method; train_s is the ensemble's, the same for every seed")

@@ -135,10 +135,19 @@ def main():
             return mse
         return loss
 
+    counter = nde.EvaluationCounter()
+
+    def test_solve(vf):
+        """The test windows solved jointly from the clean trajectory, with the true NFE."""
+        counter.reset()
+        solver = diffrax.Kvaerno5()
+        sol = diffrax.diffeqsolve(diffrax.ODETerm(counter.wrap(vf)), solver, ts_window[0],
+                                  ts_window[-1], 0.01, test_y0, stepsize_controller=PID,
+                                  saveat=diffrax.SaveAt(ts=ts_window), max_steps=2048)
+        return sol, nde.nfe_report(sol, solver, counter=counter)
+
     # The true field's cost on the test windows, the scale the learned fields compare with.
-    true_nfe = nde.solve(diffrax.ODETerm(vdp), diffrax.Kvaerno5(), ts_window[0], ts_window[-1],
-                         0.01, test_y0, stepsize_controller=PID, saveat=diffrax.SaveAt(ts=ts_window),
-                         count=True, max_steps=4096).nfe
+    _, true_nfe = test_solve(vdp)
     true_field = dict(test_nfe=int(true_nfe.field_evals), test_jac=int(true_nfe.jacobian_evals),
                       test_steps=int(true_nfe.steps))
     print(f"true Van der Pol field on the test windows: NFE {true_field['test_nfe']} (Jacobians "
@@ -159,7 +168,6 @@ def main():
                   if method == "budget" else None)
         return Field(jax.random.key(seed)), y_tr, budget
 
-    counter = nde.EvaluationCounter()
     for method in methods:
         members = [member(seed, method) for seed in seeds]
         model = jax.tree_util.tree_map(
@@ -179,13 +187,7 @@ def main():
                 failed.append(dict(method=method, seed=seed, error="training NaN/inf"))
                 continue
             try:
-                counter.reset()
-                solver = diffrax.Kvaerno5()
-                sol = diffrax.diffeqsolve(diffrax.ODETerm(counter.wrap(field)), solver,
-                                          ts_window[0], ts_window[-1], 0.01, test_y0,
-                                          stepsize_controller=PID,
-                                          saveat=diffrax.SaveAt(ts=ts_window), max_steps=2048)
-                report = nde.nfe_report(sol, solver, counter=counter)
+                sol, report = test_solve(field)
                 mse = float(jnp.mean((jnp.swapaxes(sol.ys, 0, 1) - test_targets) ** 2))
                 if not np.isfinite(mse):
                     raise FloatingPointError(f"test MSE {mse}")

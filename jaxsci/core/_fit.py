@@ -40,6 +40,10 @@ class FitResult(eqx.Module):
             ``compile_first``).
         result: a :class:`RESULTS` code (per member for an ensemble): ``successful``,
             ``nonfinite_values`` or ``budget_exhausted``.
+        best_model, best_step, best_error: with ``keep_best=True``, the model with the
+            lowest ``evaluate`` value seen after any chunk (per member for an ensemble),
+            the step it was reached at and that value; ``None`` otherwise.
+        stopped_early: ``True`` when ``patience`` ended the run before ``steps``.
     """
 
     model: Any
@@ -52,6 +56,10 @@ class FitResult(eqx.Module):
     num_steps: int = eqx.field(static=True)
     compile_time: float = eqx.field(static=True)
     result: RESULTS
+    best_model: Any = None
+    best_step: np.ndarray | None = None
+    best_error: np.ndarray | None = None
+    stopped_early: bool = eqx.field(static=True, default=False)
 
 
 def _conjugate_complex(grads: PyTree) -> PyTree:
@@ -113,6 +121,9 @@ def fit(
     opt_state: PyTree = None,
     start_step: int = 0,
     checkpoint: Callable[[int, Any, PyTree], None] | None = None,
+    keep_best: bool = False,
+    patience: int | None = None,
+    min_delta: float = 0.0,
     ensemble: bool = False,
     progress: bool = True,
     desc: str = "fit",
@@ -145,6 +156,15 @@ def fit(
             wall times count training only; the compile time is reported separately).
         opt_state, start_step: resume from an earlier run's state.
         checkpoint: ``(step, model, opt_state) -> None``, called on the host after each chunk.
+        keep_best: track the model with the lowest ``evaluate`` value (e.g. the error on a
+            validation set, which should not be the scored test set) and return it as
+            ``best_model`` beside the last one; needs ``evaluate``. Tracking starts afresh
+            when a run is resumed.
+        patience: early stopping: end the run when ``evaluate`` has not fallen below
+            ``(1 - min_delta)`` times its best value for ``patience`` consecutive chunks
+            (for an ensemble: when no member has); needs ``evaluate``. A non-finite
+            value counts as no improvement.
+        min_delta: the relative decrease, in ``[0, 1)``, that counts as an improvement.
         ensemble: train a stack of independent members at once (one vmapped scan); a
             member whose loss or parameters become non-finite is frozen at its last finite
             state and marked ``nonfinite_values`` while the others go on.
@@ -188,6 +208,7 @@ def fit(
     _check_callable(sample, "sample", "key -> batch")
     _check_callable(evaluate, "evaluate", "model -> scalar")
     _check_callable(checkpoint, "checkpoint", "(step, model, opt_state) -> None")
+    _check_early_stopping(evaluate, keep_best, patience, min_delta)
 
     optimizer = optax.with_extra_args_support(optimizer)
     params, static = eqx.partition(model, eqx.is_inexact_array)
@@ -249,6 +270,8 @@ def fit(
     members = jax.tree_util.tree_leaves(params)[0].shape[0] if ensemble else None
     failed = np.zeros(members or 1, bool)
     all_losses, hist = [], ([], [], [], [])
+    best = _BestTracker(members, min_delta) if (keep_best or patience is not None) else None
+    stalled, stopped_early = 0, False
     start = time.perf_counter()
     done = start_step
     while done < steps:
@@ -290,11 +313,17 @@ def fit(
         hist[3].append(time.perf_counter() - start)
         if checkpoint is not None:
             checkpoint(done, current, opt_state)
+        if best is not None:
+            improved = best.update(hist[2][-1], done, params, ensemble)
+            stalled = 0 if improved else stalled + 1
         if seconds is not None and time.perf_counter() - start >= seconds:
+            break
+        if patience is not None and stalled >= patience:
+            stopped_early = done < steps
             break
     jax.effects_barrier()
     bar.close()
-    unfinished = RESULTS.budget_exhausted if done < steps else RESULTS.successful
+    unfinished = RESULTS.budget_exhausted if done < steps and not stopped_early else RESULTS.successful
     flags = jnp.asarray(failed if ensemble else failed[0])
     result = result_where(flags, RESULTS.nonfinite_values, unfinished)
     shape = (0, members) if ensemble else (0,)
@@ -310,7 +339,50 @@ def fit(
         num_steps=done,
         compile_time=compile_time,
         result=result,
+        best_model=eqx.combine(best.params, static) if keep_best and best.params is not None else None,
+        best_step=best.step if keep_best else None,
+        best_error=best.error if keep_best else None,
+        stopped_early=stopped_early,
     )
+
+
+def _check_early_stopping(evaluate, keep_best, patience, min_delta) -> None:
+    if not isinstance(keep_best, bool):
+        raise TypeError(f"`keep_best` must be True or False, got {keep_best!r}.")
+    if patience is not None:
+        check_positive_int(patience, "patience")
+    if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not 0 <= min_delta < 1:
+        raise ValueError(f"`min_delta` must be a number in [0, 1) (a relative decrease), got {min_delta!r}.")
+    if (keep_best or patience is not None) and evaluate is None:
+        raise ValueError(
+            "`keep_best` and `patience` judge the model by `evaluate`: pass "
+            "`evaluate=lambda model: ...` (e.g. the error on a validation set)."
+        )
+
+
+class _BestTracker:
+    """The lowest ``evaluate`` value so far (per member), its step and parameters."""
+
+    def __init__(self, members: int | None, min_delta: float):
+        shape = (members,) if members else ()
+        self.error = np.full(shape, np.inf)
+        self.step = np.full(shape, -1)
+        self.params = None
+        self.min_delta = min_delta
+
+    def update(self, value, step: int, params: PyTree, ensemble: bool) -> bool:
+        """Record ``value`` at ``step``; ``True`` if any member improved by ``min_delta``."""
+        value = np.where(np.isfinite(value), value, np.inf)
+        better = value < self.error
+        improved = value < (1 - self.min_delta) * self.error
+        self.error = np.where(better, value, self.error)
+        self.step = np.where(better, step, self.step)
+        if ensemble:
+            old = params if self.params is None else self.params
+            self.params = _select_members(jnp.asarray(better), params, old)
+        elif bool(better):
+            self.params = params
+        return bool(np.any(improved))
 
 
 def _chunk_mean(losses: np.ndarray) -> np.ndarray:

@@ -28,6 +28,9 @@ def train(
     opt_state: PyTree = None,
     start_step: int = 0,
     checkpoint: Callable[[int, Any, PyTree], None] | None = None,
+    keep_best: bool = False,
+    patience: int | None = None,
+    min_delta: float = 0.0,
     progress: bool = True,
     desc: str = "train",
     throw: bool = True,
@@ -46,7 +49,9 @@ def train(
     A non-finite loss or parameters (also from a finite loss with a NaN gradient) raises
     ``FloatingPointError`` with ``throw=True``; with ``throw=False`` the last finite model
     is returned with ``result=RESULTS.nonfinite_values``. The other arguments are those of
-    :func:`jaxsci.core.fit` (``opt_state``/``start_step``/``checkpoint`` resume a run).
+    :func:`jaxsci.core.fit` (``opt_state``/``start_step``/``checkpoint`` resume a run;
+    ``keep_best``/``patience``/``min_delta`` track the best model by ``evaluate`` and stop
+    early: give them a validation set, not the scored test set).
 
     Returns:
         A :class:`jaxsci.core.FitResult` (``model``, ``losses``, ``history_step``,
@@ -79,7 +84,8 @@ def train(
     return fit(
         loss_fn, model, optimizer, steps=steps, key=key, sample=sample, chunk=chunk,
         evaluate=evaluate, seconds=seconds, compile_first=compile_first, opt_state=opt_state,
-        start_step=start_step, checkpoint=checkpoint, progress=progress, desc=desc, throw=throw,
+        start_step=start_step, checkpoint=checkpoint, keep_best=keep_best,
+        patience=patience, min_delta=min_delta, progress=progress, desc=desc, throw=throw,
     )
 
 

@@ -266,6 +266,46 @@ def test_fit_wall_time_budget_and_bad_arguments():
         core.fit(_quadratic, jnp.zeros(3), "adam", steps=5, key=jax.random.key(0))
 
 
+def _overshoot(model, batch, key):
+    return jnp.sum((model - 2.0) ** 2)
+
+
+def _validation(model):
+    return jnp.abs(model[0] - 1.0)  # best where training passes x = 1 on its way to 2
+
+
+def test_fit_keep_best_returns_the_best_validated_model():
+    kw = dict(steps=200, chunk=5, key=jax.random.key(0), progress=False, evaluate=_validation)
+    out = core.fit(_overshoot, jnp.zeros(1), optax.sgd(0.02), keep_best=True, **kw)
+    errors = out.history_error
+    k = int(np.argmin(errors))
+    assert int(out.best_step) == out.history_step[k] and float(out.best_error) == errors[k]
+    assert 0 < k < len(errors) - 1  # the validation error went down, then up again
+    # an independent run stopped at best_step ends at the best model
+    short = core.fit(_overshoot, jnp.zeros(1), optax.sgd(0.02), steps=int(out.best_step), chunk=5,
+                     key=jax.random.key(0), progress=False)
+    np.testing.assert_allclose(out.best_model, short.model, rtol=1e-12)
+    np.testing.assert_allclose(out.model, 2.0, atol=1e-3)  # the last model is returned as well
+    assert out.stopped_early is False
+
+
+def test_fit_patience_stops_after_the_validation_error_stalls():
+    kw = dict(steps=10**6, chunk=5, key=jax.random.key(0), progress=False, evaluate=_validation)
+    out = core.fit(_overshoot, jnp.zeros(1), optax.sgd(0.02), keep_best=True, patience=3, **kw)
+    assert out.stopped_early and out.result == core.RESULTS.successful
+    assert out.num_steps == int(out.best_step) + 3 * 5
+    # members stop only when none improves; each keeps its own best
+    start = jnp.array([[0.0], [-1.0]])
+    ens = core.fit(_overshoot, start, optax.sgd(0.02), keep_best=True, patience=3,
+                   ensemble=True, **kw)
+    assert int(ens.best_step[1]) > int(ens.best_step[0])
+    assert ens.num_steps == int(ens.best_step[1]) + 3 * 5
+    for member in range(2):
+        single = core.fit(_overshoot, start[member], optax.sgd(0.02), steps=int(ens.best_step[member]),
+                          chunk=5, key=jax.random.key(0), progress=False)
+        np.testing.assert_allclose(ens.best_model[member], single.model, rtol=1e-6)
+
+
 def test_check_key_accepts_legacy_and_typed_keys():
     typed = internal.check_key(jax.random.PRNGKey(3))
     assert jax.dtypes.issubdtype(typed.dtype, jax.dtypes.prng_key)

@@ -25,10 +25,11 @@ boundary and initial data imposed softly through ``pinn.DirichletBC``):
 * ``allen_cahn``: ``u_t - 1e-4 u_xx + 5 u^3 - 5 u = 0``, ``u0 = x^2 cos(pi x)``, periodic
   (jaxpi's setting), hard constraint ``u0 + t net(cos pi x, sin pi x, t)`` of
   ``pde.classical.AllenCahn1D``; error against its float64 ETDRK4 reference on the saved grid.
-  MLP 3-32-32-32-1 tanh, 2000 interior points.
+  MLP 3-32-32-32-1 tanh, 2000 fresh uniform points per step (fixed ones for L-BFGS).
 * ``ac1000``: the STDE paper's d = 1000 two-body Allen-Cahn on the unit ball (hard
   constraint ``(1 - |x|^2) net``, MLP 1000-128-128-128-1 tanh) with ``taylor.SparseSTDE(16)``,
-  100 fresh points per step for every optimizer but L-BFGS; 20,000 test points.
+  100 fresh points per step for every optimizer but L-BFGS (``--batch``, ``--stde-samples``);
+  20,000 test points; ``--problem-seeds`` gives the coefficient draws.
 """
 
 from __future__ import annotations
@@ -126,7 +127,10 @@ def _heat_boundary(n, d, seed):
     return jnp.stack([xs, ts], axis=1)
 
 
-def build(name: str, quick: bool):
+AC1000 = {"stde_samples": 16, "batch": 100}  # set from --stde-samples / --batch
+
+
+def build(name: str, quick: bool, problem_seed: int = 0):
     if name == "poisson2d":
         n = (400, 64) if quick else (900, 124)
         return _soft(SinPoisson(), n[0], n[1], 2, 32, 2, _cube_boundary)
@@ -140,22 +144,25 @@ def build(name: str, quick: bool):
         from jaxsci.pde.classical import AllenCahn1D
 
         problem = AllenCahn1D(num_modes=512 if quick else 2048, dt=2e-4 if quick else 1e-4)
-        x = _uniform(1000 if quick else 2000, 2, 1) * jnp.array([2.0, 1.0], F64) - jnp.array([1.0, 0.0], F64)
-        test = problem.test_points()[:: 7 if quick else 3]
-        exact = jax.vmap(problem.solution)(test)
+        n = 1000 if quick else 2000
+        lower, width = jnp.array([-1.0, 0.0], F64), jnp.array([2.0, 1.0], F64)
+        sample = lambda k: lower + width * jax.random.uniform(k, (n, 2), F64)
+        stride = 7 if quick else 3
+        test, exact = problem.test_points()[::stride], problem.grid_values()[::stride]
         loss = core.ResidualLoss(pinn.PDEResidual(problem, hard_constraint=True))
         evaluate = lambda m: core.relative_l2(jax.vmap(problem.hard_constraint(m))(test), exact)
-        return dict(loss=loss, net=_mlp(3, 32, 3), data=x, sample=None, evaluate=evaluate)
+        return dict(loss=loss, net=_mlp(3, 32, 3), data=None, sample=sample, evaluate=evaluate)
     if name == "ac1000":
         from jaxsci.pde.highdim import BallProblem
 
-        problem = BallProblem(1000, "two_body", "allen_cahn", dtype=F64)
+        problem = BallProblem(1000, "two_body", "allen_cahn", seed=problem_seed, dtype=F64)
         test = problem.test_points(2000 if quick else 20_000, key=jax.random.key(3))
         exact = jax.vmap(problem.solution)(test)
-        loss = core.ResidualLoss(pinn.PDEResidual(problem, taylor.SparseSTDE(16), hard_constraint=True))
+        loss = core.ResidualLoss(pinn.PDEResidual(problem, taylor.SparseSTDE(AC1000["stde_samples"]),
+                                                  hard_constraint=True))
         evaluate = lambda m: core.relative_l2(
             core.chunked_vmap(problem.hard_constraint(m), chunk_size=1000)(test), exact)
-        sample = lambda k: problem.domain.sample(100, key=k)
+        sample = lambda k: problem.domain.sample(AC1000["batch"], key=k)
         return dict(loss=loss, net=_mlp(1000, 128, 3), data=None, sample=sample, evaluate=evaluate)
     raise ValueError(name)
 
@@ -172,8 +179,8 @@ METHODS = {
 }
 
 
-def run(problem: str, method: str, seconds: float, quick: bool) -> dict:
-    setup = build(problem, quick)
+def run(problem: str, method: str, seconds: float, quick: bool, problem_seed: int = 0) -> dict:
+    setup = build(problem, quick, problem_seed)
     make, chunk = METHODS[method]
     sample = setup["sample"]
     data = setup["data"]
@@ -187,7 +194,8 @@ def run(problem: str, method: str, seconds: float, quick: bool) -> dict:
     err = np.asarray(out.history_error, float)
     best = float(np.nanmin(err)) if err.size else float("nan")
     return {
-        "problem": problem, "method": method, "params": core.num_params(setup["net"]),
+        "problem": problem, "problem_seed": problem_seed, "method": method,
+        **(AC1000 if problem == "ac1000" else {}), "params": core.num_params(setup["net"]),
         "steps": int(out.num_steps), "seconds": round(float(out.history_wall_time[-1]), 1),
         "compile_s": round(out.compile_time, 1), "final_error": f"{float(err[-1]):.2e}",
         "best_error": f"{best:.2e}", "final_loss": f"{float(out.history_loss[-1]):.2e}",
@@ -235,6 +243,10 @@ def main() -> None:
     p.add_argument("--methods", nargs="+", default=list(METHODS))
     p.add_argument("--seconds", type=float, default=None, help="wall-time budget per optimizer")
     p.add_argument("--plot", type=Path, default=None, help="error-vs-wall-time figure (PNG)")
+    p.add_argument("--problem-seeds", type=int, nargs="+", default=[0],
+                   help="coefficient draws of ac1000 (one run per draw and method)")
+    p.add_argument("--stde-samples", type=int, default=16, help="ac1000: SparseSTDE samples")
+    p.add_argument("--batch", type=int, default=100, help="ac1000: fresh points per step")
     p.add_argument("--bias", action="store_true",
                    help="measure the bias of the Gauss-Newton step on STDE residuals instead")
     args = p.parse_args()
@@ -244,13 +256,15 @@ def main() -> None:
         print(markdown_table(rows, list(rows[0])))
         write_json(args.json, {"machine": machine(), "versions": versions(), "bias": rows})
         return
+    AC1000.update(stde_samples=args.stde_samples, batch=args.batch)
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     rows = []
     for problem in args.problems:
-        for method in args.methods:
-            row = run(problem, method, seconds, args.quick)
+        for method, draw in ((m, d) for d in (args.problem_seeds if problem == "ac1000" else [0])
+                             for m in args.methods):
+            row = run(problem, method, seconds, args.quick, draw)
             rows.append(row)
-            print(f"{problem:10s} {method:16s} steps {row['steps']:6d} {row['seconds']:7.1f}s "
+            print(f"{problem:10s} draw {draw} {method:16s} steps {row['steps']:6d} {row['seconds']:7.1f}s "
                   f"error {row['final_error']} (best {row['best_error']})", flush=True)
     cols = ["problem", "method", "params", "steps", "seconds", "compile_s", "final_loss",
             "final_error", "best_error"]

@@ -106,6 +106,8 @@ def test_allen_cahn_reference_converges_under_refinement(x64):
     # 2), so Fourier convergence is algebraic until diffusion smooths it out
     assert np.max(np.abs(a - c)) < 3e-3
     assert np.max(np.abs(a - c)[:, 100:]) < 1e-5  # t >= 0.5
+    # the grid values by inverse FFT equal the pointwise Fourier series
+    np.testing.assert_allclose(base.grid_values().reshape(512, -1), a, atol=1e-12)
     # initial condition and interpolation between saved times
     x = -1.0 + 2.0 * jnp.array([0.0, 64.0, 128.0, 300.0]) / 512  # grid points (u0 has a kink)
     np.testing.assert_allclose(jax.vmap(base.solution)(jnp.stack([x, 0 * x], 1)), x**2 * jnp.cos(jnp.pi * x), atol=1e-12)

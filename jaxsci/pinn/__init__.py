@@ -9,13 +9,29 @@ The derivative backend is one argument of the loss: switching from
 
 Training is :func:`jaxsci.core.fit` with fresh collocation points every step
 (:func:`train`); the test error is ``core.relative_l2(jax.vmap(u)(test), exact)``.
+
+Networks (:class:`PINNMLP`, :class:`ModifiedMLP`, with :class:`FourierFeatures` inputs and
+random weight factorization :class:`RWFLinear`), exact Dirichlet conditions
+(:class:`DirichletAnsatz` with :class:`BoxDistance` or :class:`BallDistance`) and
+:func:`plot_field` complete the toolkit.
 """
 
+from ._constraints import (
+    BallDistance as BallDistance,
+    BoxDistance as BoxDistance,
+    DirichletAnsatz as DirichletAnsatz,
+)
 from ._losses import (
     data_loss as data_loss,
     hard_constrained as hard_constrained,
     pointwise_residuals as pointwise_residuals,
     residual_loss as residual_loss,
+)
+from ._models import (
+    PINNMLP as PINNMLP,
+    FourierFeatures as FourierFeatures,
+    ModifiedMLP as ModifiedMLP,
+    RWFLinear as RWFLinear,
 )
 from ._optimizers import (
     AbstractLineSearch as AbstractLineSearch,
@@ -26,6 +42,7 @@ from ._optimizers import (
     engd as engd,
     gauss_newton as gauss_newton,
 )
+from ._plot import plot_field as plot_field
 from ._residuals import (
     DirichletBC as DirichletBC,
     NeumannBC as NeumannBC,
@@ -49,14 +66,21 @@ from ._weighting import (
 )
 
 __all__ = [
+    "PINNMLP",
     "AbstractLineSearch",
     "BacktrackingLineSearch",
+    "BallDistance",
+    "BoxDistance",
+    "DirichletAnsatz",
     "DirichletBC",
+    "FourierFeatures",
     "GaussNewtonState",
     "GridLineSearch",
+    "ModifiedMLP",
     "NeumannBC",
     "PDEResidual",
     "PeriodicBC",
+    "RWFLinear",
     "adam_then_lbfgs",
     "causal_residual_loss",
     "causal_weights",
@@ -67,6 +91,7 @@ __all__ = [
     "halton",
     "hard_constrained",
     "make_step",
+    "plot_field",
     "pointwise_residuals",
     "r3_resample",
     "rar_add",

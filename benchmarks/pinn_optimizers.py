@@ -2,7 +2,7 @@
 
     python benchmarks/pinn_optimizers.py [--quick] [--json PATH] [--plot PATH]
            [--problems poisson2d heat1d poisson5d allen_cahn ac1000] [--seconds S]
-           [--methods gauss_newton engd gauss_newton_lm adam lbfgs adam_lbfgs]
+           [--methods gauss_newton engd gauss_newton_lm gauss_newton_lm_decay adam lbfgs adam_lbfgs]
     python benchmarks/pinn_optimizers.py --bias [--quick]   # the step's bias with STDE
 
 float64 throughout. Every optimizer of a problem trains the same network (same
@@ -25,10 +25,12 @@ boundary and initial data imposed softly through ``pinn.DirichletBC``):
 * ``allen_cahn``: ``u_t - 1e-4 u_xx + 5 u^3 - 5 u = 0``, ``u0 = x^2 cos(pi x)``, periodic
   (jaxpi's setting), hard constraint ``u0 + t net(cos pi x, sin pi x, t)`` of
   ``pde.classical.AllenCahn1D``; error against its float64 ETDRK4 reference on the saved grid.
-  MLP 3-32-32-32-1 tanh, 2000 fresh uniform points per step (fixed ones for L-BFGS).
+  MLP 3-32-32-32-1 tanh (``--ac-width``), 2000 fresh uniform points per step (fixed ones for
+  L-BFGS).
 * ``ac1000``: the STDE paper's d = 1000 two-body Allen-Cahn on the unit ball (hard
   constraint ``(1 - |x|^2) net``, MLP 1000-128-128-128-1 tanh) with ``taylor.SparseSTDE(16)``,
-  100 fresh points per step for every optimizer but L-BFGS (``--batch``, ``--stde-samples``);
+  100 fresh points per step for every optimizer but L-BFGS (``--batch``, ``--stde-samples``;
+  0 samples: the exact Laplacian by ``taylor.ForwardLaplacian``);
   20,000 test points; ``--problem-seeds`` gives the coefficient draws.
 """
 
@@ -128,6 +130,9 @@ def _heat_boundary(n, d, seed):
 
 
 AC1000 = {"stde_samples": 16, "batch": 100}  # set from --stde-samples / --batch
+DAMPING_FLOOR = {"gauss_newton_lm": 1e-14}  # set from --damping-floor
+AC_WIDTH = {"width": 32}  # set from --ac-width
+DECAY = {"steps": 1000}  # set from --decay-steps
 
 
 def build(name: str, quick: bool, problem_seed: int = 0):
@@ -151,15 +156,16 @@ def build(name: str, quick: bool, problem_seed: int = 0):
         test, exact = problem.test_points()[::stride], problem.grid_values()[::stride]
         loss = core.ResidualLoss(pinn.PDEResidual(problem, hard_constraint=True))
         evaluate = lambda m: core.relative_l2(jax.vmap(problem.hard_constraint(m))(test), exact)
-        return dict(loss=loss, net=_mlp(3, 32, 3), data=None, sample=sample, evaluate=evaluate)
+        return dict(loss=loss, net=_mlp(3, AC_WIDTH["width"], 3), data=None, sample=sample, evaluate=evaluate)
     if name == "ac1000":
         from jaxsci.pde.highdim import BallProblem
 
         problem = BallProblem(1000, "two_body", "allen_cahn", seed=problem_seed, dtype=F64)
         test = problem.test_points(2000 if quick else 20_000, key=jax.random.key(3))
         exact = jax.vmap(problem.solution)(test)
-        loss = core.ResidualLoss(pinn.PDEResidual(problem, taylor.SparseSTDE(AC1000["stde_samples"]),
-                                                  hard_constraint=True))
+        samples = AC1000["stde_samples"]
+        backend = taylor.SparseSTDE(samples) if samples > 0 else taylor.ForwardLaplacian()
+        loss = core.ResidualLoss(pinn.PDEResidual(problem, backend, hard_constraint=True))
         evaluate = lambda m: core.relative_l2(
             core.chunked_vmap(problem.hard_constraint(m), chunk_size=1000)(test), exact)
         sample = lambda k: problem.domain.sample(AC1000["batch"], key=k)
@@ -170,8 +176,14 @@ def build(name: str, quick: bool, problem_seed: int = 0):
 METHODS = {
     # name: (optimizer, chunk)
     "gauss_newton": (lambda: pinn.gauss_newton(1e-10, solver=lx.Normal(lx.Cholesky())), 5),
-    "gauss_newton_lm": (lambda: pinn.gauss_newton(1e-3, solver=lx.Normal(lx.Cholesky()),
-                                                  adaptive_damping=True), 5),
+    "gauss_newton_lm": (lambda: pinn.gauss_newton(
+        max(1e-3, DAMPING_FLOOR["gauss_newton_lm"]), solver=lx.Normal(lx.Cholesky()), adaptive_damping=True,
+        damping_bounds=(DAMPING_FLOOR["gauss_newton_lm"], 1e4)), 5),
+    # the Levenberg-Marquardt step scaled by a linear decay 1 -> 0.02 over --decay-steps steps
+    # (the analogue of the learning-rate decay that ends the STDE paper's Adam runs)
+    "gauss_newton_lm_decay": (lambda: optax.chain(
+        METHODS["gauss_newton_lm"][0](),
+        optax.scale_by_schedule(optax.linear_schedule(1.0, 0.02, DECAY["steps"]))), 5),
     "engd": (lambda: pinn.engd(), 5),
     "adam": (lambda: optax.adam(1e-3), 500),
     "lbfgs": (lambda: optax.lbfgs(), 100),
@@ -195,7 +207,9 @@ def run(problem: str, method: str, seconds: float, quick: bool, problem_seed: in
     best = float(np.nanmin(err)) if err.size else float("nan")
     return {
         "problem": problem, "problem_seed": problem_seed, "method": method,
-        **(AC1000 if problem == "ac1000" else {}), "params": core.num_params(setup["net"]),
+        **(AC1000 if problem == "ac1000" else {}), **(AC_WIDTH if problem == "allen_cahn" else {}),
+        **({"damping_floor": DAMPING_FLOOR["gauss_newton_lm"]} if method.startswith("gauss_newton_lm") else {}),
+        **({"decay_steps": DECAY["steps"]} if method == "gauss_newton_lm_decay" else {}), "params": core.num_params(setup["net"]),
         "steps": int(out.num_steps), "seconds": round(float(out.history_wall_time[-1]), 1),
         "compile_s": round(out.compile_time, 1), "final_error": f"{float(err[-1]):.2e}",
         "best_error": f"{best:.2e}", "final_loss": f"{float(out.history_loss[-1]):.2e}",
@@ -245,7 +259,13 @@ def main() -> None:
     p.add_argument("--plot", type=Path, default=None, help="error-vs-wall-time figure (PNG)")
     p.add_argument("--problem-seeds", type=int, nargs="+", default=[0],
                    help="coefficient draws of ac1000 (one run per draw and method)")
-    p.add_argument("--stde-samples", type=int, default=16, help="ac1000: SparseSTDE samples")
+    p.add_argument("--stde-samples", type=int, default=16,
+                   help="ac1000: SparseSTDE samples (0: the exact Laplacian, taylor.ForwardLaplacian)")
+    p.add_argument("--decay-steps", type=int, default=1000,
+                   help="gauss_newton_lm_decay: steps of the linear step-size decay to 0.02")
+    p.add_argument("--ac-width", type=int, default=32, help="allen_cahn: hidden units per layer")
+    p.add_argument("--damping-floor", type=float, default=1e-14,
+                   help="gauss_newton_lm: the smallest Levenberg-Marquardt damping")
     p.add_argument("--batch", type=int, default=100, help="ac1000: fresh points per step")
     p.add_argument("--bias", action="store_true",
                    help="measure the bias of the Gauss-Newton step on STDE residuals instead")
@@ -257,6 +277,9 @@ def main() -> None:
         write_json(args.json, {"machine": machine(), "versions": versions(), "bias": rows})
         return
     AC1000.update(stde_samples=args.stde_samples, batch=args.batch)
+    DAMPING_FLOOR["gauss_newton_lm"] = args.damping_floor
+    AC_WIDTH["width"] = args.ac_width
+    DECAY["steps"] = args.decay_steps
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     rows = []
     for problem in args.problems:

@@ -29,6 +29,7 @@ from jaxtyping import Array, Float
 
 from ..pde import Ball, Box
 from ..pde.geometry import Disk, Rectangle
+from ._losses import _check_network
 
 
 def _vector(value, name: str) -> tuple[float, ...]:
@@ -165,22 +166,6 @@ def _as_distance(distance):
     return distance
 
 
-def _check_point_function(fn, dim: int, name: str) -> None:
-    """``fn`` maps one point of ``dim`` coordinates to a scalar (checked abstractly)."""
-    try:
-        out = jax.eval_shape(fn, jax.ShapeDtypeStruct((dim,), jnp.zeros(()).dtype))
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f"`{name}` cannot be evaluated at a point of {dim} coordinates (the domain's "
-            f"dimension): {type(err).__name__}: {err}"
-        ) from None
-    if getattr(out, "shape", None) != ():
-        raise ValueError(
-            f"`{name}` must return a scalar at one point, got shape {getattr(out, 'shape', out)}; "
-            "use out_size='scalar' for an eqx.nn.MLP."
-        )
-
-
 def _frozen(tree):
     """``tree`` with its arrays under ``stop_gradient`` (not trained)."""
     dynamic, static = eqx.partition(tree, eqx.is_array)
@@ -229,9 +214,10 @@ class DirichletAnsatz(eqx.Module):
                 f"equals the Dirichlet data on the boundary, got {type(boundary_value).__name__}."
             )
         if isinstance(distance, (BoxDistance, BallDistance)):
-            _check_point_function(net, distance.dim, "net")
+            dtype = jnp.zeros(()).dtype
+            _check_network(net, distance.dim, dtype, "net", "the domain's")
             if boundary_value is not None:
-                _check_point_function(boundary_value, distance.dim, "boundary_value")
+                _check_network(boundary_value, distance.dim, dtype, "boundary_value", "the domain's")
         self.net, self.distance, self.boundary_value = net, distance, boundary_value
 
     def __call__(self, x: Float[Array, " d"]) -> Float[Array, ""]:

@@ -41,26 +41,29 @@ def _input_size(u) -> int | str | None:
     return None
 
 
-def _check_network(u: Callable, dim: int, dtype) -> None:
-    """``u`` must map one point of ``dim`` coordinates to a scalar (checked abstractly)."""
+def _check_network(u: Callable, dim: int, dtype, name: str = "u", where: str = "the problem's") -> None:
+    """``u`` must map one point of ``dim`` coordinates to a scalar (checked abstractly).
+
+    ``name`` and ``where`` only shape the error messages (e.g. ``"net"``, ``"the domain's"``).
+    """
     if not callable(u):
-        raise TypeError(f"`u` must be a function of one point, got {type(u).__name__}.")
+        raise TypeError(f"`{name}` must be a function of one point, got {type(u).__name__}.")
     try:
         out = jax.eval_shape(u, jax.ShapeDtypeStruct((dim,), dtype))
     except (TypeError, ValueError) as err:
         size = _input_size(u)
         if size is not None and size != dim:
             raise ValueError(
-                f"the network takes {size} inputs but the problem's points have {dim} "
+                f"the network takes {size} inputs but {where} points have {dim} "
                 f"coordinates; build it with in_size={dim} (e.g. eqx.nn.MLP({dim}, 'scalar', ...))."
             ) from None
         raise ValueError(
-            f"`u` cannot be evaluated at one point of the problem's domain ({dim} coordinates): "
+            f"`{name}` cannot be evaluated at one point of {where} domain ({dim} coordinates): "
             f"{type(err).__name__}: {err}"
         ) from None
     if getattr(out, "shape", None) != ():
         raise ValueError(
-            f"`u` must return a scalar at one point, got shape {getattr(out, 'shape', out)}; "
+            f"`{name}` must return a scalar at one point, got shape {getattr(out, 'shape', out)}; "
             "use out_size='scalar' for an eqx.nn.MLP."
         )
 

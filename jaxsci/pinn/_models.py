@@ -242,12 +242,18 @@ def _embedded_size(embedding, in_size: int, dtype) -> int:
     return int(out.shape[0])
 
 
-def _check_sizes(in_size, width, depth, activation):
+def _checked_network_arguments(in_size, width, depth, activation, embedding, rwf, key, dtype):
+    """The validated ``(rwf, key, dtype, embedded_size)`` of :class:`PINNMLP` and
+    :class:`ModifiedMLP`."""
     check_positive_int(in_size, "in_size")
     check_positive_int(width, "width")
     check_positive_int(depth, "depth")
     if not callable(activation):
         raise TypeError(f"`activation` must be a callable (e.g. jnp.tanh), got {type(activation).__name__}.")
+    rwf = _check_rwf(rwf)
+    key = check_key(key)
+    dtype = _check_dtype(dtype)
+    return rwf, key, dtype, _embedded_size(embedding, in_size, dtype)
 
 
 class PINNMLP(eqx.Module):
@@ -287,11 +293,8 @@ class PINNMLP(eqx.Module):
     def __init__(self, in_size: int, width: int, depth: int, *, key: Array,
                  activation: Callable = jnp.tanh, embedding: Callable | None = None,
                  rwf: tuple[float, float] | None = None, dtype=None):
-        _check_sizes(in_size, width, depth, activation)
-        rwf = _check_rwf(rwf)
-        key = check_key(key)
-        dtype = _check_dtype(dtype)
-        size = _embedded_size(embedding, in_size, dtype)
+        rwf, key, dtype, size = _checked_network_arguments(
+            in_size, width, depth, activation, embedding, rwf, key, dtype)
         keys = jax.random.split(key, depth + 1)
         sizes = [size] + [width] * depth
         hidden = [_layer(a, b, k, rwf, dtype) for a, b, k in zip(sizes[:-1], sizes[1:], keys[:-1])]
@@ -348,11 +351,8 @@ class ModifiedMLP(eqx.Module):
     def __init__(self, in_size: int, width: int, depth: int, *, key: Array,
                  activation: Callable = jnp.tanh, embedding: Callable | None = None,
                  rwf: tuple[float, float] | None = None, dtype=None):
-        _check_sizes(in_size, width, depth, activation)
-        rwf = _check_rwf(rwf)
-        key = check_key(key)
-        dtype = _check_dtype(dtype)
-        size = _embedded_size(embedding, in_size, dtype)
+        rwf, key, dtype, size = _checked_network_arguments(
+            in_size, width, depth, activation, embedding, rwf, key, dtype)
         ku, kv, kr, *kh = jax.random.split(key, depth + 3)
         self.encoder_u = _layer(size, width, ku, rwf, dtype)
         self.encoder_v = _layer(size, width, kv, rwf, dtype)

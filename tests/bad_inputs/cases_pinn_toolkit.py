@@ -55,7 +55,7 @@ CASES = [
              ValueError, "must return a scalar"),
     BadInput("pinn-ansatz-net-dimension",
              lambda: pinn.DirichletAnsatz(pinn.PINNMLP(3, 4, 1, key=KEY), geometry.Disk([0.0, 0.0], 1.0)),
-             ValueError, "cannot be evaluated at a point of 2 coordinates"),
+             ValueError, "the network takes 3 inputs but the domain's points have 2 coordinates"),
     BadInput("pinn-ansatz-boundary-value-number",
              lambda: pinn.DirichletAnsatz(lambda x: x[0], pde.Box([0.0], [1.0]), 1.0),
              TypeError, "`boundary_value` must be None"),

@@ -64,6 +64,17 @@ def check_positive(value: Any, name: str) -> None:
         raise ValueError(f"`{name}` must be a positive number, got {value!r}.")
 
 
+def check_real(value: Any, name: str, *, low: float | None = None, low_inclusive: bool = True) -> float:
+    """``value`` as a float: a finite real number (not a bool, not an array), optionally
+    ``>= low`` (or ``> low`` with ``low_inclusive=False``); else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"`{name}` must be a finite number, got {value!r}.")
+    if low is not None and (value < low or (not low_inclusive and value == low)):
+        sign = ">=" if low_inclusive else ">"
+        raise ValueError(f"`{name}` must be a finite number {sign} {low:g}, got {value!r}.")
+    return float(value)
+
+
 def check_positive_int(value: Any, name: str) -> None:
     """Raise unless ``value`` is a Python/NumPy integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

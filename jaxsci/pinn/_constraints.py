@@ -17,8 +17,6 @@ domain is 1. Build them from bounds or from a :mod:`jaxsci.pde` domain (``pde.Bo
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
 
 import equinox as eqx
@@ -27,6 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ..core import default_float_dtype
+from ..internal import check_real
 from ..pde import Ball, Box
 from ..pde.geometry import Disk, Rectangle
 from ._losses import _check_network
@@ -129,10 +129,8 @@ class BallDistance(eqx.Module):
             raise TypeError("`radius` must be a concrete number (the distance is built at Python time), got a traced array.")
         if isinstance(radius, (np.ndarray, jax.Array)) and np.shape(radius) == ():
             radius = float(radius)
-        if isinstance(radius, bool) or not isinstance(radius, numbers.Real) or not (
-                math.isfinite(radius) and radius > 0):
-            raise ValueError(f"`radius` must be a finite number > 0, got {radius!r}.")
-        self.radius, self.dim = float(radius), len(self.center)
+        self.radius = check_real(radius, "radius", low=0.0, low_inclusive=False)
+        self.dim = len(self.center)
 
     @classmethod
     def of(cls, domain: Ball | Disk) -> BallDistance:
@@ -214,7 +212,7 @@ class DirichletAnsatz(eqx.Module):
                 f"equals the Dirichlet data on the boundary, got {type(boundary_value).__name__}."
             )
         if isinstance(distance, (BoxDistance, BallDistance)):
-            dtype = jnp.zeros(()).dtype
+            dtype = default_float_dtype()
             _check_network(net, distance.dim, dtype, "net", "the domain's")
             if boundary_value is not None:
                 _check_network(boundary_value, distance.dim, dtype, "boundary_value", "the domain's")

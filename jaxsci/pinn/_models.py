@@ -23,7 +23,6 @@ the same dtype.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from typing import Literal
 
@@ -33,7 +32,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ..core import default_float_dtype
-from ..internal import check_key, check_positive_int
+from ..internal import check_key, check_positive_int, check_real
 
 
 def _check_dtype(dtype):
@@ -41,16 +40,6 @@ def _check_dtype(dtype):
     if not jnp.issubdtype(dtype, jnp.floating):
         raise TypeError(f"`dtype` must be a floating dtype (float32 or float64), got {dtype}.")
     return dtype
-
-
-def _check_number(value, name: str, *, positive: bool = False, nonnegative: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"`{name}` must be a finite number, got {value!r}.")
-    if positive and not value > 0:
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}.")
-    if nonnegative and not value >= 0:
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}.")
-    return float(value)
 
 
 def _check_rwf(rwf) -> tuple[float, float] | None:
@@ -62,7 +51,7 @@ def _check_rwf(rwf) -> tuple[float, float] | None:
             f"`rwf` must be None or a tuple (mu, sigma) of the scale factors' normal "
             f"distribution, e.g. rwf=(1.0, 0.1); got {rwf!r}."
         )
-    return _check_number(rwf[0], "rwf[0] (mu)"), _check_number(rwf[1], "rwf[1] (sigma)", nonnegative=True)
+    return check_real(rwf[0], "rwf[0] (mu)"), check_real(rwf[1], "rwf[1] (sigma)", low=0.0)
 
 
 def _check_features(value, name: str) -> None:
@@ -107,7 +96,7 @@ class FourierFeatures(eqx.Module):
     def __init__(self, in_size: int, num_features: int, scale: float, *, key: Array, dtype=None):
         check_positive_int(in_size, "in_size")
         check_positive_int(num_features, "num_features")
-        scale = _check_number(scale, "scale", positive=True)
+        scale = check_real(scale, "scale", low=0.0, low_inclusive=False)
         key = check_key(key)
         dtype = _check_dtype(dtype)
         self.matrix = scale * jax.random.normal(key, (num_features, in_size), dtype)
@@ -167,8 +156,8 @@ class RWFLinear(eqx.Module):
                  dtype=None):
         _check_features(in_features, "in_features")
         _check_features(out_features, "out_features")
-        mu = _check_number(mu, "mu")
-        sigma = _check_number(sigma, "sigma", nonnegative=True)
+        mu = check_real(mu, "mu")
+        sigma = check_real(sigma, "sigma", low=0.0)
         if not isinstance(use_bias, bool):
             raise TypeError(f"`use_bias` must be True or False, got {use_bias!r}.")
         key = check_key(key)

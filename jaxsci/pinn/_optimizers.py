@@ -25,12 +25,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax as lx
-import numpy as np
 import optax
 from jaxtyping import Array, Float, Int
 
 from ..core import ResidualObjective, least_squares, ravel
-from ..internal import check_positive_int
+from ..internal import check_positive_int, check_real
 
 
 class AbstractLineSearch(eqx.Module):
@@ -126,15 +125,6 @@ class GaussNewtonState(NamedTuple):
     momentum: Any
 
 
-def _check_number(value, name: str, low: float, low_inclusive: bool = True) -> float:
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value):
-        raise ValueError(f"`{name}` must be a finite number, got {value!r}.")
-    if value < low or (not low_inclusive and value == low):
-        sign = ">=" if low_inclusive else ">"
-        raise ValueError(f"`{name}` must be {sign} {low}, got {value!r}.")
-    return float(value)
-
-
 def gauss_newton(
     damping: float = 1e-8,
     *,
@@ -202,7 +192,7 @@ def gauss_newton(
         >>> round(float(out.model["a"]), 5), round(float(out.model["b"]), 5)
         (2.0, 0.0)
     """
-    damping = _check_number(damping, "damping", 0.0)
+    damping = check_real(damping, "damping", low=0.0)
     if line_search is not None and not isinstance(line_search, AbstractLineSearch):
         raise TypeError(
             "`line_search` must be a jaxsci.pinn line search (GridLineSearch(), "
@@ -223,7 +213,7 @@ def gauss_newton(
             or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in damping_bounds)
             or not 0 < damping_bounds[0] <= damping_bounds[1]):
         raise ValueError(f"`damping_bounds` must be a tuple (low, high) with 0 < low <= high, got {damping_bounds!r}.")
-    momentum = _check_number(momentum, "momentum", 0.0)
+    momentum = check_real(momentum, "momentum", low=0.0)
     if momentum >= 1:
         raise ValueError(f"`momentum` must be in [0, 1), got {momentum!r}.")
     low, high = float(damping_bounds[0]), float(damping_bounds[1])
@@ -326,7 +316,7 @@ def adam_then_lbfgs(
         True
     """
     check_positive_int(adam_steps, "adam_steps")
-    _check_number(learning_rate, "learning_rate", 0.0, low_inclusive=False)
+    check_real(learning_rate, "learning_rate", low=0.0, low_inclusive=False)
     check_positive_int(memory_size, "memory_size")
     first = optax.with_extra_args_support(optax.adam(learning_rate))
     second = optax.lbfgs(memory_size=memory_size)

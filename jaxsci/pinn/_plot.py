@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import relative_l2
+from ..core import default_float_dtype, relative_l2
 from ..pde import AbstractDomain, Ball, Box, SpaceTime
 from ..pde.geometry import AbstractGeometry
 
@@ -136,7 +136,7 @@ def plot_field(
 
     axes_1d = [np.linspace(lower[i], upper[i], resolution) for i in range(dim)]
     grid = np.stack([g.ravel() for g in np.meshgrid(*axes_1d, indexing="xy")], axis=-1)
-    points = jnp.asarray(grid, jnp.zeros(()).dtype)
+    points = jnp.asarray(grid, default_float_dtype())
     pred = _values(u, points, "u")
     ref = None if reference is None else _values(reference, points, "reference")
     if inside is not None:

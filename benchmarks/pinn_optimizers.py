@@ -129,10 +129,8 @@ def _heat_boundary(n, d, seed):
     return jnp.stack([xs, ts], axis=1)
 
 
-AC1000 = {"stde_samples": 16, "batch": 100}  # set from --stde-samples / --batch
-DAMPING_FLOOR = {"gauss_newton_lm": 1e-14}  # set from --damping-floor
-AC_WIDTH = {"width": 32}  # set from --ac-width
-DECAY = {"steps": 1000}  # set from --decay-steps
+# set from the flags of the same names (--stde-samples, --batch, --ac-width, ...)
+SETTINGS = {"stde_samples": 16, "batch": 100, "width": 32, "damping_floor": 1e-14, "decay_steps": 1000}
 
 
 def build(name: str, quick: bool, problem_seed: int = 0):
@@ -156,19 +154,19 @@ def build(name: str, quick: bool, problem_seed: int = 0):
         test, exact = problem.test_points()[::stride], problem.grid_values()[::stride]
         loss = core.ResidualLoss(pinn.PDEResidual(problem, hard_constraint=True))
         evaluate = lambda m: core.relative_l2(jax.vmap(problem.hard_constraint(m))(test), exact)
-        return dict(loss=loss, net=_mlp(3, AC_WIDTH["width"], 3), data=None, sample=sample, evaluate=evaluate)
+        return dict(loss=loss, net=_mlp(3, SETTINGS["width"], 3), data=None, sample=sample, evaluate=evaluate)
     if name == "ac1000":
         from jaxsci.pde.highdim import BallProblem
 
         problem = BallProblem(1000, "two_body", "allen_cahn", seed=problem_seed, dtype=F64)
         test = problem.test_points(2000 if quick else 20_000, key=jax.random.key(3))
         exact = jax.vmap(problem.solution)(test)
-        samples = AC1000["stde_samples"]
+        samples = SETTINGS["stde_samples"]
         backend = taylor.SparseSTDE(samples) if samples > 0 else taylor.ForwardLaplacian()
         loss = core.ResidualLoss(pinn.PDEResidual(problem, backend, hard_constraint=True))
         evaluate = lambda m: core.relative_l2(
             core.chunked_vmap(problem.hard_constraint(m), chunk_size=1000)(test), exact)
-        sample = lambda k: problem.domain.sample(AC1000["batch"], key=k)
+        sample = lambda k: problem.domain.sample(SETTINGS["batch"], key=k)
         return dict(loss=loss, net=_mlp(1000, 128, 3), data=None, sample=sample, evaluate=evaluate)
     raise ValueError(name)
 
@@ -177,18 +175,28 @@ METHODS = {
     # name: (optimizer, chunk)
     "gauss_newton": (lambda: pinn.gauss_newton(1e-10, solver=lx.Normal(lx.Cholesky())), 5),
     "gauss_newton_lm": (lambda: pinn.gauss_newton(
-        max(1e-3, DAMPING_FLOOR["gauss_newton_lm"]), solver=lx.Normal(lx.Cholesky()), adaptive_damping=True,
-        damping_bounds=(DAMPING_FLOOR["gauss_newton_lm"], 1e4)), 5),
+        max(1e-3, SETTINGS["damping_floor"]), solver=lx.Normal(lx.Cholesky()), adaptive_damping=True,
+        damping_bounds=(SETTINGS["damping_floor"], 1e4)), 5),
     # the Levenberg-Marquardt step scaled by a linear decay 1 -> 0.02 over --decay-steps steps
     # (the analogue of the learning-rate decay that ends the STDE paper's Adam runs)
     "gauss_newton_lm_decay": (lambda: optax.chain(
         METHODS["gauss_newton_lm"][0](),
-        optax.scale_by_schedule(optax.linear_schedule(1.0, 0.02, DECAY["steps"]))), 5),
+        optax.scale_by_schedule(optax.linear_schedule(1.0, 0.02, SETTINGS["decay_steps"]))), 5),
     "engd": (lambda: pinn.engd(), 5),
     "adam": (lambda: optax.adam(1e-3), 500),
     "lbfgs": (lambda: optax.lbfgs(), 100),
     "adam_lbfgs": (lambda: pinn.adam_then_lbfgs(2000, 1e-3), 100),
 }
+
+
+def _settings_used(problem: str, method: str) -> dict:
+    """The entries of SETTINGS that this problem and method read (recorded in its row)."""
+    names = {"ac1000": ["stde_samples", "batch"], "allen_cahn": ["width"]}.get(problem, [])
+    if method.startswith("gauss_newton_lm"):
+        names.append("damping_floor")
+    if method == "gauss_newton_lm_decay":
+        names.append("decay_steps")
+    return {name: SETTINGS[name] for name in names}
 
 
 def run(problem: str, method: str, seconds: float, quick: bool, problem_seed: int = 0) -> dict:
@@ -207,9 +215,7 @@ def run(problem: str, method: str, seconds: float, quick: bool, problem_seed: in
     best = float(np.nanmin(err)) if err.size else float("nan")
     return {
         "problem": problem, "problem_seed": problem_seed, "method": method,
-        **(AC1000 if problem == "ac1000" else {}), **(AC_WIDTH if problem == "allen_cahn" else {}),
-        **({"damping_floor": DAMPING_FLOOR["gauss_newton_lm"]} if method.startswith("gauss_newton_lm") else {}),
-        **({"decay_steps": DECAY["steps"]} if method == "gauss_newton_lm_decay" else {}), "params": core.num_params(setup["net"]),
+        **_settings_used(problem, method), "params": core.num_params(setup["net"]),
         "steps": int(out.num_steps), "seconds": round(float(out.history_wall_time[-1]), 1),
         "compile_s": round(out.compile_time, 1), "final_error": f"{float(err[-1]):.2e}",
         "best_error": f"{best:.2e}", "final_loss": f"{float(out.history_loss[-1]):.2e}",
@@ -276,10 +282,8 @@ def main() -> None:
         print(markdown_table(rows, list(rows[0])))
         write_json(args.json, {"machine": machine(), "versions": versions(), "bias": rows})
         return
-    AC1000.update(stde_samples=args.stde_samples, batch=args.batch)
-    DAMPING_FLOOR["gauss_newton_lm"] = args.damping_floor
-    AC_WIDTH["width"] = args.ac_width
-    DECAY["steps"] = args.decay_steps
+    SETTINGS.update(stde_samples=args.stde_samples, batch=args.batch, width=args.ac_width,
+                    damping_floor=args.damping_floor, decay_steps=args.decay_steps)
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     rows = []
     for problem in args.problems:

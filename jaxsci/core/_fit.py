@@ -18,6 +18,7 @@ import numpy as np
 import optax
 from jaxtyping import Array, PyTree
 
+from ._host import to_host
 from ._progress import ProgressBar
 from ._residual import ResidualLoss, ResidualObjective
 from ._results import RESULTS, result_where
@@ -277,8 +278,8 @@ def fit(
     while done < steps:
         length = min(chunk, steps - done)
         new_params, new_opt, losses = runner(length)(params, opt_state, data, key, jnp.asarray(done))
-        losses = np.asarray(losses)
-        bad = ~np.isfinite(losses).all(axis=0) | _nonfinite_members(new_params, ensemble)
+        losses = to_host(losses)  # every process gets every member's losses
+        bad = ~np.isfinite(losses).all(axis=0) | to_host(_nonfinite_members(new_params, ensemble))
         bad = np.atleast_1d(bad)
         if bad.any() and throw and not ensemble:
             bar.close()
@@ -309,7 +310,7 @@ def fit(
         current = eqx.combine(params, static)
         hist[0].append(done)
         hist[1].append(_chunk_mean(losses))
-        hist[2].append(np.asarray(eval_fn(current)) if eval_fn else np.full(members or (), np.nan))
+        hist[2].append(to_host(eval_fn(current)) if eval_fn else np.full(members or (), np.nan))
         hist[3].append(time.perf_counter() - start)
         if checkpoint is not None:
             checkpoint(done, current, opt_state)
@@ -392,12 +393,15 @@ def _chunk_mean(losses: np.ndarray) -> np.ndarray:
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def _nonfinite_members(params: PyTree, ensemble: bool) -> np.ndarray:
-    leaves = [np.asarray(x) for x in jax.tree_util.tree_leaves(params)]
+@eqx.filter_jit
+def _nonfinite_members(params: PyTree, ensemble: bool) -> Array:
+    """Per member (``ensemble``) or for the whole model: does any parameter hold NaN/inf?
+    Computed where the parameters live; only the flags go to the host."""
+    leaves = jax.tree_util.tree_leaves(params)
     if ensemble:
-        per = [~np.isfinite(x.reshape(x.shape[0], -1)).all(axis=1) for x in leaves]
-        return np.any(np.stack(per), axis=0)
-    return np.asarray(any(not np.isfinite(x).all() for x in leaves))
+        per = [~jnp.isfinite(x.reshape(x.shape[0], -1)).all(axis=1) for x in leaves]
+        return jnp.any(jnp.stack(per), axis=0)
+    return jnp.any(jnp.stack([~jnp.isfinite(x).all() for x in leaves]))
 
 
 def _select_members(keep: Array, new: PyTree, old: PyTree) -> PyTree:

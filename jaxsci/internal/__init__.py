@@ -3,6 +3,7 @@ may change without notice."""
 
 from ..core._dtype import warn_if_truncated as warn_if_truncated
 from ..core._fit import make_step as make_step
+from ..core._host import to_host as to_host
 from ..core._progress import no_progress as no_progress, run_progress as run_progress
 from ..core._random import as_key as as_key
 from ..core._results import nonfinite as nonfinite, raise_if_failed as raise_if_failed
@@ -34,5 +35,6 @@ __all__ = [
     "nonfinite",
     "raise_if_failed",
     "run_progress",
+    "to_host",
     "warn_if_truncated",
 ]

@@ -18,8 +18,9 @@ import warnings
 from pathlib import Path
 
 import jax
-import numpy as np
 import orbax.checkpoint as ocp
+
+from ..core._host import to_host
 
 MANIFEST = "sha256.json"
 PREFIX = "step_"
@@ -80,7 +81,7 @@ class CheckpointStore:
         path = self._path(step)
         if path.exists():
             shutil.rmtree(path)
-        host_state = jax.tree_util.tree_map(np.asarray, state)
+        host_state = to_host(state)  # whole arrays (restorable on any device count)
         self._checkpointer.save(path, host_state)
         self._checkpointer.wait_until_finished()
         if jax.process_index() != 0:  # orbax saves collectively; one process writes the manifest
@@ -95,7 +96,7 @@ class CheckpointStore:
 
     def latest_valid(self, template):
         """``(step, state)`` of the newest checkpoint that verifies and restores, else ``None``."""
-        target = jax.tree_util.tree_map(np.asarray, template)
+        target = to_host(template)
         for step in reversed(self.steps()):
             path = self._path(step)
             reason = None

@@ -24,9 +24,25 @@ def main(args: argparse.Namespace) -> int:
             flags = {"coordinator": getattr(args, "coordinator", None),
                      "num_processes": getattr(args, "num_processes", None),
                      "process_id": getattr(args, "process_id", None)}
-            return run(args.file, flags=flags)
+            code = run(args.file, flags=flags)
+            _exit_now_if_a_process_failed(code)
+            return code
         print(status(args.file) if args.action == "status" else report(args.file))
         return 0
     except (StudyFileError, FileNotFoundError, PermissionError) as err:
         print(f"error: {err}")
         return 2
+
+
+def _exit_now_if_a_process_failed(code: int) -> None:
+    """After a failed multi-process run, exit at once: JAX's shutdown waits (up to 5 minutes)
+    at a barrier for every process, and a process that was killed never arrives."""
+    import os
+    import sys
+
+    import jax
+
+    if code and jax.process_count() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

@@ -32,6 +32,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .. import pinn, taylor
 from ..core import FitResult, fit, relative_l2
+from ..core._host import put_global, to_host
 from ..pde import PDEProblem
 from ..pde.highdim import BallProblem
 from ._config import ENTRY, Component, Group, Study, StudyFileError, call, resolve
@@ -196,6 +197,7 @@ class Ensemble:
         self.optimizer = call("optimizer", comp.label, self._optimizer, 1.0)
         test_key = jax.random.key(TEST_KEY)
         self.reference = None
+        self.test_points = self.test_values = None
         if hasattr(self.problem, "reference_value") and hasattr(self.problem, "origin"):
             self.reference = (self.problem.origin(), self.problem.reference_value())
         else:
@@ -205,9 +207,10 @@ class Ensemble:
 
             self.test_points, self.test_values = eqx.filter_jit(test_set)(self.problem, test_key)
             if self.mesh_shape[1] > 1 and study.test_points % self.mesh_shape[1] == 0:
-                self.test_points = jax.device_put(self.test_points, self._points_sharding())
-                self.test_values = jax.device_put(self.test_values, NamedSharding(self.mesh, PartitionSpec("points")))
-        self._evaluate = jax.jit(jax.vmap(self._error))
+                self.test_points = put_global(self.test_points, self._points_sharding())
+                self.test_values = put_global(self.test_values, NamedSharding(self.mesh, PartitionSpec("points")))
+        # the test set is an argument, not a constant: it may span several processes' devices
+        self._evaluate = jax.jit(jax.vmap(self._error, in_axes=(0, None, None)))
 
     def _network(self, key):
         comp, problem = self.group.components["model"], self.problem
@@ -287,7 +290,7 @@ class Ensemble:
 
         def put(x):
             per_member = x.ndim >= 1 and x.shape[0] == self.num_members
-            return jax.device_put(x, sharded if per_member else replicated)
+            return put_global(x, sharded if per_member else replicated)
 
         return jax.tree_util.tree_map(put, state)
 
@@ -354,9 +357,7 @@ class Ensemble:
     def chunk_losses(self, opt_state, step: int, length: int) -> np.ndarray:
         """Each member's mean training loss over steps ``step - length .. step - 1`` (NaN
         for a member frozen by ``core.fit`` after a non-finite value)."""
-        log = opt_state[-1]
-        count = np.asarray(log.count)
-        losses = np.asarray(log.losses)
+        count, losses = to_host((opt_state[-1].count, opt_state[-1].losses))
         index = np.arange(step - length, step) % losses.shape[1]
         mean = losses[:, index].mean(axis=1)
         return np.where(count == step, mean, np.nan)
@@ -364,20 +365,20 @@ class Ensemble:
     def last_loss(self, opt_state, member: int) -> float:
         """Mean of the last finite training losses ``member`` logged (its last interval
         before ``core.fit`` froze it); NaN if it never had one."""
-        losses = np.asarray(opt_state[-1].losses)[member]
+        losses = to_host(opt_state[-1].losses)[member]
         finite = losses[np.isfinite(losses)]
         return float(finite.mean()) if finite.size else float("nan")
 
-    def _error(self, params):
+    def _error(self, params, test_points, test_values):
         u = self.problem.hard_constraint(eqx.combine(params, self.static))
         if self.reference is not None:  # a reference value at one point (no closed form)
             point, value = self.reference
             return relative_l2(u(point)[None], jnp.asarray(value, point.dtype)[None])
-        return relative_l2(jax.vmap(u)(self.test_points), self.test_values)
+        return relative_l2(jax.vmap(u)(test_points), test_values)
 
     def evaluate(self, state: dict | Any) -> jax.Array:
         """Relative L2 error of every member on the group's fixed test points (``state``
         or the stacked parameters)."""
         params = state["params"] if isinstance(state, dict) else eqx.filter(state, eqx.is_inexact_array)
-        return self._evaluate(params)
+        return self._evaluate(params, self.test_points, self.test_values)
 

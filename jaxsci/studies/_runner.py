@@ -8,12 +8,18 @@ keeps going when a group fails (``FAILED`` holds the message; the exit code is t
 A read-only output is refused before anything runs. A member whose loss or parameters
 become non-finite is frozen by ``core.fit``; its last row has ``status = "failed"``, the
 last finite loss and error and ``failed_step``, and the other members run to the end.
+
+On a multi-process run (``jax.distributed.initialize``) every process runs the same
+groups on a mesh of all processes' devices; host reads go through ``to_host`` (a gather),
+process 0 alone writes results, manifests and markers, every process takes part in the
+orbax saves, and a failed group stops the run (its peers may be gone).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import sys
 import time
@@ -25,6 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..core._host import to_host
 from ._checkpoint import CheckpointStore, atomic_write_text
 from ._config import Group, Study, StudyFileError, load
 from ._ensemble import Ensemble
@@ -52,7 +59,7 @@ def _check_writable(study: Study) -> None:
                 f"the study's {kind} {path} is read-only; make it writable (chmod u+w) or set "
                 "`study.output` to a writable folder."
             )
-    probe = study.output / f".write-probe-{os.getpid()}"
+    probe = study.output / f".write-probe-{socket.gethostname()}-{jax.process_index()}-{os.getpid()}"
     try:
         probe.write_text("")
         probe.unlink()
@@ -114,7 +121,7 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None, p
             # called by core.fit after every `eval_every` steps (on the host); the evaluation
             # counts as training time, results, checkpoints and logging as the runner's own
             losses = ensemble.chunk_losses(opt_state, done, done - clock["last"])
-            errors = np.asarray(ensemble.evaluate(model))
+            errors = to_host(ensemble.evaluate(model))
             io_start = time.perf_counter()
             train_s = elapsed + (io_start - clock["start"]) - clock["io"]
             previous, clock["last"] = clock["last"], done
@@ -146,9 +153,10 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None, p
             # study-level progress: group i/n, members alive, step, loss, ETA of the whole study
             rate = (done - step) / max(train_s - elapsed, 1e-9)  # steps per second in this session
             left = (study.steps - done) + (position[1] - position[0]) * study.steps
-            _say(f"[{position[0]}/{position[1]} {group.key}] step {done}/{study.steps}  loss {_median(losses[ok])}  "
-                 f"rel L2 {_median(errors[ok])} (median of {int(ok.sum())}/{members} members)  {train_s:.1f} s  "
-                 f"ETA {_eta(left / rate) if rate > 0 else '?'}")
+            if primary:  # one progress line per interval, not one per process
+                _say(f"[{position[0]}/{position[1]} {group.key}] step {done}/{study.steps}  loss {_median(losses[ok])}  "
+                     f"rel L2 {_median(errors[ok])} (median of {int(ok.sum())}/{members} members)  {train_s:.1f} s  "
+                     f"ETA {_eta(left / rate) if rate > 0 else '?'}")
             clock["io"] += time.perf_counter() - io_start
 
         state, out = ensemble.train(state, study.steps - step, checkpoint=after_chunk)
@@ -226,8 +234,15 @@ def run(study, devices=None, flags: dict | None = None) -> int:
     """
     path = None if isinstance(study, Study) else Path(study)
     study = study if isinstance(study, Study) else load(study)
-    if study.distributed or any(v is not None for v in (flags or {}).values()):
+    given = [*(flags or {}).values(), study.coordinator, study.num_processes, study.process_id]
+    if study.distributed or any(v is not None for v in given):
         jax.distributed.initialize(**distributed_arguments(study, flags))
+    if jax.process_count() > 1 and study.shard == "none":
+        raise StudyFileError(
+            f"devices.shard = \"none\" on a run of {jax.process_count()} processes would train every member "
+            "on every process; use \"members\", \"points\" or \"both\" (the mesh then spans every "
+            "process's devices)."
+        )
     primary = jax.process_index() == 0
     study.output.mkdir(parents=True, exist_ok=True)
     _check_writable(study)
@@ -258,6 +273,12 @@ def run(study, devices=None, flags: dict | None = None) -> int:
                     atomic_write_text(directory / "FAILED", f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}")
                 except OSError as write_err:
                     _say(f"[{group.key}] could not write {directory / 'FAILED'}: {write_err}", sys.stderr)
+            if jax.process_count() > 1:
+                # the group's collectives may have failed because another process is gone: the
+                # later groups would wait on it, so the run stops here (rerun it to resume)
+                _say("multi-process run: stopping after the failed group; start every process again "
+                     "to resume.", sys.stderr)
+                break
     if failures:
         _say(f"{failures} of {len(study.groups)} groups failed; see FAILED in their folders.", sys.stderr)
     return 1 if failures else 0

@@ -11,7 +11,7 @@ one device) run in subprocesses with
 ``XLA_FLAGS=--xla_force_host_platform_device_count=8`` (8 CPU "devices" sharing this
 machine's cores: it checks the mechanics and the overhead of sharding, not a speed-up).
 Overhead: ``study run`` at the default eval/checkpoint interval (500) against the same
-training steps called directly.
+training steps called directly, and end to end against the runner writing nothing.
 JSON: ``{"rows": [{"mode", "members", "devices", "steps_per_s"}], ...}``.
 """
 
@@ -22,9 +22,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import jax
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import git_state, machine, markdown_table, parser, versions, write_json
@@ -32,6 +34,7 @@ from _common import git_state, machine, markdown_table, parser, versions, write_
 from jaxsci import studies
 from jaxsci.studies._ensemble import Ensemble
 from jaxsci.studies._results import ResultsTable
+from jaxsci.studies import _runner as runner_module
 from jaxsci.studies._runner import run_group
 
 
@@ -98,16 +101,67 @@ def devices_rows(members, steps):
     return rows
 
 
-def runner_overhead(steps):
-    """Time the runner spends on results, checkpoints and logging (recorded in FINISHED),
-    against the time of the same training steps called directly (compiled, warm)."""
+class _NoStore:
+    """A checkpoint store that writes nothing (the end-to-end overhead's baseline)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def latest_valid(self, template):
+        return None
+
+    def save(self, step, state):
+        pass
+
+    def finish(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class _NoResults(ResultsTable):
+    def append(self, rows):
+        pass
+
+
+def runner_overhead(steps, repeats=7):
+    """The runner's own cost at the default interval, two ways.
+
+    ``io_s``: the time it spends on results, checkpoints and logging (recorded in
+    FINISHED) against the same training steps called directly (compiled, warm).
+    ``end_to_end``: the whole ``run_group`` (median of ``repeats``, interleaved) against
+    ``run_group`` with the checkpoint store and the results table replaced by ones that
+    write nothing: this also counts what the background checkpoint writes take from
+    training (both sides compile the same program, a persistent-cache hit).
+    """
     with tempfile.TemporaryDirectory() as tmp:
         study = make_study(range(8), steps, output=tmp)
         ens = Ensemble(study, study.groups[0])
         train_only = timed_train(ens, ens.init(), steps)
-        run_group(study, study.groups[0], ResultsTable(Path(tmp) / "results.jsonl"))
-        finished = json.loads((study.output / study.groups[0].key / "FINISHED").read_text())
-    return dict(train_s=train_only, io_s=finished["io_s"], overhead=finished["io_s"] / train_only)
+        walls = {"runner": [], "no writes": []}
+        io_s = []
+        for repeat in range(repeats):
+            for mode in walls:
+                folder = Path(tmp) / f"{mode.replace(' ', '_')}_{repeat}"
+                study = make_study(range(8), steps, output=str(folder))
+                (folder / study.groups[0].key).mkdir(parents=True)
+                saved = runner_module.CheckpointStore
+                if mode == "no writes":
+                    runner_module.CheckpointStore = _NoStore
+                try:
+                    table = (ResultsTable if mode == "runner" else _NoResults)(folder / "results.jsonl")
+                    start = time.perf_counter()
+                    run_group(study, study.groups[0], table)
+                    walls[mode].append(time.perf_counter() - start)
+                finally:
+                    runner_module.CheckpointStore = saved
+                if mode == "runner":
+                    io_s.append(json.loads((folder / study.groups[0].key / "FINISHED").read_text())["io_s"])
+    runner, bare = float(np.median(walls["runner"])), float(np.median(walls["no writes"]))
+    io = float(np.median(io_s))
+    return dict(train_s=train_only, io_s=io, overhead=io / train_only, runner_wall_s=runner,
+                no_writes_wall_s=bare, end_to_end=runner / bare - 1.0, walls=walls)
 
 
 def main(argv=None):
@@ -138,7 +192,8 @@ def main(argv=None):
         overhead = runner_overhead(500 if args.quick else 2000)
         print(f"runner overhead at eval/checkpoint every 500 steps: {100 * overhead['overhead']:.1f}% "
               f"({overhead['io_s']:.3f} s of results, checkpoints and logging vs {overhead['train_s']:.2f} s of "
-              "training)", flush=True)
+              f"training); end to end {100 * overhead['end_to_end']:.1f}% ({overhead['runner_wall_s']:.2f} s "
+              f"against {overhead['no_writes_wall_s']:.2f} s with nothing written, medians)", flush=True)
     print(markdown_table(rows, ["mode", "members", "devices", "steps_per_s"]))
     write_json(args.json, {"rows": rows, "runner_overhead": overhead, "git": git, "members": members,
                            "steps": steps, "machine": machine(), "versions": versions()})

@@ -66,6 +66,7 @@ class CheckpointStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.keep = keep
         self._checkpointer = ocp.StandardCheckpointer()
+        self._pending: int | None = None  # the step whose save has not been finished
         if jax.process_index() == 0:  # the remains of a save that was killed
             for tmp in self.directory.glob(PREFIX + "*"):
                 if not tmp.name[len(PREFIX):].isdigit():
@@ -78,21 +79,42 @@ class CheckpointStore:
         return checkpoint_steps(self.directory)
 
     def save(self, step: int, state) -> None:
+        """Start writing the checkpoint of ``step`` and return: orbax writes it in the
+        background while training goes on. Its manifest (what makes it count as complete)
+        is written once the write has finished, at the next :meth:`save`, :meth:`finish`
+        or :meth:`close`."""
+        self.finish()
         path = self._path(step)
         if path.exists():
             shutil.rmtree(path)
         host_state = to_host(state)  # whole arrays (restorable on any device count)
         self._checkpointer.save(path, host_state)
+        self._pending = step
+
+    def finish(self) -> None:
+        """Wait for the checkpoint being written, then write its manifest and remove the
+        checkpoints older than the last ``keep``."""
+        if self._pending is None:
+            return
+        step, self._pending = self._pending, None
         self._checkpointer.wait_until_finished()
         if jax.process_index() != 0:  # orbax saves collectively; one process writes the manifest
             return
+        path = self._path(step)
         atomic_write_text(path / MANIFEST, json.dumps(_hashes(path)))
         for old in self.steps()[: -self.keep]:
             shutil.rmtree(self._path(old), ignore_errors=True)
 
     def close(self) -> None:
-        """Stop orbax's background threads (a process must not hang on them after an error)."""
-        self._checkpointer.close()
+        """Finish the pending checkpoint (a warning if it cannot be finished), then stop
+        orbax's background threads (a process must not hang on them after an error)."""
+        try:
+            self.finish()
+        except Exception as err:  # the checkpoint stays without a manifest: never used
+            warnings.warn(f"the checkpoint being written could not be finished: {type(err).__name__}: {err}",
+                          stacklevel=2)
+        finally:
+            self._checkpointer.close()
 
     def latest_valid(self, template):
         """``(step, state)`` of the newest checkpoint that verifies and restores, else ``None``."""

@@ -160,6 +160,9 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None, p
             clock["io"] += time.perf_counter() - io_start
 
         state, out = ensemble.train(state, study.steps - step, checkpoint=after_chunk)
+        io_start = time.perf_counter()
+        store.finish()  # the last checkpoint complete before FINISHED
+        clock["io"] += time.perf_counter() - io_start
         train_s = elapsed + (time.perf_counter() - clock["start"]) - clock["io"]
         _finish(directory, out.num_steps, train_s, clock["io"], failed_at)
         return _failed(failed_at)

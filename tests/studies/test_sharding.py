@@ -36,6 +36,11 @@ def make(shard):
 def summary(ens, state, fit):
     return dict(losses=np.asarray(fit.losses).tolist(), errors=np.asarray(ens.evaluate(state)).tolist())
 
+def save(folder, state):
+    store = CheckpointStore(folder)
+    store.save(10, state)
+    store.close()  # waits for the write and its manifest
+
 def extras(state, members):
     return dict(state, elapsed=jnp.zeros((), jnp.float32), failed_at=jnp.full((members,), -1, jnp.int32))
 
@@ -53,7 +58,7 @@ if job == "modes":
     study = make("both")
     ens = Ensemble(study, study.groups[0])
     state, _ = ens.train(ens.init(), 10)
-    CheckpointStore(folder / "from8").save(10, ens.flatten(extras(state, 4)))
+    save(folder / "from8", ens.flatten(extras(state, 4)))
 else:  # restore: job = "<source folder>", then train the remaining 10 steps
     study = make("both" if devices > 1 else "none")
     ens = Ensemble(study, study.groups[0])
@@ -67,7 +72,7 @@ else:  # restore: job = "<source folder>", then train the remaining 10 steps
         ref_state, ref_fit = ens.train(ens.init(), 20)
         out["reference"] = summary(ens, ref_state, ref_fit)
         half, _ = ens.train(ens.init(), 10)
-        CheckpointStore(folder / "from1").save(10, ens.flatten(extras(half, 4)))
+        save(folder / "from1", ens.flatten(extras(half, 4)))
 print("RESULT " + json.dumps(out))
 '''
 

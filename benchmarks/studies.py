@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import git_state, machine, markdown_table, parser, versions, write_json
 
 from jaxsci import studies
+from jaxsci.studies import _runner as runner_module
 from jaxsci.studies._ensemble import Ensemble
 from jaxsci.studies._results import ResultsTable
-from jaxsci.studies import _runner as runner_module
 from jaxsci.studies._runner import run_group
 
 

@@ -38,12 +38,12 @@ from jaxsci.studies._results import ResultsTable
 from jaxsci.studies._runner import run_group
 
 
-def make_study(seeds, steps, shard="none", every=500, output="unused"):
+def make_study(seeds, steps, shard="none", every=500, output="unused", batch=64):
     return studies.parse({
         "study": {"name": "bench", "output": output},
         "problem": {"name": "two_body_allen_cahn", "dim": 10},
         "backend": {"name": "sparse_stde", "num_samples": 8},
-        "train": {"steps": steps, "seeds": list(seeds), "learning_rate": 1e-3, "batch_size": 64, "width": 32,
+        "train": {"steps": steps, "seeds": list(seeds), "learning_rate": 1e-3, "batch_size": batch, "width": 32,
                   "depth": 2, "eval_every": min(every, steps), "checkpoint_every": min(every, steps),
                   "test_points": 1000},
         "devices": {"shard": shard},
@@ -80,24 +80,30 @@ import json, sys, time, jax
 sys.path.insert(0, "benchmarks")
 from studies import make_study, timed_train
 from jaxsci.studies._ensemble import Ensemble
-members, steps, shard = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-study = make_study(range(members), steps, shard=shard)
+members, steps, shard, batch = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+study = make_study(range(members), steps, shard=shard, batch=batch)
 ens = Ensemble(study, study.groups[0])
 wall = timed_train(ens, ens.init(), steps)
 print(json.dumps(dict(devices=len(jax.devices()) if shard != "none" else 1, steps_per_s=members * steps / wall)))
 """
 
+# (fake CPU devices, shard mode, points per step): the issue's comparison (8 devices, the
+# small PINN's 64 points), then the same split over 2 devices (one per core: no
+# oversubscription) and with 8x the points (each device's share no longer tiny)
+DEVICE_CASES = ((8, "ensemble", 64), (8, "points", 64), (1, "none", 64),
+                (2, "points", 64), (8, "points", 512), (1, "none", 512))
+
 
 def devices_rows(members, steps):
     rows = []
     root = Path(__file__).parents[1]
-    for count, shard in ((8, "ensemble"), (8, "points"), (1, "none")):
+    for count, shard, batch in DEVICE_CASES:
         env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={count}", JAX_PLATFORMS="cpu")
-        out = subprocess.run([sys.executable, "-c", DEVICE_SCRIPT, str(members), str(steps), shard], cwd=root,
-                             env=env, capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", DEVICE_SCRIPT, str(members), str(steps), shard, str(batch)],
+                             cwd=root, env=env, capture_output=True, text=True, check=True)
         result = json.loads(out.stdout.strip().splitlines()[-1])
         label = {"ensemble": "members sharded", "points": "points sharded", "none": "one device"}[shard]
-        rows.append(dict(mode=f"{label} ensemble", members=members, **result))
+        rows.append(dict(mode=f"{label} ensemble", members=members, batch=batch, **result))
     return rows
 
 
@@ -185,16 +191,17 @@ def main(argv=None):
         print(f"ensemble / sequential: {rows[0]['steps_per_s'] / rows[1]['steps_per_s']:.1f}x", flush=True)
     if args.part in ("all", "devices"):
         rows += devices_rows(members, steps)
-        by = {r["mode"]: r["steps_per_s"] for r in rows}
-        print(f"points sharded (8 fake devices) / one device: "
-              f"{by['points sharded ensemble'] / by['one device ensemble']:.2f}", flush=True)
+        by = {(r["mode"], r["devices"], r.get("batch")): r["steps_per_s"] for r in rows}
+        for devices, batch in ((8, 64), (2, 64), (8, 512)):
+            ratio = by[("points sharded ensemble", devices, batch)] / by[("one device ensemble", 1, batch)]
+            print(f"points sharded ({devices} fake devices, {batch} points) / one device: {ratio:.2f}", flush=True)
     if args.part in ("all", "overhead"):
         overhead = runner_overhead(500 if args.quick else 2000)
         print(f"runner overhead at eval/checkpoint every 500 steps: {100 * overhead['overhead']:.1f}% "
               f"({overhead['io_s']:.3f} s of results, checkpoints and logging vs {overhead['train_s']:.2f} s of "
               f"training); end to end {100 * overhead['end_to_end']:.1f}% ({overhead['runner_wall_s']:.2f} s "
               f"against {overhead['no_writes_wall_s']:.2f} s with nothing written, medians)", flush=True)
-    print(markdown_table(rows, ["mode", "members", "devices", "steps_per_s"]))
+    print(markdown_table(rows, ["mode", "members", "devices", "batch", "steps_per_s"]))
     write_json(args.json, {"rows": rows, "runner_overhead": overhead, "git": git, "members": members,
                            "steps": steps, "machine": machine(), "versions": versions()})
     return rows

@@ -138,6 +138,7 @@ CASES = [
     BadInput("nde-taynode-order-zero", lambda: nde.TayNODEField(lambda t, y: -y, 0), ValueError, "order"),
     BadInput("nde-steer-negative-width", lambda: nde.steer_end_time(1.0, -0.1, key=jax.random.key(0)), ValueError, "half_width"),
     BadInput("nde-sde-fsal-solver", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.Tsit5(), max_steps=8), ValueError, "Heun"),
+    BadInput("nde-sde-fixed-step-srk", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y, diffrax.ShARK(), max_steps=8), ValueError, "SPaRK()"),
     BadInput("nde-sde-drift-not-callable", lambda: nde.NeuralSDE(1.0, lambda t, y: y, max_steps=8), TypeError, "callable"),
     BadInput("nde-sde-missing-max-steps", lambda: nde.NeuralSDE(lambda t, y: -y, lambda t, y: y), ValueError, "max_steps is missing"),
     BadInput(

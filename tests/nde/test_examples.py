@@ -2,6 +2,7 @@ import importlib.util
 import math
 import pathlib
 
+import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).parents[2]
@@ -54,6 +55,18 @@ def _run_briefly(name, methods):
 def test_experiments_run_briefly():
     # digits with "error" runs in tests/test_demo.py (the quick demo)
     _run_briefly("spiral", ["local-biased"])
+    _run_briefly("latent", ["error", "budget"])
+
+
+def test_latent_series_are_irregular_and_the_test_set_is_fixed():
+    experiments = _experiments()
+    x_tr, m_tr, x_te, m_te = experiments.latent_data(0, n_train=400, n_test=50)
+    assert abs(float(m_tr.mean()) - 0.3) < 0.02  # 30% of the times observed
+    assert len({tuple(row) for row in m_tr}) == len(m_tr)  # each series its own times
+    assert np.all(x_tr[m_tr == 0] == 0)  # unobserved values carry nothing
+    _, _, x_te1, m_te1 = experiments.latent_data(1, n_train=400, n_test=50)
+    np.testing.assert_array_equal(x_te, x_te1)
+    np.testing.assert_array_equal(m_te, m_te1)
 
 
 @pytest.mark.slow

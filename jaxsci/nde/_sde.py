@@ -1,10 +1,11 @@
 """Neural SDE on diffrax with adaptive steps on a virtual Brownian tree.
 
 Stratonovich SDE dy = mu(t, y) dt + sigma(t, y) o dW with diagonal noise (Kidger et al.,
-"Neural SDEs as Infinite-Dimensional GANs", ICML 2021, Sec. 2). An explicit Runge-Kutta
-solver applied to the (drift, diffusion) pair gives an embedded error estimate on
-every step, so a PID controller adapts the steps and the same ``HeuristicsSolver``
-accumulates R_E as for ODEs (Pal et al., ICML 2021, Sec. 3).
+"Neural SDEs as Infinite-Dimensional GANs", ICML 2021, Sec. 2). The solvers that converge
+for Stratonovich SDEs and carry an embedded error estimate (explicit Runge-Kutta tableaus
+applied to the (drift, diffusion) pair, ReversibleHeun, SPaRK) let a PID controller adapt
+the steps, and the same ``HeuristicsSolver`` accumulates R_E as for ODEs (Pal et al., ICML
+2021, Sec. 3).
 """
 
 from collections.abc import Callable
@@ -55,8 +56,9 @@ def check_sde_solver(solver: diffrax.AbstractSolver) -> None:
             f"error estimate: {SDE_SOLVERS}; got {type(solver).__name__}. FSAL tableaus "
             f"(Tsit5, Dopri5, Bosh3), Euler (no error estimate), implicit solvers and the "
             f"fixed-step SDE solvers (ShARK, SRA1, SEA, GeneralShARK, Milstein, EulerHeun) "
-            f"are not supported; call diffrax.diffeqsolve directly for those (or wrap one "
-            f"in diffrax.HalfSolver for step-doubling error estimates)."
+            f"are not supported; solve with diffrax.diffeqsolve directly for those (with a "
+            f"fixed step, or with an adaptive one through diffrax.HalfSolver's step-doubling "
+            f"error estimate)."
         )
 
 
@@ -76,7 +78,8 @@ def sde_evals(solver: diffrax.AbstractSolver) -> tuple[int, int]:
     - Heun, Midpoint, Ralston: the tableau's stages per attempt.
     - ReversibleHeun (Kidger et al., "Efficient and Accurate Gradients for Neural SDEs",
       NeurIPS 2021, Sec. 3): one evaluation per attempt, its other stage carried over in
-      the solver state, plus one at the start.
+      the solver state, plus one at the start. A controller with ``jump_ts`` makes it
+      evaluate once more after each jump, which this count leaves out.
     - SPaRK (Foster, "On the convergence of adaptive approximations for stochastic
       differential equations", arXiv 2023, Definition 1.6; strong order 0.5 for general
       Stratonovich noise): its three stages per attempt (the diffusion is
@@ -163,7 +166,8 @@ class NeuralSDE(eqx.Module):
         heuristics: bool = False,
         throw: bool = True,
     ) -> ODESolution:
-        """One sample path saved at ts; NFE counts drift+diffusion evaluation pairs.
+        """One sample path saved at ts; NFE counts drift evaluations (the diffusion is
+        evaluated at the same points; see :func:`sde_evals`).
 
         Args:
             y0: initial state, shape (d,), finite.

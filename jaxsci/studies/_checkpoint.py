@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 from ..core._host import to_host
@@ -84,11 +85,10 @@ class CheckpointStore:
         is written once the write has finished, at the next :meth:`save`, :meth:`finish`
         or :meth:`close`."""
         self.finish()
-        path = self._path(step)
-        if path.exists():
-            shutil.rmtree(path)
         host_state = to_host(state)  # whole arrays (restorable on any device count)
-        self._checkpointer.save(path, host_state)
+        # a folder of this step left by a killed run (no manifest) is replaced; orbax removes
+        # it on process 0 and synchronises the processes before writing
+        self._checkpointer.save(self._path(step), host_state, force=True)
         self._pending = step
 
     def finish(self) -> None:
@@ -105,10 +105,17 @@ class CheckpointStore:
         for old in self.steps()[: -self.keep]:
             shutil.rmtree(self._path(old), ignore_errors=True)
 
-    def close(self) -> None:
+    def close(self, *, failed: bool = False) -> None:
         """Finish the pending checkpoint (a warning if it cannot be finished), then stop
-        orbax's background threads (a process must not hang on them after an error)."""
+        orbax's background threads (a process must not hang on them after an error).
+
+        ``failed=True`` (the run is stopping on an error): on a multi-process run the pending
+        checkpoint is abandoned rather than finished, since finishing waits at a barrier for
+        every process and one that failed may never arrive; it has no manifest, so it is
+        never resumed from."""
         try:
+            if failed and jax.process_count() > 1:
+                self._pending = None
             self.finish()
         except Exception as err:  # the checkpoint stays without a manifest: never used
             warnings.warn(f"the checkpoint being written could not be finished: {type(err).__name__}: {err}",
@@ -117,8 +124,25 @@ class CheckpointStore:
             self._checkpointer.close()
 
     def latest_valid(self, template):
-        """``(step, state)`` of the newest checkpoint that verifies and restores, else ``None``."""
-        target = to_host(template)
+        """``(step, state)`` of the newest checkpoint that verifies and restores, else ``None``.
+
+        On a multi-process run every process checks the (shared) folder and the choice of
+        process 0 is broadcast: a process that would resume from another step (a folder
+        that is not shared, or not yet visible on its host) raises instead of diverging."""
+        found = self._newest_valid(to_host(template))
+        if jax.process_count() > 1:
+            from jax.experimental import multihost_utils
+
+            mine = -1 if found is None else found[0]
+            chosen = int(multihost_utils.broadcast_one_to_all(np.int32(mine)))
+            if chosen != mine:
+                raise RuntimeError(
+                    f"process {jax.process_index()} would resume {self.directory} from step {mine} (-1: none) "
+                    f"but process 0 from step {chosen}: the study's output folder must be one shared "
+                    "filesystem that every process sees the same way")
+        return found
+
+    def _newest_valid(self, target):
         for step in reversed(self.steps()):
             path = self._path(step)
             reason = None

@@ -19,19 +19,26 @@ def main(args: argparse.Namespace) -> int:
     from ._report import report, status
     from ._runner import run
 
+    code = 0
     try:
         if args.action == "run":
             flags = {"coordinator": getattr(args, "coordinator", None),
                      "num_processes": getattr(args, "num_processes", None),
                      "process_id": getattr(args, "process_id", None)}
             code = run(args.file, flags=flags)
-            _exit_now_if_a_process_failed(code)
             return code
         print(status(args.file) if args.action == "status" else report(args.file))
-        return 0
+        return code
     except (StudyFileError, FileNotFoundError, PermissionError) as err:
         print(f"error: {err}")
-        return 2
+        code = 2
+        return code
+    except BaseException:
+        code = 1
+        raise
+    finally:
+        if args.action == "run":
+            _exit_now_if_a_process_failed(code)
 
 
 def _exit_now_if_a_process_failed(code: int) -> None:
@@ -42,7 +49,11 @@ def _exit_now_if_a_process_failed(code: int) -> None:
 
     import jax
 
-    if code and jax.process_count() > 1:
+    if code and jax.distributed.is_initialized() and jax.process_count() > 1:
+        import traceback
+
+        if sys.exc_info()[0] is not None:  # an error on its way up: show it before leaving
+            traceback.print_exc()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

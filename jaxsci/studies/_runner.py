@@ -110,6 +110,7 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None, p
         _say(f"[{group.key}] resuming from step {step}")
     elif dropped:
         _say(f"[{group.key}] no usable checkpoint: starting again from step 0 ({dropped} rows dropped)")
+    failed = False
     try:
         if step >= study.steps:
             _finish(directory, step, elapsed, 0.0, failed_at)
@@ -166,8 +167,11 @@ def run_group(study: Study, group: Group, results: ResultsTable, devices=None, p
         train_s = elapsed + (time.perf_counter() - clock["start"]) - clock["io"]
         _finish(directory, out.num_steps, train_s, clock["io"], failed_at)
         return _failed(failed_at)
+    except BaseException:
+        failed = True
+        raise
     finally:
-        store.close()
+        store.close(failed=failed)
 
 
 def _median(values: np.ndarray) -> str:

@@ -132,7 +132,7 @@ def test_killed_study_resumes_without_losing_or_duplicating_rows(study_file, tmp
     rerun = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     resumed = [line for line in rerun.stdout.splitlines() if "resuming from step" in line]
-    assert resumed and int(resumed[0].split()[-1]) >= 200  # at most one checkpoint interval redone
+    assert resumed and int(resumed[0].split()[-1]) >= 200  # its manifest was written before the kill
     rows = _results(output)
     seen = [(r["member"], r["step"]) for r in rows]
     assert len(seen) == len(set(seen)), "duplicated rows"

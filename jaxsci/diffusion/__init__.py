@@ -10,6 +10,14 @@ from ._flow_samplers import FlowEuler as FlowEuler, FlowHeun as FlowHeun
 from ._gaussian import GaussianEps as GaussianEps
 from ._grid import GRID_KINDS as GRID_KINDS, time_grid as time_grid, validate_grid as validate_grid
 from ._guidance import batched_classifier_free_guidance as batched_classifier_free_guidance
+from ._learned_grid import (
+    GridFit as GridFit,
+    LearnedGrid as LearnedGrid,
+    endpoint_mse as endpoint_mse,
+    fit_grid as fit_grid,
+    load_grid as load_grid,
+    save_grid as save_grid,
+)
 from ._mixture import GaussianMixture as GaussianMixture
 from ._model import (
     PARAMETRIZATIONS as PARAMETRIZATIONS,
@@ -63,6 +71,8 @@ __all__ = [
     "FlowMatching",
     "GaussianEps",
     "GaussianMixture",
+    "GridFit",
+    "LearnedGrid",
     "Restart",
     "SDEDPMSolverPP2M",
     "Sample",
@@ -76,8 +86,12 @@ __all__ = [
     "custom_grid",
     "denoising_loss",
     "dynamic_thresholding",
+    "endpoint_mse",
+    "fit_grid",
     "frechet_distance",
+    "load_grid",
     "probability_flow_reference",
+    "save_grid",
     "set_timesteps",
     "sliced_wasserstein",
     "step",

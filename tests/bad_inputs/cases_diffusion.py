@@ -228,3 +228,27 @@ CASES += [
              "inside the schedule's range"),
     BadInput("custom-grid-schedule", lambda: d.custom_grid("vp", sigmas=[0.5, 0.1]), TypeError, "schedule"),
 ]
+
+# learned grids
+_xb = jnp.zeros((4, 2))
+_fit = lambda **kw: d.fit_grid(**{**dict(sampler=d.DDIM(), model=_m, schedule=_s, x_T=_xb, reference=_xb,
+                                        initial_grid=_g, steps=2, key=_key), **kw})
+CASES += [
+    BadInput("learned-grid-ends", lambda: d.LearnedGrid(jnp.zeros(3), 0.1, 0.5), ValueError, "t_start > t_end"),
+    BadInput("learned-grid-fraction", lambda: d.LearnedGrid(jnp.zeros(3), 1.0, 0.1, 1.0), ValueError,
+             "min_fraction"),
+    BadInput("learned-grid-logits-2d", lambda: d.LearnedGrid(jnp.zeros((2, 2)), 1.0, 0.1), ValueError,
+             "one entry per step"),
+    BadInput("learned-grid-infinite-log-snr",
+             lambda: d.LearnedGrid.from_grid(d.FlowMatching(t_min=0.0, t_max=1.0), [1.0, 0.5, 0.0]),
+             ValueError, "log-SNR"),
+    BadInput("fit-grid-sampler", lambda: _fit(sampler="dpm"), TypeError, "jaxsci.diffusion sampler"),
+    BadInput("fit-grid-shapes", lambda: _fit(reference=jnp.zeros((3, 2))), ValueError, "same shape"),
+    BadInput("fit-grid-nan-reference", lambda: _fit(reference=jnp.full((4, 2), _nan)), ValueError,
+             "reference"),
+    BadInput("fit-grid-batch-size", lambda: _fit(batch_size=5), ValueError, "exceeds"),
+    BadInput("fit-grid-optimizer", lambda: _fit(optimizer="adam"), TypeError, "optax"),
+    BadInput("fit-grid-key", lambda: _fit(key=0), TypeError, "key"),
+    BadInput("fit-grid-grid", lambda: _fit(initial_grid=[0.5, 0.9]), ValueError, "strictly decreasing"),
+    BadInput("load-grid-missing", lambda: d.load_grid("/nonexistent/grid.json"), FileNotFoundError, "grid.json"),
+]

@@ -13,7 +13,9 @@ the training time), each (experiment, method) compiles its test prediction once 
 every seed. Reported per method: how many runs succeeded and how many failed
 (an exception, e.g. a solve past max_steps, or a non-finite test metric or final loss;
 every failure is listed in the JSON with its reason), and over the successful runs the
-medians of the test metric, NFE per test prediction, training wall time (compilation
+medians of the test metric, NFE per test prediction, NFE of training solves of the
+final model (``train_nfe``: the mean over 8 fixed batch draws, the quantity budget mode's
+target is stated in; the test solve's inputs differ, so its NFE can differ), training wall time (compilation
 excluded) and each run's ratios to the unregularized run of the same seed (a seed whose
 unregularized run failed gives no ratios). A method with any failure is flagged with
 ``!`` in the table.
@@ -36,7 +38,7 @@ import nde_experiments as ex
 from _common import git_state, machine, markdown_table, parser, versions, write_json
 
 COLUMNS = ["experiment", "method", "runs_ok_failed", "metric", "metric_vs_unreg", "nfe",
-           "nfe_ratio", "nfe_ratio_range", "train_s", "train_ratio", "predict_ratio", "weight"]
+           "train_nfe", "nfe_ratio", "nfe_ratio_range", "train_s", "train_ratio", "predict_ratio", "weight"]
 
 
 def settings_for(experiment: str, seed: int, quick: bool, steps_factor: float,
@@ -121,7 +123,7 @@ def main():
                     rows.append(row)
                     print(f"{experiment:7s} {method:15s} seed {seed}: {row['metric_name']} "
                           f"{row['metric']:.4g}, train {row['train_s']:.2f} s, NFE "
-                          f"{row['test_nfe']:.1f} (compile {row['first_step_s']:.1f} s, "
+                          f"{row['test_nfe']:.1f} (training solves {row.get('train_nfe', float('nan')):.1f}; compile {row['first_step_s']:.1f} s, "
                           f"wall {row['wall_s']:.1f} s)", flush=True)
                 if args.json:  # keep what is finished if a later run dies
                     write_json(args.json, {**header, "rows": rows, "failed": failed, "partial": True})
@@ -156,6 +158,7 @@ def summarize(rows, failed, seeds):
             metric=f"{med([r['metric'] for r in mine]):.4g}",
             metric_vs_unreg=f"{med([r['metric'] - b['metric'] for r, b in pairs]):+.4g}",
             nfe=f"{med([r['test_nfe'] for r in mine]):.1f}",
+            train_nfe=f"{med([r.get('train_nfe', float('nan')) for r in mine]):.1f}",
             nfe_ratio=f"{med(nfe_ratios):.3f}",
             nfe_ratio_range=(f"{min(nfe_ratios):.3f}-{max(nfe_ratios):.3f}" if nfe_ratios else ""),
             train_s=f"{med([r['train_s'] for r in mine]):.2f}",

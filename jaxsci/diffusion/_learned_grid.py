@@ -123,16 +123,24 @@ class GridFit(eqx.Module):
     """What :func:`fit_grid` returns.
 
     Attributes:
-        grid: the learned times (``num_steps + 1``, strictly decreasing).
-        learned: the fitted :class:`LearnedGrid` (its logits).
+        grid: the learned times (``num_steps + 1``, strictly decreasing): those of the
+            iterate with the lowest training MSE among the ones checked (after every
+            ``check_every`` steps, and the start).
+        learned: the :class:`LearnedGrid` of ``grid``.
         initial_grid: the grid the fit started from.
-        losses: the training loss (mean squared endpoint error) of every step.
+        training_mse: the mean squared endpoint error of ``grid`` on all the training
+            start-noises; ``initial_training_mse`` that of ``initial_grid``.
+        best_step: the step ``grid`` was taken at (0: no iterate beat the start).
+        losses: the training loss (minibatch MSE) of every step.
         result: the training's :class:`jaxsci.core.RESULTS` code.
     """
 
     grid: Float[Array, " n+1"]
     learned: LearnedGrid
     initial_grid: Float[Array, " n+1"]
+    training_mse: float
+    initial_training_mse: float
+    best_step: int
     losses: np.ndarray
     result: RESULTS
 
@@ -156,7 +164,7 @@ def fit_grid(sampler: AbstractSampler, model: Callable, schedule: AbstractSchedu
              x_T: Float[Array, " batch *shape"], reference: Float[Array, " batch *shape"],
              initial_grid: Float[ArrayLike, " n+1"], *, key: PRNGKeyArray, steps: int = 200,
              optimizer: optax.GradientTransformation | None = None, batch_size: int | None = None,
-             min_fraction: float = 1e-3, progress: bool = False) -> GridFit:
+             check_every: int = 20, min_fraction: float = 1e-3, progress: bool = False) -> GridFit:
     """Fit the step grid of a deterministic ``sampler`` to ``model`` by minimising the mean
     squared endpoint error on training start-noises ``x_T`` against ``reference`` (their
     tight-tolerance probability-flow endpoints), with the one training loop
@@ -170,8 +178,11 @@ def fit_grid(sampler: AbstractSampler, model: Callable, schedule: AbstractSchedu
         initial_grid: where the fit starts (e.g. ``time_grid(schedule, n, "logSNR")``).
         key: PRNG key (keyword-only) for the minibatches.
         steps: optimizer steps.
-        optimizer: default ``optax.adam(0.05)`` on the logits.
+        optimizer: default Adam on the logits with a cosine-decayed step from 0.05 to 0.
         batch_size: start-noises per step (default: all of them every step).
+        check_every: steps between evaluations of the MSE on every training start-noise;
+            the grid returned is the best one so evaluated (the minibatch loss is noisy, and
+            the last iterate need not be the best).
         min_fraction: see :class:`LearnedGrid`.
         progress: print ``core.fit``'s progress lines.
 
@@ -205,7 +216,9 @@ def fit_grid(sampler: AbstractSampler, model: Callable, schedule: AbstractSchedu
         check_positive_int(batch_size, "batch_size")
         if batch_size > batch:
             raise ValueError(f"`batch_size` ({batch_size}) exceeds the {batch} training start-noises.")
-    optimizer = optax.adam(0.05) if optimizer is None else optimizer
+    check_positive_int(check_every, "check_every")
+    if optimizer is None:
+        optimizer = optax.adam(optax.cosine_decay_schedule(0.05, steps))
     if not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(f"`optimizer` must be an optax GradientTransformation, got {type(optimizer).__name__}.")
     initial = LearnedGrid.from_grid(schedule, initial_grid, min_fraction=min_fraction)
@@ -218,11 +231,19 @@ def fit_grid(sampler: AbstractSampler, model: Callable, schedule: AbstractSchedu
             xs, refs = xs[idx], refs[idx]
         return endpoint_mse(sampler, model, schedule, xs, refs, learned.times(schedule))
 
+    training_mse = eqx.filter_jit(lambda learned: endpoint_mse(
+        sampler, model, schedule, x_T, reference, learned.times(schedule)))
     out = fit(loss, initial, optimizer, steps=steps, key=key, data=(x_T, reference),
-              chunk=min(100, steps), progress=progress, desc="fit_grid", throw=False)
-    learned = out.model
-    return GridFit(learned.times(schedule), learned, initial.times(schedule),
-                   np.asarray(out.losses), out.result)
+              chunk=min(check_every, steps), evaluate=training_mse, keep_best=True,
+              progress=progress, desc="fit_grid", throw=False)
+    initial_mse = float(training_mse(initial))
+    best_mse = float(np.asarray(out.best_error)) if out.best_model is not None else math.inf
+    if out.best_model is not None and best_mse < initial_mse:
+        learned, best_step = out.best_model, int(np.asarray(out.best_step))
+    else:
+        learned, best_mse, best_step = initial, initial_mse, 0
+    return GridFit(learned.times(schedule), learned, initial.times(schedule), best_mse,
+                   initial_mse, best_step, np.asarray(out.losses), out.result)
 
 
 def save_grid(path: str | Path, grid: Float[ArrayLike, " n+1"], *, schedule: AbstractSchedule,

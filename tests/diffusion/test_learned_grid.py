@@ -74,6 +74,13 @@ def test_fit_lowers_the_held_out_endpoint_error(x64, sampler):
     after = D.endpoint_mse(sampler, model, s, x_test, endpoint(x_test), out.grid)
     assert after < 0.7 * before, (float(before), float(after))
     assert out.losses[-10:].mean() < out.losses[:10].mean()
+    # the returned grid is the best checked iterate, its training MSE recomputed here
+    train_ref = endpoint(x_train)
+    np.testing.assert_allclose(out.training_mse, D.endpoint_mse(sampler, model, s, x_train, train_ref, out.grid),
+                               rtol=1e-10)
+    np.testing.assert_allclose(out.initial_training_mse,
+                               D.endpoint_mse(sampler, model, s, x_train, train_ref, initial), rtol=1e-10)
+    assert out.training_mse < out.initial_training_mse and 0 < out.best_step <= 150
 
 
 def test_save_and_load_round_trip(tmp_path, x64):

@@ -27,6 +27,7 @@ endpoint MSE, the ratio learned / chosen-hand and learned / oracle-hand, the fit
 
 from __future__ import annotations
 
+import functools
 import itertools
 import statistics
 import sys
@@ -50,6 +51,7 @@ SAMPLERS = {
 T_END = 1e-3
 
 
+@functools.lru_cache(maxsize=2)  # the references of one mixture serve every sampler
 def problem(seed, dim, std, n_train, n_test):
     schedule = D.VPLinear()
     mix = D.GaussianMixture.random(8, dim, std=std, key=jax.random.key(seed))

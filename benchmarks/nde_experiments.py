@@ -91,12 +91,13 @@ class Settings:
     weight_taynode: float = 0.01
     weight_rnode: float = 0.01
     steer_half_width: float = 0.5
-    # Budget mode: the NFE target and the dual ascent's start and step (not tuned: the
-    # defaults of nde.BudgetWeight / nde.budget_optimizer).
+    # Budget mode: the NFE target and the dual ascent's start and step (the defaults of
+    # nde.BudgetWeight / nde.budget_optimizer; runs before 2026-12-04 used the step 0.05:
+    # add --set dual_lr=0.05 to reproduce them).
     budget_nfe: float = 16.0
     budget_initial_weight: float = 1.0
     budget_max_weight: float = math.inf  # the cap of nde.BudgetWeight; inf: no cap
-    dual_lr: float = 0.05
+    dual_lr: float = 0.5
     seed: int = 0
 
 

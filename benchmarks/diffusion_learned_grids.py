@@ -126,12 +126,13 @@ def main():
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--test", type=int, default=4096)
     p.add_argument("--samplers", default=",".join(SAMPLERS))
+    p.add_argument("--tune-inits", default="best,all", help="the starts --part tune compares")
     args = p.parse_args()
     if args.quick:
         args.steps, args.train, args.test = 30, 64, 128
     names = args.samplers.split(",")
     if args.part == "tune":
-        seeds, settings = [100, 101], list(itertools.product([0.05, 0.1], ["best", "all"]))
+        seeds, settings = [100, 101], list(itertools.product([0.05, 0.1], args.tune_inits.split(",")))
     else:
         seeds, settings = [0, 1, 2, 3, 4], [(args.lr, args.init)]
     if args.quick:

@@ -35,3 +35,14 @@ def test_training_example_learns_the_data():
         assert results[name] < 0.25 and results[name] < results["noise (x_T)"] / 2.2, results
     for name in ("DPM-Solver++(2M)", "UniPC-bh2", "DEIS-tAB3"):
         assert results[name] < results["noise (x_T)"] / 2.5, results
+
+
+def test_learned_grid_example_beats_every_hand_designed_grid(tmp_path):
+    r = _load("diffusion_learned_grid").main(num_train=256, num_test=512, steps=150,
+                                             out=str(tmp_path / "grid.json"))
+    # test endpoint MSE at NFE 5 on 512 start-noises the fit never saw, these settings: measured
+    # 0.0185 for the best hand-designed grid (uniform), 0.0059 learned (0.32x); a grid that does
+    # not learn stays at the start, 1x
+    best_hand = min(v for k, v in r.items() if k.startswith("hand "))
+    assert r["learned"] < 0.85 * best_hand, r
+    assert r["reloaded equal"] and (tmp_path / "grid.json").exists()

@@ -88,7 +88,7 @@ def one_case(seed, name, args, lr, init):
                chosen_kind=chosen, oracle_kind=oracle,
                hand_test={k: v[1] for k, v in hand.items()}, hand_train={k: v[0] for k, v in hand.items()},
                chosen_test=hand[chosen][1], oracle_test=hand[oracle][1],
-               learned_train=float(mse(x_tr, r_tr, out.grid)), learned_test=learned_test,
+               learned_train=out.training_mse, learned_test=learned_test,
                ratio_chosen=learned_test / hand[chosen][1], ratio_oracle=learned_test / hand[oracle][1],
                grid=[float(t) for t in out.grid], fit_s=fit_s, best_step=out.best_step,
                training_mse_by_start={k: f.training_mse for k, f in fits.items()}, successful=bool(out.result == RESULTS.successful))
@@ -145,7 +145,7 @@ def main():
     with enable_x64(True):
         for seed, name, (lr, init) in itertools.product(seeds, names, settings):
             rows.append(one_case(seed, name, args, lr, init))
-            write_json(args.json, {**header, "rows": rows, "partial": True}) if args.json else None
+            write_json(args.json, {**header, "rows": rows, "partial": True})
     summary = summarize(rows)
     print()
     print(markdown_table(summary, ["sampler", "lr", "init", "cases", "median_ratio_chosen",

@@ -299,14 +299,20 @@ class Task:
     train_nfe: Callable | None = None
 
 
+def _training_draw(key, n: int, size: int):
+    """The batch of one training step: ``size`` of ``n`` indices without replacement, and the
+    key left for the method (a loss and ``Task.train_nfe`` given one key draw the same batch)."""
+    k_batch, k_method = jax.random.split(key)
+    return jax.random.choice(k_batch, n, (size,), replace=False), k_method
+
+
 def _digits_task(s: Settings) -> Task:
     ts = jnp.array([0.0, 1.0])
     data = lambda seed: tuple(jnp.asarray(a) for a in digits_data(seed))
 
     def loss(model, data, key, method, budget=None):
         x_tr, y_tr, _, _ = data
-        k_batch, k_method = jax.random.split(key)
-        idx = jax.random.choice(k_batch, x_tr.shape[0], (s.batch,), replace=False)
+        idx, k_method = _training_draw(key, x_tr.shape[0], s.batch)
         h0 = jax.vmap(model.encoder)(x_tr[idx])
         ys, penalty = regularized_solve(model.field, h0, ts, method, k_method, s, budget)
         logits = jax.vmap(model.decoder)(ys[-1])
@@ -320,7 +326,7 @@ def _digits_task(s: Settings) -> Task:
 
     def train_nfe(model, data, key):
         x_tr = data[0]
-        idx = jax.random.choice(jax.random.split(key)[0], x_tr.shape[0], (s.batch,), replace=False)
+        idx, _ = _training_draw(key, x_tr.shape[0], s.batch)
         return _node(model.field, s)(jax.vmap(model.encoder)(x_tr[idx]), ts).nfe
 
     return Task(DigitsModel, data, loss, evaluate, "test accuracy", train_nfe)
@@ -340,8 +346,7 @@ def _spiral_task(s: Settings, windows: int = 16, window: int = 10) -> Task:
     def loss(model, y_tr, key, method, budget=None):
         # Windows of consecutive observations, each started from its first (noisy) point,
         # as in the spiral example of Chen et al. (NeurIPS 2018).
-        k_batch, k_method = jax.random.split(key)
-        start = jax.random.choice(k_batch, y_tr.shape[0] - window, (windows,), replace=False)
+        start, k_method = _training_draw(key, y_tr.shape[0] - window, windows)
         targets = jax.vmap(lambda i: jax.lax.dynamic_slice_in_dim(y_tr, i, window))(start)
         ys, penalty = regularized_solve(model, y_tr[start], ts_window, method, k_method, s, budget)
         return jnp.mean((jnp.swapaxes(ys, 0, 1) - targets) ** 2) + penalty
@@ -351,8 +356,7 @@ def _spiral_task(s: Settings, windows: int = 16, window: int = 10) -> Task:
         return jnp.mean((jnp.swapaxes(sol.ys, 0, 1) - test_targets) ** 2), sol.nfe
 
     def train_nfe(model, y_tr, key):
-        start = jax.random.choice(jax.random.split(key)[0], y_tr.shape[0] - window, (windows,),
-                                  replace=False)
+        start, _ = _training_draw(key, y_tr.shape[0] - window, windows)
         return _node(model, s)(y_tr[start], ts_window).nfe
 
     return Task(init, data, loss, evaluate, "test MSE", train_nfe)
@@ -397,8 +401,7 @@ def _latent_task(s: Settings) -> Task:
         # masked MSE over every observed time (the first half reconstructed, the second
         # extrapolated), as the latent ODE's Gaussian likelihood with fixed variance
         x_tr, m_tr, _, _ = data
-        k_batch, k_method = jax.random.split(key)
-        idx = jax.random.choice(k_batch, x_tr.shape[0], (s.batch,), replace=False)
+        idx, k_method = _training_draw(key, x_tr.shape[0], s.batch)
         x, m = x_tr[idx], m_tr[idx]
         zs, penalty = regularized_solve(model.field, model.encode(x, m), ts, method, k_method, s, budget)
         return jnp.sum(m * (model.decode(zs) - x) ** 2) / jnp.sum(m) + penalty
@@ -410,7 +413,7 @@ def _latent_task(s: Settings) -> Task:
 
     def train_nfe(model, data, key):
         x_tr, m_tr = data[0], data[1]
-        idx = jax.random.choice(jax.random.split(key)[0], x_tr.shape[0], (s.batch,), replace=False)
+        idx, _ = _training_draw(key, x_tr.shape[0], s.batch)
         return _node(model.field, s)(model.encode(x_tr[idx], m_tr[idx]), ts).nfe
 
     return Task(LatentModel, data, loss, evaluate, "test MSE", train_nfe)

@@ -238,7 +238,7 @@ def fit_grid(sampler: AbstractSampler, model: Callable, schedule: AbstractSchedu
               progress=progress, desc="fit_grid", throw=False)
     initial_mse = float(training_mse(initial))
     best_mse = float(np.asarray(out.best_error)) if out.best_model is not None else math.inf
-    if out.best_model is not None and best_mse < initial_mse:
+    if best_mse < initial_mse:
         learned, best_step = out.best_model, int(np.asarray(out.best_step))
     else:
         learned, best_mse, best_step = initial, initial_mse, 0

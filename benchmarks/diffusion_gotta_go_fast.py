@@ -89,7 +89,7 @@ def compare(model: Callable, schedule: D.AbstractSchedule, data_sampler: Callabl
             rows.append(dict(dim=label, sampler=name, rtol=None, nfe=nfe, sliced_w1=sliced_w1(got.x, data, proj_key),
                              floor=floor, rejected=None))
         for row in rows[-3:]:
-            print(f"d={label:5d} {row['sampler']:22s} NFE {nfe:4d}  sliced W1 {row['sliced_w1']:.4f}  "
+            print(f"d={label!s:>6} {row['sampler']:22s} NFE {nfe:4d}  sliced W1 {row['sliced_w1']:.4f}  "
                   f"(floor {floor:.4f})", flush=True)
     return rows
 
@@ -104,16 +104,32 @@ def mixture_rows(dim: int, num_samples: int, rtols) -> list[dict]:
                    rtols=rtols)
 
 
+def digits_rows(num_samples: int, rtols) -> list[dict]:
+    """``compare`` on the trained 8x8-digits eps-network (``examples/diffusion_digits.py``),
+    float32; data draws are random subsets of the 1797 images (so two draws overlap, and the
+    floor is an underestimate: keep ``num_samples`` at most half the images)."""
+    from _digits import digits_model
+
+    model, schedule, images = digits_model("eps", dtype=jnp.float32)
+    x_T = jax.random.normal(jax.random.key(1), (num_samples, 64))
+    keys = jax.random.split(jax.random.key(4), num_samples)
+    draw = lambda n, key: images[jax.random.permutation(key, images.shape[0])[:n]]
+    return compare(model, schedule, draw, x_T=x_T, keys=keys, rtols=rtols, label="digits")
+
+
 def main(argv=None):
     p = parser(__doc__)
     p.add_argument("--dims", type=int, nargs="*", default=None)
     p.add_argument("--rtols", type=float, nargs="*", default=None)
+    p.add_argument("--digits", action="store_true", help="also the trained digits model (dim \"digits\" in the table)")
     args = p.parse_args(argv)
     dims = args.dims or ([2, 64] if args.quick else [2, 64, 3072])
     rtols = args.rtols or ([0.5, 0.1, 0.02] if args.quick else [0.5, 0.2, 0.1, 0.05, 0.02, 0.01])
     rows = []
     for dim in dims:
         rows += mixture_rows(dim, (1024 if args.quick else 4096) if dim <= 64 else 512, rtols)
+    if args.digits:
+        rows += digits_rows(896, rtols)
     print()
     print(markdown_table(rows, COLUMNS))
     write_json(args.json, {"rows": rows, "machine": machine(), "versions": versions()})

@@ -21,7 +21,9 @@ and testing (scoring only):
 
 ``--part tune`` runs the fit settings (learning rate x initial grid) on mixture seeds 100-101
 and scores them on validation start-noises of those mixtures; ``--part score`` runs one
-setting on mixture seeds 0-4 (different means), which the tuning never saw. Reported: test
+setting on mixture seeds 0-4 (different means), which the tuning never saw, and with
+``--digits`` on the trained 8x8-digits network of ``examples/diffusion_digits.py`` (references
+from ``probability_flow_reference``). Reported: test
 endpoint MSE, the ratio learned / chosen-hand and learned / oracle-hand, the fit's wall time.
 """
 
@@ -35,6 +37,7 @@ import time
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import optax
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -53,6 +56,8 @@ T_END = 1e-3
 
 @functools.lru_cache(maxsize=2)  # the references of one mixture serve every sampler
 def problem(seed, dim, std, n_train, n_test):
+    if seed == "digits":
+        return digits_problem(n_train, n_test)
     schedule = D.VPLinear()
     mix = D.GaussianMixture.random(8, dim, std=std, key=jax.random.key(seed))
     k_train, k_test = jax.random.split(jax.random.key(10_000 + seed))
@@ -60,6 +65,19 @@ def problem(seed, dim, std, n_train, n_test):
     x_test = jax.random.normal(k_test, (n_test, dim))
     endpoint = jax.jit(jax.vmap(lambda x: mix.flow_endpoint(schedule, x, schedule.t_max, T_END)))
     return schedule, mix.noise_model(schedule), x_train, endpoint(x_train), x_test, endpoint(x_test)
+
+
+def digits_problem(n_train, n_test):
+    """The trained 8x8-digits eps-network (``examples/diffusion_digits.py``), float64, with the
+    references from ``probability_flow_reference`` (Tsit5 at 1e-9)."""
+    from _digits import digits_model
+
+    model, schedule, _ = digits_model("eps")
+    k_train, k_test = jax.random.split(jax.random.key(20_000))
+    x_train = jax.random.normal(k_train, (n_train, 64), jnp.float64)
+    x_test = jax.random.normal(k_test, (n_test, 64), jnp.float64)
+    endpoint = jax.jit(jax.vmap(lambda x: D.probability_flow_reference(model, schedule, x, t_to=T_END)))
+    return schedule, model, x_train, endpoint(x_train), x_test, endpoint(x_test)
 
 
 def one_case(seed, name, args, lr, init):
@@ -78,7 +96,7 @@ def one_case(seed, name, args, lr, init):
                              D.time_grid(schedule, args.nfe, kind, t_end=T_END),
                              steps=args.steps, batch_size=min(args.batch, args.train),
                              optimizer=optax.adam(optax.cosine_decay_schedule(lr, args.steps)),
-                             key=jax.random.key(seed))
+                             key=jax.random.key(seed if isinstance(seed, int) else 0))
             for kind in starts}
     fit_s = time.perf_counter() - start
     start_kind = min(fits, key=lambda k: fits[k].training_mse)  # chosen on the training set
@@ -126,6 +144,8 @@ def main():
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--test", type=int, default=4096)
     p.add_argument("--samplers", default=",".join(SAMPLERS))
+    p.add_argument("--digits", action="store_true", help="--part score: also the trained digits model")
+    p.add_argument("--digits-only", action="store_true", help="with --digits: the digits model alone")
     p.add_argument("--tune-inits", default="best,all", help="the starts --part tune compares")
     args = p.parse_args()
     if args.quick:
@@ -135,6 +155,8 @@ def main():
         seeds, settings = [100, 101], list(itertools.product([0.05, 0.1], args.tune_inits.split(",")))
     else:
         seeds, settings = [0, 1, 2, 3, 4], [(args.lr, args.init)]
+        if args.digits:
+            seeds = ["digits"] if args.digits_only else seeds + ["digits"]
     if args.quick:
         seeds, settings = seeds[:1], settings[:1]
     header = dict(command=" ".join([Path(sys.executable).name, *sys.argv]), machine=machine(),

@@ -23,10 +23,11 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jaxtyping import Array, ArrayLike, Float
 
-from ..core import RESULTS
+from ..core import RESULTS, fit
 from ..internal import check_one_of, check_positive, check_positive_int
 from ._grid import validate_grid
 from ._inputs import float_input
@@ -67,29 +68,15 @@ def _grid_references(model, schedule, x_T, grid, parametrization):
     return jax.jit(jax.vmap(one))(x_T)
 
 
-def _adam(loss, start, steps, learning_rate):
-    """``steps`` Adam iterations on ``loss``; the best iterate (lowest finite loss) and the losses.
-
-    A search of one or a few ratios inside one jitted scan, as the paper's per-step search,
-    rather than :func:`jaxsci.core.fit` (whose chunks, checks and history are made for long
-    trainings)."""
-    optimizer = optax.adam(learning_rate)
-
-    def body(carry, _):
-        params, state, best, best_loss = carry
-        value, grad = jax.value_and_grad(loss)(params)
-        better = jnp.isfinite(value) & (value < best_loss)
-        best = jnp.where(better, params, best)
-        best_loss = jnp.where(better, value, best_loss)
-        with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats and int32 counts
-            updates, state = optimizer.update(grad, state, params)
-        return (optax.apply_updates(params, updates), state, best, best_loss), value
-
-    init = (start, optimizer.init(start), start, jnp.asarray(jnp.inf, start.dtype))
-    (last, _, best, best_loss), values = jax.lax.scan(body, init, None, length=steps)
-    final = loss(last)  # the last update is scored too
-    better = jnp.isfinite(final) & (final < best_loss)
-    return jnp.where(better, last, best), values
+def _search(loss, start, steps, learning_rate, desc):
+    """Adam on ``loss`` through :func:`jaxsci.core.fit`, scored after every step; the best
+    iterate (the start included, so never worse than it) and the losses."""
+    out = fit(lambda params, _batch, key: loss(params), start, optax.adam(learning_rate), steps=steps,
+              key=jax.random.key(0), chunk=1, evaluate=loss, keep_best=True, progress=False, desc=desc,
+              throw=False)
+    start_value = float(loss(start))
+    found = out.best_model is not None and float(np.asarray(out.best_error)) < start_value
+    return (out.best_model if found else start), jnp.asarray(out.losses)
 
 
 def fit_compensation(sampler: UniPC, model: Callable, schedule: AbstractSchedule, x_T: Float[ArrayLike, "batch ..."],
@@ -166,19 +153,17 @@ def fit_compensation(sampler: UniPC, model: Callable, schedule: AbstractSchedule
 
     start = jnp.full((n,), initial_ratio, x_T.dtype)
     if objective == "endpoint":
-        ratios, values = jax.jit(lambda r: _adam(endpoint_mse, r, steps, learning_rate))(start)
+        ratios, values = _search(jax.jit(endpoint_mse), start, steps, learning_rate, "fit_compensation")
         losses = values[None]
     else:
-        @jax.jit
-        def fit_one(ratios, i):
-            def loss(r):
-                return jnp.mean((path_of(ratios.at[i].set(r))[:, i + 1] - reference[:, i + 1]) ** 2)
-            r, values = _adam(loss, ratios[i], steps, learning_rate)
-            return ratios.at[i].set(r), values
-
         ratios, rows = start, []
         for i in range(order, n):
-            ratios, values = fit_one(ratios, i)
+            @jax.jit
+            def step_mse(r, ratios=ratios, i=i):
+                return jnp.mean((path_of(ratios.at[i].set(r))[:, i + 1] - reference[:, i + 1]) ** 2)
+
+            r, values = _search(step_mse, ratios[i], steps, learning_rate, f"fit_compensation step {i + 1}")
+            ratios = ratios.at[i].set(r)
             rows.append(values)
         losses = jnp.stack(rows)
     finite = jnp.all(jnp.isfinite(losses))

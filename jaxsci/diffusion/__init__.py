@@ -6,6 +6,13 @@ from ._adaptive import DPMSolverAdaptive as DPMSolverAdaptive
 from ._compensation import CompensationFit as CompensationFit, fit_compensation as fit_compensation
 from ._custom_grid import custom_grid as custom_grid
 from ._deis import DEIS as DEIS
+from ._dpm_solver_v3 import (
+    DPMSolverV3 as DPMSolverV3,
+    ModelStatistics as ModelStatistics,
+    load_statistics as load_statistics,
+    model_statistics as model_statistics,
+    save_statistics as save_statistics,
+)
 from ._euler_maruyama import EulerMaruyama as EulerMaruyama
 from ._flow_matching import FlowMatching as FlowMatching
 from ._flow_samplers import FlowEuler as FlowEuler, FlowHeun as FlowHeun
@@ -70,6 +77,7 @@ __all__ = [
     "DPMSolverPP",
     "DPMSolverPP2S",
     "DPMSolverSinglestep",
+    "DPMSolverV3",
     "EulerMaruyama",
     "FlowEuler",
     "FlowHeun",
@@ -79,6 +87,7 @@ __all__ = [
     "GottaGoFast",
     "GridFit",
     "LearnedGrid",
+    "ModelStatistics",
     "Restart",
     "SDEDPMSolverPP2M",
     "Sample",
@@ -97,8 +106,11 @@ __all__ = [
     "fit_grid",
     "frechet_distance",
     "load_grid",
+    "load_statistics",
+    "model_statistics",
     "probability_flow_reference",
     "save_grid",
+    "save_statistics",
     "set_timesteps",
     "sliced_wasserstein",
     "step",

@@ -300,3 +300,37 @@ CASES += [
              "NaN/inf"),
     BadInput("fit-compensation-steps", lambda: _fit_dc(steps=0), ValueError, "steps"),
 ]
+
+# DPM-Solver-v3 and its empirical model statistics
+_ems = d.ModelStatistics.constant(jnp.linspace(-6.0, 5.0, 12), (2,))
+_ems_data = jnp.zeros((8, 2))
+_ems_fit = lambda **kw: d.model_statistics(**{**dict(model=_m, schedule=_s, data=_ems_data, key=_key,
+                                                     num_lambdas=4), **kw})
+CASES += [
+    BadInput("v3-statistics-shape", _run(d.DPMSolverV3(d.ModelStatistics.constant(jnp.linspace(-6.0, 5.0, 12), (3,)))),
+             ValueError, "statistics are for samples of shape (3,)"),
+    BadInput("v3-statistics-type", lambda: d.DPMSolverV3("ems"), TypeError, "ModelStatistics"),
+    BadInput("v3-order", lambda: d.DPMSolverV3(_ems, order=4), ValueError, "order in (1, 2, 3)"),
+    BadInput("v3-corrector-not-bool", lambda: d.DPMSolverV3(_ems, use_corrector=1), TypeError, "True or False"),
+    BadInput("v3-pseudo-not-bool", lambda: d.DPMSolverV3(_ems, predictor_pseudo="auto"), TypeError,
+             "True, False or None"),
+    BadInput("v3-grid-outside-statistics",
+             _run(d.DPMSolverV3(d.ModelStatistics.constant(jnp.linspace(-1.0, 1.0, 5), (2,)))), ValueError,
+             "log-SNR range of the model statistics"),
+    BadInput("ems-num-lambdas-one", lambda: _ems_fit(num_lambdas=1), ValueError, "at least 2"),
+    BadInput("ems-num-lambdas-zero", lambda: _ems_fit(num_lambdas=0), ValueError, "positive integer"),
+    BadInput("ems-chunk-size-zero", lambda: _ems_fit(chunk_size=0), ValueError, "`chunk_size` must be a positive"),
+    BadInput("ems-data-shape", lambda: _ems_fit(model=lambda x, t: x[:1]), ValueError, "shaped like one data point"),
+    BadInput("ems-data-one-point", lambda: _ems_fit(data=jnp.zeros(2)), ValueError, "n >= 2"),
+    BadInput("ems-data-nan", lambda: _ems_fit(data=jnp.full((8, 2), _nan)), ValueError, "NaN/inf"),
+    BadInput("ems-no-key", lambda: _ems_fit(key=None), TypeError, "key"),
+    BadInput("ems-parametrization", lambda: _ems_fit(parametrization="velocity"), ValueError, "must be one of"),
+    BadInput("ems-lambdas-decreasing", lambda: d.ModelStatistics(jnp.array([1.0, 0.0]), jnp.zeros((2, 2)),
+                                                                 jnp.zeros((2, 2)), jnp.zeros((2, 2))),
+             ValueError, "strictly increasing"),
+    BadInput("ems-arrays-shapes", lambda: d.ModelStatistics(jnp.linspace(0.0, 1.0, 3), jnp.zeros((3, 2)),
+                                                            jnp.zeros((4, 2)), jnp.zeros((3, 2))),
+             ValueError, "num_lambdas = 3"),
+    BadInput("load-statistics-missing", lambda: d.load_statistics("/nonexistent/ems.npz"), FileNotFoundError,
+             "ems.npz"),
+]

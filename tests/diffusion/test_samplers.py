@@ -205,6 +205,9 @@ SAMPLER_CONFIGS = {
     "Restart": [dict(num_restarts=1, inner=f) for f in (D.DPMSolverPP(), D.UniPC())],
     "EulerMaruyama": [dict()],
     "GottaGoFast": [dict(rtol=1e-2, atol=1e-2)],
+    # statistics l = 1, s = b = 0 on a log-SNR range that covers every schedule's NFE-3 grid
+    "DPMSolverV3": [dict(statistics=D.ModelStatistics.constant(jnp.linspace(-12.0, 12.0, 25), (3,)), order=q)
+                    for q in (1, 2, 3)],
 }
 ADAPTIVE = ("DPMSolverAdaptive", "GottaGoFast")  # they take the grid's two ends only
 

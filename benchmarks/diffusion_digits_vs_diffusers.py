@@ -18,9 +18,11 @@ disjoint start-noises):
   1024 (seed 21);
 * diffusers' candidates (as in ``benchmarks/diffusion_vs_diffusers.py``: DDIM, DPM-Solver++
   2M/3M, UniPC bh1/bh2 of orders 2 and 3, DEIS 2/3 on linspace, trailing, Karras, exponential
-  and beta timesteps, Lu's lambdas) and jaxsci's hand-designed candidates (9 samplers on 4
-  grid kinds): the best on the selection set is scored on the test set;
-* learned: ``fit_grid`` for DPM-Solver++(2M), UniPC-bh1 order 2 and DEIS order 3 with the
+  and beta timesteps, Lu's lambdas) and jaxsci's hand-designed candidates (9 samplers and
+  DPM-Solver-v3 on 4 grid kinds; v3's statistics from 256 of the images): the best on the
+  selection set is scored on the test set;
+* learned: ``fit_grid`` for DPM-Solver++(2M), UniPC-bh1 order 2, DEIS order 3 and
+  DPM-Solver-v3 with the
   settings chosen on the mixtures (``benchmarks/diffusion_learned_grids.py --part tune``: Adam
   from 0.05, cosine, 300 steps, batch 256, one fit from each grid kind, the lowest training
   MSE kept), on the training noises; the sampler with the lowest selection MSE is scored on
@@ -90,8 +92,16 @@ def main(argv=None):
             data[name] = (x, reference(x))
             print(f"{name}: {n} references in {time.perf_counter() - start:.1f} s", flush=True)
         mse = lambda out, name: float(jnp.mean((jnp.asarray(out) - data[name][1]) ** 2))
+        # DPM-Solver-v3's statistics from 256 images (not start-noises of any set)
+        _, _, images = digits_model("eps")
+        start = time.perf_counter()
+        ems = D.model_statistics(model, schedule, images[jax.random.permutation(jax.random.key(5), 1797)[:256]],
+                                 key=jax.random.key(3100), num_lambdas=1200, chunk_size=256)
+        print(f"v3 statistics in {time.perf_counter() - start:.1f} s", flush=True)
+        jaxsci_samplers = {**JAXSCI, "dpm_solver_v3": D.DPMSolverV3(ems)}
+        learned_samplers = {**LEARNED, "dpm_solver_v3": D.DPMSolverV3(ems)}
         jaxsci_fns = {k: jax.jit(jax.vmap(lambda x, g, f=f: f(model, schedule, x, g).x, in_axes=(0, None)))
-                      for k, f in JAXSCI.items()}
+                      for k, f in jaxsci_samplers.items()}
 
         def run_diffusers(make, nfe, name):
             sch = make(trained_betas=betas, num_train_timesteps=NUM_TRAIN_STEPS)
@@ -109,7 +119,7 @@ def main(argv=None):
 
         for nfe in args.nfe:
             entry = dict(nfe=nfe)
-            libraries = {"jaxsci_hand": (hand, [f"{n}[{k}]" for n in JAXSCI for k in JAXSCI_GRIDS])}
+            libraries = {"jaxsci_hand": (hand, [f"{n}[{k}]" for n in jaxsci_samplers for k in JAXSCI_GRIDS])}
             if diffusers is not None:
                 makers = diffusers_schedulers(diffusers)
                 libraries["diffusers"] = (lambda c, nfe, name: run_diffusers(makers[c], nfe, name), list(makers))
@@ -133,7 +143,7 @@ def main(argv=None):
             # learned grids, fitted on the training noises, chosen on the selection noises
             learned = {}
             x_tr, r_tr = data["train"]
-            for name, sampler in LEARNED.items():
+            for name, sampler in learned_samplers.items():
                 start = time.perf_counter()
                 fits = [D.fit_grid(sampler, model, schedule, x_tr, r_tr,
                                    D.time_grid(schedule, nfe, kind, t_start=999.0, t_end=0.0),
@@ -148,7 +158,7 @@ def main(argv=None):
                                  grid=[float(t) for t in grid], fit_s=learned[name][2]))
             chosen = min(learned, key=lambda k: learned[k][0])
             entry["learned_config"], entry["learned_selection"] = chosen, learned[chosen][0]
-            entry["learned_test"] = float(D.endpoint_mse(LEARNED[chosen], model, schedule, *data["test"],
+            entry["learned_test"] = float(D.endpoint_mse(learned_samplers[chosen], model, schedule, *data["test"],
                                                          learned[chosen][1]))
             entry["learned_fit_s"] = learned[chosen][2]
             entry["learned_vs_hand"] = entry["learned_test"] / entry["jaxsci_hand_test"]
@@ -166,7 +176,7 @@ def main(argv=None):
     write_json(args.json, dict(command=" ".join([Path(sys.executable).name, *sys.argv]), machine=machine(),
                                versions={**versions(), **extra},
                                git=git_state("benchmarks/diffusion_digits_vs_diffusers.py"),
-                               protocol=dict(sets=SETS, learned=list(LEARNED), fit_steps=args.fit_steps),
+                               protocol=dict(sets=SETS, learned=[*LEARNED, "dpm_solver_v3"], fit_steps=args.fit_steps),
                                rows=rows, summary=summary))
     return summary
 

@@ -44,7 +44,7 @@ def test_compensation_is_the_lagrange_interpolant(x64, dc_order):
     g = jax.grad(lambda r: jnp.sum(compensate(hist, grid, dc_order - 1, r, dc_order)))(0.5)
     assert np.isfinite(g)
 
-
+@pytest.mark.heavy
 def test_trajectory_ends_at_the_sample_and_follows_the_flow(x64):
     s = D.VPLinear()
     model = D.GaussianEps(s, jnp.ones(2), 0.5)
@@ -91,6 +91,7 @@ def _mixture_problem(seed, n_train=16, n_test=256):
     return s, mix.noise_model(s), x_tr, x_te, ref
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("objective", ["trajectory", "endpoint"])
 def test_fitted_ratios_beat_unipc_on_held_out_noises(x64, objective):
     s, model, x_tr, x_te, ref = _mixture_problem(101)

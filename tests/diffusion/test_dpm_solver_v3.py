@@ -200,7 +200,7 @@ def test_predictor_corrector_converges(mixture_case, x64):
     print(errs, slope)
     assert slope > 2.5, (slope, errs)
 
-
+@pytest.mark.heavy
 def test_few_steps_against_dpm_solver_pp_and_unipc(x64):
     """8 Gaussians (std 0.3, means ~ N(0, I)) in 2D, EMS from 256 draws, endpoint MSE of 64
     other start noises against the exact flow. Measured on 8 mixture seeds, v3 / best of
@@ -226,7 +226,7 @@ def test_few_steps_against_dpm_solver_pp_and_unipc(x64):
 
 # --- (5) jit, vmap, grad; (6) save and load; (7) chunking -----------------------------------
 
-
+@pytest.mark.heavy
 def test_jit_vmap_and_grad(mixture_case, x64):
     """jit(vmap) equals the unbatched calls; the statistics may be traced (the sampler as a
     jit argument); the gradient in x_T matches central differences."""

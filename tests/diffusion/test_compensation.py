@@ -44,6 +44,7 @@ def test_compensation_is_the_lagrange_interpolant(x64, dc_order):
     g = jax.grad(lambda r: jnp.sum(compensate(hist, grid, dc_order - 1, r, dc_order)))(0.5)
     assert np.isfinite(g)
 
+
 @pytest.mark.heavy
 def test_trajectory_ends_at_the_sample_and_follows_the_flow(x64):
     s = D.VPLinear()

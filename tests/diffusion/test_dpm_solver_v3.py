@@ -200,6 +200,7 @@ def test_predictor_corrector_converges(mixture_case, x64):
     print(errs, slope)
     assert slope > 2.5, (slope, errs)
 
+
 @pytest.mark.heavy
 def test_few_steps_against_dpm_solver_pp_and_unipc(x64):
     """8 Gaussians (std 0.3, means ~ N(0, I)) in 2D, EMS from 256 draws, endpoint MSE of 64
@@ -225,6 +226,7 @@ def test_few_steps_against_dpm_solver_pp_and_unipc(x64):
 
 
 # --- (5) jit, vmap, grad; (6) save and load; (7) chunking -----------------------------------
+
 
 @pytest.mark.heavy
 def test_jit_vmap_and_grad(mixture_case, x64):

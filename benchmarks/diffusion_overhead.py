@@ -7,13 +7,15 @@ width 512, 3 hidden layers), float32. Each sampler runs as ``jit(vmap(sampler))`
 of ``--batch`` start-noises at ``--nfe`` model evaluations. The floor is one compiled program
 that only evaluates the model ``nfe`` times in sequence (``x <- model(x, t_k)`` in a
 ``lax.scan`` over the same grid, vmapped alike), so dispatch and the model's own cost are the
-same on both sides. Reported per sampler: wall time (median of ``--repeats``), and the
-overhead ``(T_sampler - T_floor) / T_floor``: the sampler's time per step outside the model
-evaluation, as a fraction of one model evaluation.
+same on both sides. Sampler and floor are timed alternately ``--repeats`` times (each over
+about 0.2 s). Reported per sampler: wall time (median), and the overhead, the median of the
+paired ratios ``T_sampler / T_floor`` minus 1 (with its quartiles): the sampler's time per
+step outside the model evaluation, as a fraction of one model evaluation.
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 from pathlib import Path
 
@@ -42,7 +44,7 @@ def main():
     p = parser(__doc__.split("\n")[0])
     p.add_argument("--nfe", type=int, default=10)
     p.add_argument("--batch", type=int, default=256)
-    p.add_argument("--repeats", type=int, default=15)
+    p.add_argument("--repeats", type=int, default=21)
     args = p.parse_args()
     if args.quick:
         args.repeats = 5
@@ -61,13 +63,18 @@ def main():
     print(f"floor: {1e3 * t_floor:.3f} ms for {args.nfe} model evaluations of batch {args.batch}", flush=True)
     for name, sampler in samplers(args.nfe).items():
         run = jax.jit(jax.vmap(lambda x, f=sampler: f(model, schedule, x, grid).x))
-        t = median_seconds(run, x_T, repeats=args.repeats)
-        t_floor_again = median_seconds(floor, x_T, repeats=args.repeats)  # interleaved: drift shows up
-        base = min(t_floor, t_floor_again)
-        rows.append(dict(sampler=name, nfe=args.nfe, wall_ms=1e3 * t, overhead=(t - base) / base,
-                         floor_ms_nearby=1e3 * t_floor_again))
-        print(f"{name:18s} {1e3 * t:.3f} ms, overhead {(t - base) / base:+.2%} of the model time "
-              f"(floor nearby {1e3 * t_floor_again:.3f} ms)", flush=True)
+        # sampler and floor alternate, each timed over ~0.2 s, so that both see the same load;
+        # the overhead is the median of the paired ratios
+        pairs = [(median_seconds(run, x_T, repeats=1), median_seconds(floor, x_T, repeats=1))
+                 for _ in range(args.repeats)]
+        ratios = sorted(a / b for a, b in pairs)
+        overhead = statistics.median(ratios) - 1.0
+        spread = (ratios[len(ratios) // 4] - 1.0, ratios[(3 * len(ratios)) // 4] - 1.0)
+        t = statistics.median(a for a, _ in pairs)
+        rows.append(dict(sampler=name, nfe=args.nfe, wall_ms=1e3 * t, overhead=overhead,
+                         overhead_quartiles=spread))
+        print(f"{name:18s} {1e3 * t:.3f} ms, overhead {overhead:+.2%} of the model time "
+              f"(quartiles {spread[0]:+.2%} .. {spread[1]:+.2%})", flush=True)
     print()
     print(markdown_table(rows, ["sampler", "nfe", "wall_ms", "overhead"]))
     write_json(args.json, dict(command=" ".join([Path(sys.executable).name, *sys.argv]), machine=machine(),

@@ -108,9 +108,11 @@ def fit_compensation(sampler: UniPC, model: Callable, schedule: AbstractSchedule
     Example:
         >>> from jaxsci import diffusion as D
         >>> s = D.VPLinear(); model = D.GaussianEps(s, jnp.zeros(2), 0.5)
-        >>> grid = D.time_grid(s, 5)
+        >>> grid = D.time_grid(s, 3)              # one ratio after the two warm-up steps
         >>> x_T = jax.random.normal(jax.random.key(0), (10, 2))
-        >>> dc = D.fit_compensation(D.UniPC(order=3), model, s, x_T, grid).sampler
+        >>> fitted = D.fit_compensation(D.UniPC(order=2), model, s, x_T, grid, steps=10)
+        >>> fitted.ratios.shape
+        (3,)
     """
     if not isinstance(sampler, UniPC):
         raise TypeError(f"fit_compensation fits the ratios of a UniPC sampler (DC-Solver compensates a "

@@ -168,6 +168,7 @@ def _rms(sampler, model, x_T, exact, n):
     return float(jnp.sqrt(jnp.mean((_run(sampler, model, x_T, n) - exact) ** 2)))
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("which", ["estimated", "synthetic"])
 def test_predictor_converges(which, mixture_case, x64):
     """Fitted log-log slope of the endpoint error against NFE 40, 80, 160 (the order-3

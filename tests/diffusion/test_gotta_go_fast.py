@@ -87,6 +87,7 @@ def _check_moments(x, mean, var_bias):
     assert abs(pooled - 0.25) < var_bias + 5 * se_var / np.sqrt(x.shape[1]), pooled
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("schedule", [D.VPLinear(), D.VE()], ids=["vp", "ve"])
 def test_gotta_go_fast_reaches_the_data_law(schedule):
     """Data N(m, 0.5^2 I) in d = 256 (exact eps): over 4096 samples at rtol = 0.02 the mean and
@@ -101,6 +102,7 @@ def test_gotta_go_fast_reaches_the_data_law(schedule):
     _check_moments(out.x, mean, var_bias=0.004)
 
 
+@pytest.mark.heavy
 def test_euler_maruyama_reaches_the_data_law_and_converges_weakly():
     """Euler-Maruyama on the uniform grid: at 200 steps the mean and variance of N(m, 0.5^2 I)
     match (d = 16, 4096 samples); the pooled variance error (first order in h) shrinks from 10 to
@@ -127,6 +129,7 @@ def test_euler_maruyama_step_is_the_closed_form(x64):
     np.testing.assert_allclose(D.EulerMaruyama()(model, s, x, grid, key=key).x, want, rtol=1e-12)
 
 
+@pytest.mark.heavy
 def test_error_and_nfe_follow_the_tolerance():
     """On an 8-component mixture (d = 16, component std 0.05) the sliced W1 distance to fresh
     data falls as rtol falls from 2 to 1 to 0.5, and the NFE rises (measured W1 0.24, 0.07, 0.03;

@@ -51,8 +51,12 @@ def test_learned_grid_example_beats_every_hand_designed_grid(tmp_path):
 
 @pytest.mark.heavy
 def test_digits_example_trains_saves_and_reloads(tmp_path):
+    import jax
+
     ex = _load("diffusion_digits")
+    x64_before = jax.config.jax_enable_x64
     r = ex.main(steps=400, out_dir=str(tmp_path), nfes=(10,), num_samples=64)
+    assert jax.config.jax_enable_x64 == x64_before  # float64 only inside, never left on for later tests
     saved = list(tmp_path.glob("digits_eps_*.eqx"))
     assert len(saved) == 1 and saved[0].with_suffix(".json").exists()
     # the digits classifier behind the Frechet distance: measured 0.98 held-out accuracy

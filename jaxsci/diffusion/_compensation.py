@@ -31,6 +31,7 @@ from ..core import RESULTS, fit
 from ..internal import check_one_of, check_positive, check_positive_int
 from ._grid import validate_grid
 from ._inputs import float_input
+from ._learned_grid import endpoint_mse
 from ._quality import probability_flow_reference
 from ._schedule import AbstractSchedule
 from ._unipc import UniPC
@@ -149,13 +150,11 @@ def fit_compensation(sampler: UniPC, model: Callable, schedule: AbstractSchedule
     def path_of(ratios):
         return jax.vmap(lambda x: with_ratios(ratios).trajectory(model, schedule, x, grid))(x_T)
 
-    def endpoint_mse(ratios):
-        out = jax.vmap(lambda x: with_ratios(ratios)(model, schedule, x, grid).x)(x_T)
-        return jnp.mean((out - endpoints) ** 2)
+    training_mse = jax.jit(lambda ratios: endpoint_mse(with_ratios(ratios), model, schedule, x_T, endpoints, grid))
 
     start = jnp.full((n,), initial_ratio, x_T.dtype)
     if objective == "endpoint":
-        ratios, values = _search(jax.jit(endpoint_mse), start, steps, learning_rate, "fit_compensation")
+        ratios, values = _search(training_mse, start, steps, learning_rate, "fit_compensation")
         losses = values[None]
     else:
         ratios, rows = start, []
@@ -170,6 +169,6 @@ def fit_compensation(sampler: UniPC, model: Callable, schedule: AbstractSchedule
         losses = jnp.stack(rows)
     finite = jnp.all(jnp.isfinite(losses))
     fitted = with_ratios(ratios)
-    return CompensationFit(sampler=fitted, ratios=ratios, training_mse=jax.jit(endpoint_mse)(ratios),
-                           initial_training_mse=jax.jit(endpoint_mse)(start), losses=losses,
+    return CompensationFit(sampler=fitted, ratios=ratios, training_mse=training_mse(ratios),
+                           initial_training_mse=training_mse(start), losses=losses,
                            result=RESULTS.where(finite, RESULTS.successful, RESULTS.nonfinite_values))

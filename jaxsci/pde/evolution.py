@@ -307,6 +307,17 @@ class PeriodicHeat(_Heat):
             raise ValueError(f"every wavevector of `modes` must have length dim={dim}.")
         self.modes = modes
 
+    def held_out(self) -> PeriodicHeat:
+        """The same equation with other directions and phases on the default modes' shells
+        and amplitudes: ``cos(x_dim + 0.6) + 0.5 cos(2 x_1 - 1) + 0.3 cos(x_1 - x_2 + x_3
+        - ... + 0.3)``, for choosing settings on an initial condition that is not scored."""
+        d = self.space_dim
+        last = tuple(1 if i == d - 1 else 0 for i in range(d))
+        first = tuple(2 if i == 0 else 0 for i in range(d))
+        alternating = tuple(1 if i % 2 == 0 else -1 for i in range(d))
+        return PeriodicHeat(d, self.nu, ((1.0, last, 0.6), (0.5, first, -1.0),
+                                         (0.3, alternating, 0.3)))
+
     def initial(self, x: Float[Array, "n d"]) -> Float[Array, " n"]:
         """``u(x, 0)``."""
         return self.exact(x, 0.0)

@@ -47,3 +47,21 @@ def test_teng_periodic_heat_any_dimension(x64, dim, n):
     assert float(out.errors[-1]) < max(10 * e0, 1e-3)
     # the evolved network beats the one that is not evolved (off by the decay of the modes)
     assert float(out.errors[-1]) < float(err(init.model, 0.2))
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_periodic_heat_held_out_keeps_shells_and_amplitudes(x64, dim):
+    """``held_out()`` keeps each mode's amplitude and ``|k|^2`` (so the same decay rates),
+    changes the function, and is its own held-out problem."""
+    problem = PeriodicHeat(dim)
+    held = problem.held_out()
+    shells = sorted((a, sum(k * k for k in ks)) for a, ks, _ in problem.modes)
+    assert sorted((a, sum(k * k for k in ks)) for a, ks, _ in held.modes) == shells
+    x = jax.random.uniform(jax.random.key(3), (400, dim), maxval=2 * jnp.pi)
+    u, v = problem.initial(x), held.initial(x)
+    assert float(jnp.linalg.norm(u - v) / jnp.linalg.norm(u)) > 0.5
+    assert held.held_out() == held
+    t = 0.7  # the exact solution still solves the same equation: each mode decays alike
+    assert jnp.allclose(held.exact(x, t), sum(
+        a * jnp.exp(-0.1 * sum(k * k for k in ks) * t) * jnp.cos(x @ jnp.asarray(ks, x.dtype) + ph)
+        for a, ks, ph in held.modes), atol=1e-13)

@@ -29,7 +29,7 @@ from ..core import (
     relative_l2,
     sample_without_replacement,
 )
-from ..internal import check_key, check_positive_int, make_step, nonfinite
+from ..internal import check_key, check_positive_int, make_step, nonfinite, run_progress
 from ._boundary import check_rows
 from ._network import AbstractLinearReadout
 
@@ -287,6 +287,8 @@ class LevenbergMarquardt(AbstractFit):
         damping: the starting relative damping ``mu``.
         projection: re-solve the linear read-out after every step (needs an
             :class:`AbstractLinearReadout` model; pass ``False`` for other models).
+        progress: print about 20 progress lines (iteration, relative residual, damping)
+            to stderr from inside the compiled loop (a large fit runs for minutes).
 
     Example:
         >>> net = jaxsci.teng.PeriodicMLP(2, 2, 4, 1, key=jax.random.key(0))
@@ -299,6 +301,7 @@ class LevenbergMarquardt(AbstractFit):
     iterations: int = eqx.field(static=True, default=200)
     damping: float = 1e-2
     projection: bool = eqx.field(static=True, default=True)
+    progress: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         check_positive_int(self.iterations, "iterations")
@@ -331,8 +334,10 @@ class LevenbergMarquardt(AbstractFit):
             return jnp.sum((target - values(th)) ** 2)
 
         factors = jnp.asarray([0.1, 1.0, 10.0], theta.dtype)
+        tick = run_progress(self.iterations, "LevenbergMarquardt") if self.progress else None
+        target_norm = jnp.linalg.norm(target)
 
-        def body(_, carry):
+        def body(i, carry):
             th, mu, cost = carry
             r = target - values(th)
             jac = jacobian_wrt_params(lambda t, x: rebuild(t)(x), th, points)
@@ -349,8 +354,11 @@ class LevenbergMarquardt(AbstractFit):
             best = jnp.argmin(costs)
             better = costs[best] < cost
             th = jnp.where(better, news[best], th)
-            mu = jnp.where(better, mu * factors[best], mu * 100.0)
-            return th, jnp.clip(mu, 1e-20, 1e10), jnp.where(better, costs[best], cost)
+            mu = jnp.clip(jnp.where(better, mu * factors[best], mu * 100.0), 1e-20, 1e10)
+            cost = jnp.where(better, costs[best], cost)
+            if tick is not None:
+                tick(i, residual=jnp.sqrt(cost) / target_norm, damping=mu)
+            return th, mu, cost
 
         init = (theta, jnp.asarray(self.damping, theta.dtype), sq_res(theta))
         theta, _, cost = jax.lax.fori_loop(0, self.iterations, body, init)
@@ -361,7 +369,7 @@ class LevenbergMarquardt(AbstractFit):
                 theta, result != RESULTS.successful,
                 "the Levenberg-Marquardt fit produced NaN/inf; check the target (the initial "
                 "condition) and the network's parameters for NaN/inf.")
-        residual = jnp.sqrt(cost) / jnp.linalg.norm(target)
+        residual = jnp.sqrt(cost) / target_norm
         return FitSolution(rebuild(theta), residual, jnp.asarray(self.iterations), result)
 
 

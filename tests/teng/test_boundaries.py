@@ -198,3 +198,19 @@ def test_evolve_reports_progress(x64, capsys):
     assert 2 <= len(lines) <= 25 and "residual=" in lines[-1]
     evolve(TDVP(), problem, net, 0.01, 40, points=pts)
     assert capsys.readouterr().err == ""
+
+
+def test_levenberg_marquardt_reports_progress(x64, capsys):
+    """The initial fit reports from inside its compiled loop, and stays silent by default."""
+    problem = BoxHeat(1, "neumann")
+    pts = box_grid(1, 8)
+    fit = LevenbergMarquardt(iterations=60, progress=True)
+    sol = initial_network(problem, pts, key=jax.random.key(13), width=4, depth=1, fit=fit)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith("LevenbergMarquardt:") and "60/60" in lines[-1]
+    assert 2 <= len(lines) <= 25 and "residual=" in lines[-1] and "damping=" in lines[-1]
+    reported = float(lines[-1].split("residual=")[1].split()[0])
+    assert abs(reported - float(sol.residual)) <= 2e-3 * float(sol.residual)
+    initial_network(problem, pts, key=jax.random.key(13), width=4, depth=1,
+                    fit=LevenbergMarquardt(iterations=60))
+    assert capsys.readouterr().err == ""

@@ -2,20 +2,24 @@
 
     python benchmarks/teng.py [--quick] [--json PATH] [--problems heat allen_cahn burgers
            heat_1d heat_3d heat_dirichlet heat_neumann allen_cahn_dirichlet
-           allen_cahn_neumann] [--boundary exact|rows] [--rows-weight W]
+           allen_cahn_neumann heat_dirichlet_1d heat_neumann_1d] [--boundary exact|rows] [--rows-weight W]
            [--grid N] [--net EMBED WIDTH DEPTH] [--dt DT] [--T T] [--plot PATH]
+           [--teng-fit gauss-newton|levenberg-marquardt] [--lead TENG-Heun|TENG-RK4]
            [--sweep [--sweep-T T] [--sweep-teng-damping D...] [--sweep-teng-iterations I...]
             [--sweep-tdvp-damping D...] [--sweep-obti-lr LR...]]
 
 For each problem (jaxsci.pde.evolution: heat, Allen-Cahn, Burgers on [0, 2pi)^2; periodic
 heat in 1D (4N points) and 3D ((N/2)^3 points); heat and Allen-Cahn on [0, 1]^2 with
-Dirichlet or Neumann faces) one network is fitted to the initial condition
+Dirichlet or Neumann faces, and heat on [0, 1] (4N points)) one network is fitted to the initial condition
 (Levenberg-Marquardt with variable projection) on an N x N grid (faces included on the
 box): a PeriodicMLP, or on the box a BoxMLP with the condition built in (``--boundary
 exact``) or an unconstrained BoxMLP whose condition enters every method's fits as
 BoundaryRows of weight ``--rows-weight`` on N points per face (``--boundary rows``).
-Every method then starts from that same network and the same points and is evolved to T. TENG-Euler and TENG-Heun (and TENG-RK4 with --rk4) run at
-the given dt and Gauss-Newton iterations; the baselines then get TENG-Heun's compute: its
+Every method then starts from that same network and the same points and is evolved to T.
+TENG-Euler and TENG-Heun (and TENG-RK4 with --rk4) run at the given dt and iterations of
+their fit (``--teng-fit``: Gauss-Newton, or Levenberg-Marquardt with variable projection);
+the baselines then get the compute of the lead TENG method (``--lead``, TENG-Heun by
+default; ``--lead TENG-RK4`` runs TENG-RK4 at --dt): its
 seconds per step times its number of steps, every method's seconds per step taken as the
 minimum of interleaved timing probes (robust to other load on a shared machine): TDVP-RK4
 and RSNG-RK4 (TDVP on ``--rsng-fraction`` of the parameters, drawn anew each step; its
@@ -26,11 +30,11 @@ modes otherwise) on an off-grid evaluation grid at t = T/8, 2T/8, ..., T and the
 wall time (compilation excluded, measured apart).
 With ``--sweep`` the settings are chosen first, per problem and method, on the held-out
 initial condition (``problem.held_out()``, not the one reported) evolved to ``--sweep-T``:
-TENG-Heun over damping x Gauss-Newton iterations, then TDVP-RK4 over its damping and
-OBTI-Adam over its learning rate, each baseline at the wall time of the chosen TENG-Heun
+the lead TENG method over damping x fit iterations, then TDVP-RK4 over its damping and
+OBTI-Adam over its learning rate, each baseline at the wall time of the chosen lead
 and with as many configurations as TENG had (checked). The lowest error at ``--sweep-T``
 wins (a failed run counts as infinite error); the reported run on the evaluation initial
-condition then uses the chosen settings (TENG-Euler and TENG-RK4 share TENG-Heun's).
+condition then uses the chosen settings (the other TENG methods share the lead's).
 JSON: ``{"rows": [{"problem", "method", "t", "rel_l2", "wall_s"}], "settings", "sweep",
 "picked", ...}``.
 """
@@ -92,6 +96,7 @@ BASELINES = ("TDVP-RK4", "RSNG-RK4", "OBTI-Adam")
 PROBLEMS = {"heat": Heat2D(), "allen_cahn": AllenCahn2D(), "burgers": Burgers2D(),
             "heat_1d": PeriodicHeat(1), "heat_3d": PeriodicHeat(3),
             "heat_dirichlet": BoxHeat(2, "dirichlet"), "heat_neumann": BoxHeat(2, "neumann"),
+            "heat_dirichlet_1d": BoxHeat(1, "dirichlet"), "heat_neumann_1d": BoxHeat(1, "neumann"),
             "allen_cahn_dirichlet": BoxAllenCahn("dirichlet"),
             "allen_cahn_neumann": BoxAllenCahn("neumann")}
 EXACT = (Heat2D, PeriodicHeat, BoxHeat)  # problems with an exact solution
@@ -101,7 +106,7 @@ def sample_points(problem, n: int):
     """The fit points: an N x N grid in 2D (faces included on the box), 4N points in 1D,
     (N/2)^3 in 3D."""
     if not problem.periodic:
-        return box_grid(problem.dim, n)
+        return box_grid(problem.dim, 4 * n if problem.dim == 1 else n)
     return {1: periodic_grid(1, 4 * n), 2: grid_points(n)}.get(
         problem.dim, periodic_grid(problem.dim, max(4, n // 2)))
 
@@ -126,15 +131,27 @@ def gauss_newton(iterations, damping) -> GaussNewton:
     return GaussNewton(iterations=iterations, solver=lx.Normal(lx.Cholesky()), damping=damping)
 
 
+def teng_fit(args, iterations, damping):
+    """TENG's fit per ``--teng-fit``: Gauss-Newton with fixed relative damping, or
+    Levenberg-Marquardt with variable projection, ``damping`` its starting value."""
+    if args.teng_fit == "levenberg-marquardt":
+        return LevenbergMarquardt(iterations=iterations, damping=damping)
+    return gauss_newton(iterations, damping)
+
+
+LEAD_TABLEAUS = {"TENG-Heun": HEUN, "TENG-RK4": RK4}
+
+
 def methods(args) -> dict:
     """name -> (stepper, dt) of the methods run at their own settings."""
-    gn = gauss_newton(args.iterations, args.damping)
+    gn = teng_fit(args, args.iterations, args.damping)
     out = {
         "TENG-Euler": (with_rows(TENG(EULER, fit=gn), args), args.dt),
         "TENG-Heun": (with_rows(TENG(HEUN, fit=gn), args), args.dt),
     }
-    if args.rk4:
-        out["TENG-RK4"] = (with_rows(TENG(RK4, fit=gn), args), args.rk4_dt)
+    if args.rk4 or args.lead == "TENG-RK4":
+        rk4_dt = args.dt if args.lead == "TENG-RK4" else args.rk4_dt
+        out["TENG-RK4"] = (with_rows(TENG(RK4, fit=gn), args), rk4_dt)
     if args.only:
         out = {k: v for k, v in out.items() if k in args.only}
     return out
@@ -184,12 +201,13 @@ def probe_seconds_per_step(problem, points, net, specs: dict, probe_steps: int =
     return best
 
 
-def equal_cost_baselines(problem, points, net, args, wanted, times=None, heun=None,
+def equal_cost_baselines(problem, points, net, args, wanted, times=None, lead=None,
                          budget: float | None = None) -> tuple[dict, float]:
-    """TDVP-RK4 and OBTI-Adam given the compute of TENG-Heun (``heun = (stepper, dt)``)
-    to reach ``times[-1]``, or ``budget`` seconds when given.
+    """TDVP-RK4 and OBTI-Adam given the compute of the lead TENG method (``args.lead``,
+    TENG-Heun by default; ``lead = (stepper, dt)``) to reach ``times[-1]``, or ``budget``
+    seconds when given.
 
-    The budget is ``(TENG-Heun seconds per step) x (its number of steps)``, every per-step
+    The budget is ``(the lead's seconds per step) x (its number of steps)``, every per-step
     cost from :func:`probe_seconds_per_step` in one interleaved session. TDVP gets the step
     size that spends it (its error does not improve with more work per step); OBTI keeps
     the TENG step size and gets as many Adam iterations per fit as the budget allows.
@@ -201,7 +219,7 @@ def equal_cost_baselines(problem, points, net, args, wanted, times=None, heun=No
     probe = 20
     specs = {}
     if budget is None:
-        specs["TENG-Heun"] = heun
+        specs[args.lead] = lead
     if "TDVP-RK4" in wanted:
         specs["TDVP-RK4"] = tdvp_at(args.dt, args)
     if "RSNG-RK4" in wanted:
@@ -210,7 +228,7 @@ def equal_cost_baselines(problem, points, net, args, wanted, times=None, heun=No
         specs["OBTI-Adam"] = obti_at(probe, args)
     per = probe_seconds_per_step(problem, points, net, specs)
     if budget is None:
-        budget = per["TENG-Heun"] * round(times[-1] / heun[1])
+        budget = per[args.lead] * round(times[-1] / lead[1])
     print("  seconds per step (min of interleaved probes): "
           + ", ".join(f"{k} {v:.4f}" for k, v in per.items())
           + f"; budget {budget:.1f} s", flush=True)
@@ -266,16 +284,16 @@ def run_problem(name, args, table_rows, curves):
         run_method(name, method, problem, points, net, stepper, dt, times, eval_points,
                    ref_u, table_rows, curves)
     wanted = [m for m in (args.only or METHOD_NAMES) if m in BASELINES]
-    if not wanted or (args.wall is None and "TENG-Heun" not in own):
+    if not wanted or (args.wall is None and args.lead not in own):
         return
     baselines, budget = equal_cost_baselines(problem, points, net, args, wanted, times,
-                                             heun=own.get("TENG-Heun"), budget=args.wall)
+                                             lead=own.get(args.lead), budget=args.wall)
     for method, (stepper, dt) in baselines.items():
         setting = (f"dt = {dt:g}" if isinstance(stepper, TDVP)
                    else f"{stepper.steps} Adam steps per fit")
         if getattr(stepper, "num_columns", None):
             setting += f", {stepper.num_columns} random columns per step"
-        print(f"  {method} at {budget:.0f} s (TENG-Heun's compute): {setting}", flush=True)
+        print(f"  {method} at {budget:.0f} s ({args.lead}'s compute): {setting}", flush=True)
         run_method(name, method, problem, points, net, stepper, dt, times, eval_points,
                    ref_u, table_rows, curves, note=setting)
 
@@ -348,19 +366,19 @@ def sweep_problem(name, args, sweep_rows) -> dict:
     results = []
     for damping in args.sweep_teng_damping:
         for iterations in args.sweep_teng_iterations:
-            gn = gauss_newton(iterations, damping)
-            setting = f"damping {damping:g}, {iterations} GN iterations"
-            err, wall = run("TENG-Heun", TENG(HEUN, fit=gn), args.dt, setting,
+            gn = teng_fit(args, iterations, damping)
+            setting = f"damping {damping:g}, {iterations} {args.teng_fit} iterations"
+            err, wall = run(args.lead, TENG(LEAD_TABLEAUS[args.lead], fit=gn), args.dt, setting,
                             dict(damping=damping, iterations=iterations))
             results.append((err, wall, damping, iterations))
     err, wall, picked["damping"], picked["iterations"] = min(results, key=lambda r: r[0])
     if not math.isfinite(err):
-        raise SystemExit(f"every TENG-Heun configuration failed on held-out {name}.")
-    print(f"  picked TENG: damping {picked['damping']:g}, {picked['iterations']} iterations "
+        raise SystemExit(f"every {args.lead} configuration failed on held-out {name}.")
+    print(f"  picked {args.lead}: damping {picked['damping']:g}, {picked['iterations']} iterations "
           f"(rel L2 {err:.3e}, {wall:.0f} s wall)", flush=True)
-    gn = gauss_newton(picked["iterations"], picked["damping"])
+    gn = teng_fit(args, picked["iterations"], picked["damping"])
     base, _ = equal_cost_baselines(problem, points, net, sub, ["TDVP-RK4", "OBTI-Adam"], times,
-                                   heun=(TENG(HEUN, fit=gn), args.dt))
+                                   lead=(TENG(LEAD_TABLEAUS[args.lead], fit=gn), args.dt))
     tdvp_dt = base["TDVP-RK4"][1]
     obti_steps = base["OBTI-Adam"][0].steps
     results = []
@@ -427,7 +445,15 @@ def main():
     p.add_argument("--T", type=float, default=None)
     p.add_argument("--iterations", type=int, default=None, help="Gauss-Newton iterations per fit")
     p.add_argument("--damping", type=float, default=1e-12,
-                   help="relative damping of the TENG Gauss-Newton solves")
+                   help="relative damping of the TENG Gauss-Newton solves (the starting "
+                        "damping with --teng-fit levenberg-marquardt)")
+    p.add_argument("--teng-fit", choices=["gauss-newton", "levenberg-marquardt"],
+                   default="gauss-newton",
+                   help="TENG's fit per stage: Gauss-Newton with fixed damping, or "
+                        "Levenberg-Marquardt with variable projection")
+    p.add_argument("--lead", choices=list(LEAD_TABLEAUS), default="TENG-Heun",
+                   help="the TENG method whose settings --sweep chooses and whose compute the "
+                        "baselines get; it runs at --dt")
     p.add_argument("--tdvp-damping", type=float, default=1e-12,
                    help="relative damping of the TDVP solves (--sweep chooses it on the "
                         "held-out initial condition instead; 1e-14 won there on all three)")
@@ -463,7 +489,7 @@ def main():
             setattr(args, k, v)
     if args.rk4_dt is None:
         args.rk4_dt = 5 * args.dt
-    budgets = {"TENG-Heun": len(args.sweep_teng_damping) * len(args.sweep_teng_iterations),
+    budgets = {args.lead: len(args.sweep_teng_damping) * len(args.sweep_teng_iterations),
                "TDVP-RK4": len(args.sweep_tdvp_damping), "OBTI-Adam": len(args.sweep_obti_lr)}
     if args.sweep and len(set(budgets.values())) != 1:
         raise SystemExit(f"unequal tuning budgets (configurations per method): {budgets}; "

@@ -10,7 +10,7 @@ For each network width one network is fitted to the initial condition (Levenberg
 with variable projection, the set-up of ``benchmarks/teng.py``: same points, same
 evaluation points, same reference), and from that one network TENG-Heun runs at every
 ``--teng-dt``, TDVP-RK4 and RSNG-RK4 (``--rsng-fraction`` of the columns) at every
-``--tdvp-dt``, to T (on ``problem.held_out()`` with ``--held-out``). Reported per run: relative L2 at T/2 and T, wall seconds (compilation
+``--tdvp-dt`` (and TENG-RK4 at every ``--teng-dt`` when asked), to T (on ``problem.held_out()`` with ``--held-out``). Reported per run: relative L2 at T/2 and T, wall seconds (compilation
 excluded) and seconds per step. No setting is chosen here: the table shows how each
 method's error moves with its step and with the network, so that the ratio between the
 methods at equal compute can be traced to what sets each one's error.
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import teng as bench
 from _common import git_state, machine, markdown_table, versions, write_json
 
-from jaxsci.teng import HEUN, TENG
+from jaxsci.teng import HEUN, RK4, TENG
 
 
 def main():
@@ -42,7 +42,7 @@ def main():
         "--methods",
         nargs="+",
         default=["TENG-Heun", "TDVP-RK4", "RSNG-RK4"],
-        choices=["TENG-Heun", "TDVP-RK4", "RSNG-RK4"],
+        choices=["TENG-Heun", "TENG-RK4", "TDVP-RK4", "RSNG-RK4"],
     )
     p.add_argument("--iterations", type=int, default=20, help="TENG's Gauss-Newton iterations")
     p.add_argument(
@@ -85,9 +85,12 @@ def main():
         base = dict(problem=args.problem, width=width, parameters=size, points=len(points))
         rows.append(dict(base, method="initial fit", dt=0.0, rel_l2_T=e0, wall_s=fit_s))
         runs = []
-        for damping in args.damping if "TENG-Heun" in args.methods else ():
-            gn = bench.gauss_newton(args.iterations, damping)
-            runs += [("TENG-Heun", damping, TENG(HEUN, fit=gn), dt) for dt in args.teng_dt]
+        for method, tableau in (("TENG-Heun", HEUN), ("TENG-RK4", RK4)):
+            if method not in args.methods:
+                continue
+            for damping in args.damping:
+                gn = bench.gauss_newton(args.iterations, damping)
+                runs += [(method, damping, TENG(tableau, fit=gn), dt) for dt in args.teng_dt]
         sub = argparse.Namespace(**vars(args))
         for damping in args.tdvp_damping:
             sub.tdvp_damping = damping

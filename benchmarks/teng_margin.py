@@ -4,21 +4,26 @@ time step and the network size.
     python benchmarks/teng_margin.py [--problem heat_1d] [--widths 8 12 16] [--embed 6]
            [--depth 2] [--grid 48] [--teng-dt 0.02 0.01 0.005]
            [--tdvp-dt 0.002 0.001 0.0005] [--methods TENG-Heun TDVP-RK4 RSNG-RK4]
-           [--T 4] [--held-out] [--json PATH]
+           [--teng-fit gauss-newton levenberg-marquardt ...] [--T 4] [--held-out]
+           [--json PATH]
 
 For each network width one network is fitted to the initial condition (Levenberg-Marquardt
 with variable projection, the set-up of ``benchmarks/teng.py``: same points, same
 evaluation points, same reference), and from that one network TENG-Heun runs at every
 ``--teng-dt``, TDVP-RK4 and RSNG-RK4 (``--rsng-fraction`` of the columns) at every
-``--tdvp-dt`` (and TENG-RK4 at every ``--teng-dt`` when asked), to T (on ``problem.held_out()`` with ``--held-out``). Reported per run: relative L2 at T/2 and T, wall seconds (compilation
-excluded) and seconds per step. No setting is chosen here: the table shows how each
-method's error moves with its step and with the network, so that the ratio between the
-methods at equal compute can be traced to what sets each one's error.
+``--tdvp-dt`` (and TENG-RK4 at every ``--teng-dt`` when asked), to T (on
+``problem.held_out()`` with ``--held-out``). TENG's fit is Gauss-Newton, or with
+``--teng-fit`` also Levenberg-Marquardt with or without variable projection. Reported per
+run: relative L2 at T/2 and T, wall seconds (compilation excluded) and seconds per step.
+No setting is chosen here: the table shows how each method's error moves with its step,
+its damping and the network, so that the ratio between the methods at equal compute can
+be traced to what sets each one's error.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -26,7 +31,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 import teng as bench
 from _common import git_state, machine, markdown_table, versions, write_json
 
-from jaxsci.teng import HEUN, RK4, TENG
+from jaxsci.teng import HEUN, RK4, TENG, LevenbergMarquardt
+
+FITS = {
+    "gauss-newton": bench.gauss_newton,
+    "levenberg-marquardt": lambda it, d: LevenbergMarquardt(iterations=it, damping=d),
+    "levenberg-marquardt-no-projection": lambda it, d: LevenbergMarquardt(
+        iterations=it, damping=d, projection=False
+    ),
+}
 
 
 def main():
@@ -44,7 +57,14 @@ def main():
         default=["TENG-Heun", "TDVP-RK4", "RSNG-RK4"],
         choices=["TENG-Heun", "TENG-RK4", "TDVP-RK4", "RSNG-RK4"],
     )
-    p.add_argument("--iterations", type=int, default=20, help="TENG's Gauss-Newton iterations")
+    p.add_argument("--iterations", type=int, default=20, help="TENG's fit iterations")
+    p.add_argument(
+        "--teng-fit",
+        nargs="+",
+        default=["gauss-newton"],
+        choices=list(FITS),
+        help="TENG's fits per stage (the dampings are Levenberg-Marquardt's starting values)",
+    )
     p.add_argument(
         "--damping", type=float, nargs="+", default=[1e-12], help="TENG's relative dampings"
     )
@@ -88,9 +108,10 @@ def main():
         for method, tableau in (("TENG-Heun", HEUN), ("TENG-RK4", RK4)):
             if method not in args.methods:
                 continue
-            for damping in args.damping:
-                gn = bench.gauss_newton(args.iterations, damping)
-                runs += [(method, damping, TENG(tableau, fit=gn), dt) for dt in args.teng_dt]
+            for fit_name, damping in itertools.product(args.teng_fit, args.damping):
+                fit = FITS[fit_name](args.iterations, damping)
+                label = method if fit_name == "gauss-newton" else f"{method} ({fit_name})"
+                runs += [(label, damping, TENG(tableau, fit=fit), dt) for dt in args.teng_dt]
         sub = argparse.Namespace(**vars(args))
         for damping in args.tdvp_damping:
             sub.tdvp_damping = damping

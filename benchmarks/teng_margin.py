@@ -93,6 +93,17 @@ def main():
     times = [args.T / 2, args.T]
     rows = []
     settings = {k: v for k, v in vars(args).items() if k != "json"}
+
+    def save(partial: bool):
+        payload = {
+            "rows": rows,
+            "settings": settings,
+            "machine": machine(),
+            "versions": versions(),
+            "git": git_state("benchmarks/teng.py", "benchmarks/teng_margin.py"),
+        }
+        write_json(args.json, payload | ({"partial": True} if partial else {}))
+
     for width in args.widths:
         args.net = [args.embed, width, args.depth]
         points, eval_points, ref_u, net, e0, fit_s = bench.setup(
@@ -147,17 +158,7 @@ def main():
                     s_per_step=wall / round(args.T / dt),
                 )
             )
-        write_json(
-            args.json,
-            {
-                "rows": rows,
-                "settings": settings,
-                "machine": machine(),
-                "versions": versions(),
-                "git": git_state("benchmarks/teng.py", "benchmarks/teng_margin.py"),
-                "partial": True,
-            },
-        )
+        save(partial=True)
     print(
         markdown_table(
             rows,
@@ -174,16 +175,7 @@ def main():
             ],
         )
     )
-    write_json(
-        args.json,
-        {
-            "rows": rows,
-            "settings": settings,
-            "machine": machine(),
-            "versions": versions(),
-            "git": git_state("benchmarks/teng.py", "benchmarks/teng_margin.py"),
-        },
-    )
+    save(partial=False)
 
 
 if __name__ == "__main__":

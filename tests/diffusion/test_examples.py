@@ -38,6 +38,7 @@ def test_training_example_learns_the_data():
         assert results[name] < results["noise (x_T)"] / 2.5, results
 
 
+@pytest.mark.heavy  # 38 s: keeps the default suite under 15 minutes on 2 cores
 def test_learned_grid_example_beats_every_hand_designed_grid(tmp_path):
     r = _load("diffusion_learned_grid").main(num_train=256, num_test=512, steps=150,
                                              out=str(tmp_path / "grid.json"))

@@ -53,6 +53,7 @@ def test_times_and_endpoint_mse_under_jit_and_vmap(x64):
     assert bool(jnp.all(mse < 0.1 * jnp.mean((x_T - exact) ** 2))), (mse, jnp.mean((x_T - exact) ** 2))
 
 
+@pytest.mark.heavy  # 20 s: keeps the default suite under 15 minutes on 2 cores
 def test_grid_is_differentiable_and_the_gradient_matches_finite_differences(x64):
     s = D.VPLinear()
     mix = D.GaussianMixture.random(3, 2, std=0.3, key=jax.random.key(0))
@@ -72,6 +73,7 @@ def test_grid_is_differentiable_and_the_gradient_matches_finite_differences(x64)
     np.testing.assert_allclose(g @ direction, fd, rtol=1e-5)
 
 
+@pytest.mark.heavy  # 21-25 s each: keeps the default suite under 15 minutes on 2 cores
 @pytest.mark.parametrize("sampler", [D.DPMSolverPP(order=2), D.UniPC(order=2)], ids=lambda s: type(s).__name__)
 def test_fit_lowers_the_held_out_endpoint_error(x64, sampler):
     s = D.VPLinear()

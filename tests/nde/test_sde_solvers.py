@@ -39,6 +39,7 @@ def _exact(solver, key):
     return jnp.exp(A + B * getattr(w1, "W", w1))
 
 
+@pytest.mark.heavy  # 14 s for SPaRK: keeps the default suite under 15 minutes on 2 cores
 @pytest.mark.parametrize("solver", SOLVERS, ids=lambda s: type(s).__name__)
 def test_converges_strongly_to_the_exact_path(x64, key, solver):
     exact = _exact(solver, key)
@@ -60,6 +61,7 @@ def test_nfe_equals_the_counted_drift_evaluations(x64, key, solver):
     assert float(sol.heuristics.error) > 0
 
 
+@pytest.mark.heavy  # 10-17 s per solver: keeps the default suite under 15 minutes on 2 cores
 @pytest.mark.parametrize("solver", SOLVERS, ids=lambda s: type(s).__name__)
 def test_error_regularizer_has_gradients(x64, key, solver):
     def reg(b):

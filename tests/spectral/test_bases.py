@@ -135,6 +135,7 @@ def test_parseval_norms_match_quadrature(x64):
     np.testing.assert_allclose(TensorBasis((cb,)).norm2(c1, "chebyshev"), np.pi / 20 * np.sum(vals**2), rtol=1e-12)
 
 
+@pytest.mark.heavy  # 13 s: keeps the default suite under 15 minutes on 2 cores
 @pytest.mark.full_precision  # float32 tolerances below TF32 rounding (make test-tf32)
 def test_transforms_jit_vmap_grad_and_float32(key):
     basis = TensorBasis((Chebyshev(8), Fourier(6)))

@@ -65,7 +65,7 @@ from _common import (
 
 jax.config.update("jax_enable_x64", True)
 
-from jaxsci.core import relative_l2  # noqa: E402
+from jaxsci.core import num_params, relative_l2  # noqa: E402
 from jaxsci.pde.evolution import (  # noqa: E402
     AllenCahn2D,
     BoxAllenCahn,
@@ -263,7 +263,7 @@ def setup(name, problem, args, times):
                              width=width, depth=depth, exact_boundary=exact_boundary,
                              fit=LevenbergMarquardt(iterations=args.fit_iterations))
     net, fit_err = fitted.model, fitted.residual
-    size = sum(leaf.size for leaf in jax.tree.leaves(eqx.filter(net, eqx.is_inexact_array)))
+    size = num_params(net)
     args.rsng_columns = max(1, round(args.rsng_fraction * size))
     fit_s = time.perf_counter() - start
     e0 = float(relative_l2(jax.vmap(net)(eval_points), problem.initial(eval_points)))

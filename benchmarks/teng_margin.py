@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import teng as bench
 from _common import git_state, machine, markdown_table, versions, write_json
 
+from jaxsci.core import num_params
 from jaxsci.teng import HEUN, RK4, TENG, LevenbergMarquardt
 
 FITS = {
@@ -109,10 +110,7 @@ def main():
         points, eval_points, ref_u, net, e0, fit_s = bench.setup(
             f"{args.problem}, width {width}", problem, args, times
         )
-        size = sum(
-            leaf.size
-            for leaf in bench.jax.tree.leaves(bench.eqx.filter(net, bench.eqx.is_inexact_array))
-        )
+        size = num_params(net)
         base = dict(problem=args.problem, width=width, parameters=size, points=len(points))
         rows.append(dict(base, method="initial fit", dt=0.0, rel_l2_T=e0, wall_s=fit_s))
         runs = []
